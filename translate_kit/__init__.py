@@ -1,0 +1,15 @@
+"""translate_kit: local, offline bilingual translation and summaries of foreign-language articles.
+
+Public API (heavy imports happen lazily, inside the calls):
+
+    from translate_kit import load_documents, translate
+    for result in translate(load_documents(["seeds/"]), "en"):
+        ...
+"""
+
+from .documents import Document, load_documents
+from .options import DecodeOptions, RunOptions
+from .translate import DocResult, translate
+
+__all__ = ["Document", "DecodeOptions", "DocResult", "RunOptions", "load_documents", "translate"]
+__version__ = "0.1.0"

@@ -1,0 +1,36 @@
+"""Typed errors. The library raises these; only the CLI turns them into a line and an exit code."""
+
+from __future__ import annotations
+
+
+class TkError(Exception):
+    """Base class: every error a user can cause or fix. `str(err)` is the one line the CLI prints."""
+
+
+class DocumentError(TkError):
+    """A document cannot be read or used. Other documents go on."""
+
+    def __init__(self, path: str, problem: str):
+        self.path = str(path)
+        self.problem = problem
+        super().__init__(f"{self.path}: {problem}")
+
+
+class UnknownDocument(TkError):
+    """A document id or prefix matched nothing, or more than one document."""
+
+
+class ModelUnavailable(TkError):
+    """A model is not in the local cache (or is broken) and cannot be fetched."""
+
+
+class UnknownModel(TkError):
+    """A model name is not in models.lock and is no repo id or directory."""
+
+
+class UsageError(TkError):
+    """Bad option values that typer cannot catch by itself (exit status 2)."""
+
+
+class OutputError(TkError):
+    """The output folder cannot be written."""

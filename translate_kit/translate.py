@@ -1,0 +1,238 @@
+"""The translate pipeline: documents in, aligned bilingual documents out. No printing here.
+
+    read documents -> segment -> fit to the model's budget -> cache lookup -> batch -> model
+    -> cache store -> assemble
+
+Documents are processed in windows of a few thousand segments, so memory follows the window,
+not the corpus; inside a window, segments of all documents share batches, and identical
+sentences are translated once.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterable, Iterator
+
+from . import models
+from .cache import Cache, NoCache
+from .documents import Document
+from .engine import Engine
+from .errors import DocumentError, TkError
+from .options import DecodeOptions, RunOptions
+from .segment import Segment, fit_segments, segment_document
+
+log = logging.getLogger("translate_kit")
+
+TASK = "translate"
+WINDOW_SEGMENTS = 2048  # segments translated together; bounds memory on large corpora
+
+
+@dataclass
+class DocResult:
+    """One document's outcome: aligned segments (or an error) and what it took."""
+
+    doc_id: str
+    source_name: str
+    src_lang: str = ""
+    tgt_lang: str = ""
+    document: Document | None = None
+    segments: list[Segment] = field(default_factory=list)
+    model: str = ""
+    revision: str = ""
+    seconds: float = 0.0
+    outputs: list[str] = field(default_factory=list)
+    error: str | None = None
+    note: str | None = None  # e.g. "already in the target language"
+
+    @property
+    def counts(self) -> dict:
+        origins = [s.origin for s in self.segments if s.kind != "meta"]
+        return {
+            "segments": len(origins),
+            "translated": origins.count("model"),
+            "cached": origins.count("cache"),
+            "duplicates": origins.count("duplicate"),
+            "copied": origins.count("copy") + origins.count("passthrough"),
+            "reviewed": origins.count("review"),
+            "flagged": sum(1 for s in self.segments if s.flag),
+        }
+
+
+@dataclass
+class Progress:
+    """Callbacks the caller may set; the library never prints."""
+
+    add_total: Callable[[int], None] = lambda n: None
+    advance: Callable[[int], None] = lambda n: None
+
+
+class Translator:
+    """One language pair: a loaded model, its cache signature, and the cache."""
+
+    def __init__(self, engine: Engine, signature: str, cache: Cache | NoCache):
+        self.engine = engine
+        self.signature = signature
+        self.cache = cache
+
+    @property
+    def label(self) -> str:
+        return self.engine.loaded.ref.label
+
+    @property
+    def revision(self) -> str:
+        return self.engine.loaded.revision
+
+    def fit(self, segments: list[Segment]) -> list[Segment]:
+        return fit_segments(segments, self.engine.count, self.engine.max_input_tokens)
+
+    def translate_texts(self, texts: list[str], advance: Callable[[int], None]) -> dict[str, tuple[str, str, str | None]]:
+        """Unique texts -> (target, origin, flag). Cache first; misses go to the model batch by batch,
+        and each finished batch is stored in one transaction before the next starts."""
+        found = self.cache.get_many(self.signature, texts)
+        advance(len(found))
+        results = {text: (t, "review" if o == "review" else "cache", f) for text, (t, o, f) in found.items()}
+        misses = [t for t in texts if t not in found]
+        for positions, outputs in self.engine.run(misses):
+            rows = [(misses[i], out, "model", None) for i, out in zip(positions, outputs)]
+            self.cache.put_many(self.signature, TASK, self.label, rows)
+            results.update({src: (tgt, "model", flag) for src, tgt, _, flag in rows})
+            advance(len(rows))
+        return results
+
+
+class Translators:
+    """Loads each language pair's model once per run, and remembers failures too."""
+
+    def __init__(self, decode: DecodeOptions, run: RunOptions, cache, model_override: str | None = None):
+        self.decode, self.run, self.cache, self.override = decode, run, cache, model_override
+        self._loaded: dict[tuple[str, str], Translator | TkError] = {}
+        self.device: str | None = None
+
+    def get(self, src: str, tgt: str) -> Translator:
+        key = (src, tgt)
+        if key not in self._loaded:
+            try:
+                self._loaded[key] = self._load(src, tgt)
+            except TkError as err:
+                self._loaded[key] = err
+        value = self._loaded[key]
+        if isinstance(value, TkError):
+            raise value
+        return value
+
+    def _load(self, src: str, tgt: str) -> Translator:
+        ref = models.pick_model(src, tgt, self.override)
+        self.device = self.device or models.choose_device(self.run.device)
+        if self.device == "cpu":
+            models.set_threads(self.run.threads)
+        precision = self.decode.precision
+        if precision == "auto":
+            precision = models.default_precision(self.device)
+        loaded = models.load(ref, self.device, precision)
+        decode = DecodeOptions(**{**self.decode.__dict__, "precision": precision})
+        signature = decode.signature(TASK, ref.repo, loaded.revision)
+        return Translator(Engine(loaded, decode, self.run.batch_tokens), signature, self.cache)
+
+
+def open_cache(run: RunOptions) -> Cache | NoCache:
+    return Cache(run.cache_dir) if run.use_cache else NoCache()
+
+
+def translate(
+    documents: Iterable[Document | DocumentError],
+    tgt: str,
+    *,
+    src: str = "auto",
+    decode: DecodeOptions | None = None,
+    run: RunOptions | None = None,
+    model: str | None = None,
+    progress: Progress | None = None,
+) -> Iterator[DocResult]:
+    """Translate documents into `tgt`; yields one DocResult per input, in input order."""
+    decode, run, progress = decode or DecodeOptions(), run or RunOptions.from_env(), progress or Progress()
+    cache = open_cache(run)
+    translators = Translators(decode, run, cache, model)
+    try:
+        for window in _windows(documents):
+            yield from _translate_window(window, src, tgt, translators, progress)
+    finally:
+        cache.close()
+
+
+def _windows(documents: Iterable[Document | DocumentError]) -> Iterator[list[tuple[Document | DocumentError, list[Segment]]]]:
+    window, size = [], 0
+    for doc in documents:
+        segments = [] if isinstance(doc, DocumentError) else segment_document(doc)
+        window.append((doc, segments))
+        size += len(segments)
+        if size >= WINDOW_SEGMENTS:
+            yield window
+            window, size = [], 0
+    if window:
+        yield window
+
+
+def _translate_window(window, src: str, tgt: str, translators: Translators, progress: Progress) -> Iterator[DocResult]:
+    started = time.perf_counter()
+    results = [_prepare(doc, segments, src, tgt, translators) for doc, segments in window]
+    progress.add_total(sum(len(r.segments) for r in results if not r.error))
+    for pair in sorted({(r.src_lang, r.tgt_lang) for r in results if not r.error and not r.note}):
+        group = [r for r in results if (r.src_lang, r.tgt_lang) == pair and not r.error and not r.note]
+        _translate_group(group, translators.get(*pair), progress)
+    elapsed = time.perf_counter() - started
+    total = sum(len(r.segments) for r in results) or 1
+    for r in results:
+        r.seconds = round(elapsed * len(r.segments) / total, 3)  # the window's time, shared by size
+        yield r
+
+
+def _prepare(doc, segments: list[Segment], src: str, tgt: str, translators: Translators) -> DocResult:
+    """Language, model and budget-fitted segments for one document; errors become the result."""
+    if isinstance(doc, DocumentError):
+        return DocResult(doc.path, doc.path, error=str(doc))
+    result = DocResult(doc.id, doc.source_name, document=doc, segments=segments, tgt_lang=tgt)
+    result.src_lang = _source_language(doc, src)
+    if result.src_lang == tgt:
+        _pass_through(result)
+        return result
+    try:
+        translator = translators.get(result.src_lang, tgt)
+    except TkError as err:
+        result.error = str(err)
+        return result
+    result.segments = translator.fit(segments)
+    result.model, result.revision = translator.label, translator.revision
+    return result
+
+
+def _source_language(doc: Document, src: str) -> str:
+    if src != "auto":
+        return src
+    from .language import detect_language
+
+    return detect_language(doc.text)
+
+
+def _pass_through(result: DocResult) -> None:
+    result.note = "already in the target language; passed through untranslated"
+    for s in result.segments:
+        if s.kind != "meta":
+            s.target, s.origin = s.text, "passthrough"
+
+
+def _translate_group(results: list[DocResult], translator: Translator, progress: Progress) -> None:
+    """All documents of one language pair in this window: unique texts, one pass through cache and model."""
+    todo = [s for r in results for s in r.segments if s.kind == "text"]
+    for s in (s for r in results for s in r.segments if s.kind == "copy"):
+        s.target, s.origin = s.source.strip(), "copy"
+    progress.advance(sum(1 for r in results for s in r.segments if s.kind != "text"))
+    unique = list(dict.fromkeys(s.text for s in todo))
+    progress.advance(len(todo) - len(unique))
+    done = translator.translate_texts(unique, progress.advance)
+    seen: set[str] = set()
+    for s in todo:
+        s.target, origin, s.flag = done[s.text]
+        s.origin = "duplicate" if s.text in seen else origin
+        seen.add(s.text)

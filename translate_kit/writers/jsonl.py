@@ -1,0 +1,13 @@
+"""`jsonl`: one object per segment, in document order; source + space_after rebuilds the text."""
+
+import json
+
+from . import Writer, records
+
+
+class JsonlWriter(Writer):
+    name = "jsonl"
+    ext = "jsonl"
+
+    def render(self, result) -> str:
+        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records(result))
