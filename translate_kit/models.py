@@ -231,6 +231,7 @@ def load(ref: ModelRef, device: str, precision: str) -> LoadedModel:
     import torch
     from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
+    quiet_transformers()
     dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(precision, torch.float32)
     try:
         tokenizer = AutoTokenizer.from_pretrained(path)
@@ -243,6 +244,17 @@ def load(ref: ModelRef, device: str, precision: str) -> LoadedModel:
     if precision == "int8" and device == "cpu":
         model = _quantize_int8(model)
     return LoadedModel(ref, path, resolved_revision(ref, path), tokenizer, model, device)
+
+
+def quiet_transformers() -> None:
+    """The library never prints: no weight-loading bars, no advice to install sacremoses."""
+    import warnings
+
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    warnings.filterwarnings("ignore", message="Recommended: pip install sacremoses")
 
 
 def _quantize_int8(model):

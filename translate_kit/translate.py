@@ -180,7 +180,11 @@ def _translate_window(window, src: str, tgt: str, translators: Translators, prog
     progress.add_total(sum(len(r.segments) for r in results if not r.error))
     for pair in sorted({(r.src_lang, r.tgt_lang) for r in results if not r.error and not r.note}):
         group = [r for r in results if (r.src_lang, r.tgt_lang) == pair and not r.error and not r.note]
-        _translate_group(group, translators.get(*pair), progress)
+        try:
+            _translate_group(group, translators.get(*pair), progress)
+        except TkError as err:  # finished batches are cached already; the other pairs go on
+            for r in group:
+                r.error = f"{r.source_name}: {err}"
     elapsed = time.perf_counter() - started
     total = sum(len(r.segments) for r in results) or 1
     for r in results:
