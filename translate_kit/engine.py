@@ -109,16 +109,17 @@ class Engine:
         self.calls += 1
         return [t.strip() for t in self.tokenizer.batch_decode(out, skip_special_tokens=True)]
 
-    def run(self, texts: Sequence[str]) -> Iterator[tuple[list[int], list[str]]]:
-        """Translate `texts` batch by batch; yields (positions in `texts`, outputs) per batch."""
+    def run(self, texts: Sequence[str], **overrides) -> Iterator[tuple[list[int], list[str]]]:
+        """Generate for `texts` batch by batch; yields (positions in `texts`, outputs) per batch.
+        `overrides` go to every generate() call (e.g. min_length / max_length for summaries)."""
         lengths = self.count_tokens(texts)
         for batch in plan_batches(lengths, self.budget, self.beams):
-            yield from self._generate_backing_off(batch, texts)
+            yield from self._generate_backing_off(batch, texts, **overrides)
 
-    def _generate_backing_off(self, batch: list[int], texts: Sequence[str]) -> Iterator[tuple[list[int], list[str]]]:
+    def _generate_backing_off(self, batch: list[int], texts: Sequence[str], **overrides) -> Iterator[tuple[list[int], list[str]]]:
         """Out of memory: halve the batch and retry, down to one segment, then report that segment."""
         try:
-            outputs = self.generate([texts[i] for i in batch])
+            outputs = self.generate([texts[i] for i in batch], **overrides)
         except Exception as err:
             if not is_out_of_memory(err):
                 raise
@@ -127,8 +128,8 @@ class Engine:
                 raise GenerationFailed(f"out of memory on a single segment ({texts[batch[0]][:60]!r}...)") from err
             log.warning("out of memory on a batch of %d; retrying in halves", len(batch))
             half = len(batch) // 2
-            yield from self._generate_backing_off(batch[:half], texts)
-            yield from self._generate_backing_off(batch[half:], texts)
+            yield from self._generate_backing_off(batch[:half], texts, **overrides)
+            yield from self._generate_backing_off(batch[half:], texts, **overrides)
             return
         yield batch, outputs
 
