@@ -30,6 +30,9 @@ ABBREVIATION = re.compile(
 )
 LOWER_START = re.compile(r"^[\s«»\"“”'’(]*[a-zà-ÿœæ]")
 LETTER = re.compile(r"[^\W\d_]")
+# Not words to translate: URLs, e-mail addresses, and characters shown as emoji ("ℹ️" is a
+# letter to Unicode). A segment with no letters once these are removed is copied through.
+NOT_WORDS = re.compile(r"(?:[a-z][a-z0-9+.-]*://|www\.)\S+|[\w.+-]+@[\w-]+\.[\w.-]+|.\ufe0f|\u2139", re.IGNORECASE)
 
 
 @dataclass
@@ -149,9 +152,15 @@ def _append(segments: list[Segment], para: int, sentence: str) -> None:
         return
     if segments and segments[-1].kind == "copy" and not segments[-1].source.strip():
         body = segments.pop().source + body  # leading whitespace of the document
-    seg = sum(1 for s in segments if s.para == para)
-    kind = "text" if LETTER.search(body) else "copy"
+    last = segments[-1] if segments else None
+    seg = last.seg + 1 if last is not None and last.para == para else 0  # not a count over all: O(n) on huge documents
+    kind = "text" if has_words(body) else "copy"
     segments.append(Segment(para, seg, body, space, kind=kind, origin="" if kind == "text" else "copy"))
+
+
+def has_words(text: str) -> bool:
+    """Whether `text` holds anything to translate: letters outside URLs, e-mail addresses and emoji."""
+    return bool(LETTER.search(NOT_WORDS.sub("", text)))
 
 
 def reassemble(segments: Iterable[Segment]) -> str:
