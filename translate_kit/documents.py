@@ -3,14 +3,26 @@
 A Document holds the exact decoded text of one file; segmentation (segment.py) cuts it into
 Paragraphs and Segments that join back to that text byte for byte.
 
-Encodings: UTF-8 (with or without BOM) and UTF-16 with a BOM are recognised directly; anything
-else goes to charset-normalizer (a well-kept, pure-Python detector, already pulled in by
-`requests`) rather than a hand-written guess.
+Encodings, in this order (`decode`):
+- a BOM (UTF-8, UTF-16, UTF-32) says it;
+- UTF-16 without a BOM shows as a NUL byte in every other position;
+- valid UTF-8 is UTF-8;
+- UTF-8 with a few damaged sequences (more valid accented characters than invalid bytes) stays
+  UTF-8, the damaged bytes become U+FFFD and the document says so: guessing a legacy code page
+  for the whole file instead would turn every correct "é" into "Ã©";
+- anything else goes to charset-normalizer (a well-kept, pure-Python detector, already pulled in
+  by `requests`) rather than a hand-written guess. On short texts it often cannot tell Western
+  code pages apart and picks cp1250 ("Élève" -> "Élčve") or even big5 ("prêt" -> "pr皻"); when
+  windows-1252 fits as well as its pick, or it saw no language and the non-ASCII bytes stand alone
+  as accented letters do, windows-1252 wins (the WHATWG default for legacy Western text).
+A few NUL bytes in a text file are dropped (and said); many control characters mean a binary file.
+Whatever was assumed or repaired is kept on the Document (`encoding`, `warnings`) and logged.
 """
 
 from __future__ import annotations
 
 import codecs
+import logging
 import re
 import sys
 from dataclasses import dataclass, field
@@ -19,9 +31,19 @@ from typing import Iterable, Iterator
 
 from .errors import DocumentError, UnknownDocument
 
+log = logging.getLogger("translate_kit")
+
 SUFFIXES = (".txt", ".md")
 # Some seeds open with an inline marker such as " date 2024-06 " before the first sentence.
 META_RE = re.compile(r"^(\s*date\s+(\d{4}(?:-\d{2}){0,2}))(\s+)")
+BOMS = (  # UTF-32 first: its little-endian BOM starts with UTF-16's
+    (codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF8, "utf-8-sig"),
+    (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"),
+)
+LEGACY_WESTERN = "cp1252"
+# C0 control characters other than tab, line feed, vertical tab, form feed and carriage return.
+CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
+BINARY_SHARE = 0.05  # over 5% control characters (or U+FFFD) in the first 64 KB: not text
 
 
 @dataclass
@@ -31,16 +53,23 @@ class Document:
     path: Path | None = None
     encoding: str = "utf-8"
     meta: dict = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)  # what reading assumed or repaired, e.g. replaced bytes
 
     @property
     def source_name(self) -> str:
-        return str(self.path) if self.path else "<stdin>"
+        return display_name(self.path) if self.path else "<stdin>"
 
     @property
     def title(self) -> str:
         body = self.text[len(self.meta.get("marker", "")):].lstrip()
         first = body.splitlines()[0].strip() if body else ""
         return first if len(first) <= 120 else first[:117].rstrip() + "..."
+
+
+def display_name(path: Path | str) -> str:
+    """The path as printable text: a file name that is not valid UTF-8 (an old archive) gets U+FFFD
+    where its bad bytes are, instead of failing when printed or written to JSON."""
+    return str(path).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
 def parse_meta(text: str) -> dict:
@@ -51,48 +80,99 @@ def parse_meta(text: str) -> dict:
     return {"date": match.group(2), "marker": match.group(0)}
 
 
-def decode(data: bytes, name: str) -> tuple[str, str]:
-    """Bytes -> (text, encoding name). Raises DocumentError for binary or undecodable data."""
-    for bom, enc in ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16")):
+def decode(data: bytes, name: str) -> tuple[str, str, list[str]]:
+    """Bytes -> (text, encoding, warnings). Raises DocumentError for binary or undecodable data."""
+    text, encoding, warnings = _decode_text(data, name)
+    sample = text[:65536]
+    if len(CONTROL.findall(sample)) + sample.count("\ufffd") > BINARY_SHARE * len(sample):
+        raise DocumentError(name, "not a text file (binary data: too many control characters)")
+    nuls = text.count("\x00")
+    if nuls:
+        text = text.replace("\x00", "")
+        warnings.append(f"{nuls} NUL byte(s) removed")
+    return text, encoding, warnings
+
+
+def _decode_text(data: bytes, name: str) -> tuple[str, str, list[str]]:
+    for bom, enc in BOMS:
         if data.startswith(bom):
-            return data.decode(enc), enc
+            return data.decode(enc, errors="replace"), enc, []
+    utf16 = _utf16_without_bom(data)
+    if utf16:
+        try:
+            return data.decode(utf16), utf16, []
+        except UnicodeDecodeError:
+            pass
     try:
-        text, enc = data.decode("utf-8"), "utf-8"
+        return data.decode("utf-8"), "utf-8", []
     except UnicodeDecodeError:
-        text, enc = _detect(data, name)
-    if "\x00" in text:
-        raise DocumentError(name, "contains NUL bytes; looks like a binary file, not text")
-    return text, enc
+        pass
+    text, damaged = _mostly_utf8(data)
+    if text is not None:
+        return text, "utf-8", [f"{damaged} invalid UTF-8 byte sequence(s) replaced with U+FFFD (\ufffd)"]
+    return (*_detect(data, name), [])
+
+
+def _utf16_without_bom(data: bytes) -> str | None:
+    """'utf-16-le' / 'utf-16-be' when every other byte is mostly NUL (Latin-script UTF-16), else None."""
+    sample = data[:4096]
+    if len(sample) < 4 or len(data) % 2:
+        return None
+    even, odd = sample[0::2].count(0) / len(sample[0::2]), sample[1::2].count(0) / len(sample[1::2])
+    if odd > 0.3 and even < 0.05:
+        return "utf-16-le"
+    if even > 0.3 and odd < 0.05:
+        return "utf-16-be"
+    return None
+
+
+def _mostly_utf8(data: bytes) -> tuple[str | None, int]:
+    """UTF-8 with a few damaged sequences: (text with U+FFFD, how many); (None, 0) when it is not UTF-8."""
+    text = data.decode("utf-8", errors="replace")
+    damaged = text.count("\ufffd") - data.count("\ufffd".encode())
+    valid = sum(1 for c in text if c > "\x7f" and c != "\ufffd")
+    return (text, damaged) if valid > damaged else (None, 0)
+
+
+def _single_high_bytes(data: bytes) -> bool:
+    """Whether most non-ASCII bytes stand alone, as accented letters do in a single-byte Western
+    code page; Cyrillic, Greek and the CJK double-byte encodings put them side by side."""
+    runs = re.findall(rb"[\x80-\xff]+", data[:65536])
+    alone = sum(1 for r in runs if len(r) == 1)
+    return bool(runs) and alone >= 0.7 * sum(map(len, runs))
 
 
 def _detect(data: bytes, name: str) -> tuple[str, str]:
     from charset_normalizer import from_bytes
 
-    best = from_bytes(data).best()
-    if best is None or _looks_binary(data):
+    matches = list(from_bytes(data))
+    if not matches:
         raise DocumentError(name, "not a text file (no text encoding fits its bytes)")
+    best = matches[0]
+    tied = [m for m in matches if m.chaos <= best.chaos + 0.01 and m.coherence >= best.coherence - 0.05]
+    unsure = best.coherence == 0 and _single_high_bytes(data)  # no language seen: "prêt" read as big5
+    if unsure or any(LEGACY_WESTERN in m.could_be_from_charset for m in tied):
+        try:
+            return data.decode(LEGACY_WESTERN), LEGACY_WESTERN
+        except UnicodeDecodeError:
+            pass
     return str(best), best.encoding
-
-
-def _looks_binary(data: bytes) -> bool:
-    sample = data[:4096]
-    controls = sum(b < 9 or 13 < b < 32 for b in sample)
-    return controls > len(sample) * 0.05
 
 
 def read_document(path: Path, doc_id: str | None = None) -> Document:
     """Read and decode one file. Raises DocumentError with a one-line reason."""
+    name = display_name(path)
     try:
         data = path.read_bytes()
     except FileNotFoundError:
-        raise DocumentError(str(path), "no such file") from None
+        raise DocumentError(name, "no such file") from None
     except IsADirectoryError:
-        raise DocumentError(str(path), "is a directory") from None
+        raise DocumentError(name, "is a directory") from None
     except PermissionError:
-        raise DocumentError(str(path), "permission denied (cannot read)") from None
+        raise DocumentError(name, "permission denied (cannot read)") from None
     except OSError as err:
-        raise DocumentError(str(path), f"cannot read ({err.strerror})") from None
-    return make_document(data, str(path), doc_id or path.stem, path)
+        raise DocumentError(name, f"cannot read ({err.strerror or err})") from None
+    return make_document(data, name, doc_id or display_name(path.stem), path)
 
 
 def read_stdin(doc_id: str = "stdin") -> Document:
@@ -100,12 +180,15 @@ def read_stdin(doc_id: str = "stdin") -> Document:
 
 
 def make_document(data: bytes, name: str, doc_id: str, path: Path | None) -> Document:
-    if not data:
+    """Decode and check one input; what was assumed or repaired is logged and kept on the Document."""
+    text, encoding, warnings = decode(data, name) if data else ("", "utf-8", [])
+    if not text:
         raise DocumentError(name, "empty file, nothing to translate")
-    text, encoding = decode(data, name)
     if not text.strip():
         raise DocumentError(name, "contains only whitespace, nothing to translate")
-    return Document(id=doc_id, text=text, path=path, encoding=encoding, meta=parse_meta(text))
+    for warning in warnings:
+        log.warning("%s: %s", name, warning)
+    return Document(id=doc_id, text=text, path=path, encoding=encoding, meta=parse_meta(text), warnings=warnings)
 
 
 def expand_inputs(inputs: Iterable[str], corpus: Path | None = None) -> Iterator[Path | str | DocumentError]:
@@ -118,21 +201,33 @@ def expand_inputs(inputs: Iterable[str], corpus: Path | None = None) -> Iterator
         if item == "-":
             yield "-"
             continue
-        path = Path(item)
+        path, name = Path(item), display_name(item)
         if corpus is not None and _looks_like_id(item) and not path.exists():
-            try:
-                yield resolve_id(item, corpus)
-            except UnknownDocument as err:
-                yield DocumentError(item, str(err))
+            yield _corpus_entry(item, corpus)
         elif path.is_dir():
-            found = sorted(p for p in path.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file())
+            found = documents_in(path)
             if not found:
-                yield DocumentError(item, "directory holds no .txt or .md documents")
+                yield DocumentError(name, "directory holds no .txt or .md documents")
             yield from found
         elif path.exists():
             yield path
         else:
-            yield DocumentError(item, "no such file or directory")
+            yield DocumentError(name, "no such file or directory")
+
+
+def documents_in(folder: Path) -> list[Path]:
+    """*.txt and *.md files under `folder`, sorted; hidden files and folders (.git, temp files) left out."""
+    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file()
+                  and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+
+
+def _corpus_entry(item: str, corpus: Path) -> Path | DocumentError:
+    if not corpus.is_dir():  # most likely a mistyped file name, not a document id
+        return DocumentError(display_name(item), f"no such file (nor a document id: no corpus folder {corpus}/; see --corpus)")
+    try:
+        return resolve_id(item, corpus)
+    except UnknownDocument as err:
+        return DocumentError(display_name(item), str(err))
 
 
 def _looks_like_id(name: str) -> bool:
@@ -142,14 +237,18 @@ def _looks_like_id(name: str) -> bool:
 def assign_ids(paths: list[Path | str]) -> dict[Path | str, str]:
     """Ids are file stems; same stems from different folders get the folder name added, so
     neither ids nor output files collide."""
+    def stem(p: Path | str) -> str:
+        return "stdin" if p == "-" else display_name(p.stem)
+
+    def folder(p: Path | str) -> str:
+        return "stdin" if p == "-" else display_name(p.absolute().parent.name or "root")
+
     stems: dict[str, int] = {}
     for p in paths:
-        stem = "stdin" if p == "-" else p.stem
-        stems[stem] = stems.get(stem, 0) + 1
+        stems[stem(p)] = stems.get(stem(p), 0) + 1
     ids, used = {}, set()
     for p in paths:
-        stem = "stdin" if p == "-" else p.stem
-        doc_id = stem if stems[stem] == 1 else f"{stem}@{p.parent.name or 'root'}"
+        doc_id = stem(p) if stems[stem(p)] == 1 else f"{stem(p)}@{folder(p)}"
         base, n = doc_id, 2
         while doc_id in used:
             doc_id, n = f"{base}-{n}", n + 1
@@ -175,7 +274,7 @@ def load_documents(inputs: Iterable[str], corpus: Path | None = None) -> Iterato
 def corpus_files(corpus: Path) -> list[Path]:
     if not corpus.is_dir():
         raise UnknownDocument(f"corpus folder {corpus} does not exist (set --corpus DIR or TK_CORPUS)")
-    return sorted(p for p in corpus.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file())
+    return documents_in(corpus)
 
 
 def resolve_id(name: str, corpus: Path) -> Path:
