@@ -1,0 +1,416 @@
+"""Writers: golden files for every format, XML validity, special characters, empty translations,
+and the HTML page in a real headless browser.
+
+Pure logic: each DocResult is built by hand from a small Document and its segments; no model.
+Regenerate the golden files after an intended change of output with
+
+    UPDATE_GOLDEN=1 python -m pytest -q tests/test_writers.py
+
+and read the diff before committing it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import struct
+import subprocess
+import zlib
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from lxml import etree  # test extra: validates the XML formats against their DTD and schema
+
+import translate_kit
+from translate_kit.documents import Document, parse_meta
+from translate_kit.segment import Segment, reassemble
+from translate_kit.translate import DocResult
+from translate_kit.writers import available, get_writers
+
+HERE = Path(__file__).parent
+GOLDEN = HERE / "golden"
+SCHEMAS = HERE / "schemas"
+XLIFF = "{urn:oasis:names:tc:xliff:document:2.0}"
+XML_LANG = "{http://www.w3.org/XML/1998/namespace}lang"
+
+
+# --- documents built by hand ------------------------------------------------------------------
+
+
+def make_result(doc_id: str, parts: list[tuple], marker: str = "") -> DocResult:
+    """parts: (para, source, space_after, target[, origin[, flag[, kind]]]) in document order."""
+    segments = [Segment(0, 0, marker.rstrip(), marker[len(marker.rstrip()):], kind="meta", origin="meta")] if marker else []
+    counters: dict[int, int] = {}
+    for para, source, space, target, *rest in parts:
+        origin, flag, kind = (list(rest) + ["model", None, "text"][len(rest):])[:3]
+        seg = counters.get(para, 0)
+        counters[para] = seg + 1
+        segments.append(Segment(para, seg, source, space, kind=kind, target=target, origin=origin, flag=flag))
+    text = reassemble(segments)
+    doc = Document(doc_id, text, Path(f"seeds/{doc_id}.txt"), meta=parse_meta(text))
+    return DocResult(doc_id, str(doc.path), "fr", "en", doc, segments,
+                     model="Helsinki-NLP/opus-mt-fr-en@0123abc", revision="0123abc")
+
+
+def sample() -> DocResult:
+    """French press typography, XML/HTML specials, emoji, a reviewed, a flagged and a copied segment."""
+    return make_result("sample", [
+        (0, "Réforme des retraites : « On ira jusqu'au bout »", "\n\n", "Pension reform: “We will go all the way”"),
+        (1, "M. Dupont & Mme Durand ont dit <non> au \"texte\".", " ", "Mr. Dupont & Mrs. Durand said <no> to the \"text\".", "cache"),
+        (1, "Le vote ℹ️ a eu lieu à 10 000 voix près 🎉.", " ", "The vote ℹ️ was decided by 10,000 votes 🎉.", "review"),
+        (1, "Ça suffit !", "\n\n", "Enough! Enough! Enough!", "model", "output repeats itself"),
+        (2, "2024", "\n", "2024", "copy", None, "copy"),
+    ], marker=" date 2024-06 ")
+
+
+def with_empty_target() -> DocResult:
+    return make_result("empty", [
+        (0, "Premier paragraphe.", " ", "First paragraph."),
+        (0, "Cette phrase n'a rien donné.", "\n\n", ""),
+        (1, "Fin.", "\n", "End."),
+    ])
+
+
+def with_control_chars() -> DocResult:
+    return make_result("controls", [
+        (0, "Bip\x07 et\x0b boop\x1f.", " ", "Beep\x0c and boop\x00."),
+        (0, "Normal.", "\n", "Normal."),
+    ])
+
+
+ALL_RESULTS = [sample, with_empty_target, with_control_chars]
+
+
+@pytest.fixture(autouse=True)
+def pinned_version(monkeypatch):
+    """The golden files do not change with every release."""
+    monkeypatch.setattr(translate_kit, "__version__", "0.0.0")
+
+
+def render(name: str, result: DocResult) -> str:
+    return get_writers(name)[0].render(result)
+
+
+def text_segments(result: DocResult) -> list[Segment]:
+    return [s for s in result.segments if s.kind != "meta"]
+
+
+# --- golden files -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", sorted(available()))
+def test_golden(name):
+    """Every format renders the sample exactly as its golden file."""
+    result = sample()
+    writer = get_writers(name)[0]
+    golden = writer.path_for(result, GOLDEN)
+    rendered = writer.render(result)
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.parent.mkdir(exist_ok=True)
+        golden.write_bytes(rendered.encode("utf-8"))
+    assert golden.exists(), f"no golden file {golden.name}; run UPDATE_GOLDEN=1 python -m pytest tests/test_writers.py"
+    assert rendered == golden.read_bytes().decode("utf-8"), f"{name} output changed; see the module docstring"
+
+
+def test_all_formats_includes_the_bilingual_ones():
+    assert {"html", "tmx", "xliff", "md", "jsonl", "txt"} <= {w.name for w in get_writers("all")}
+    assert [w.ext for w in get_writers("html,tmx,xliff")] == ["html", "tmx", "xlf"]
+
+
+def test_sample_reassembles():
+    """The hand-built sample is a real segmentation: its segments join back to the document."""
+    result = sample()
+    assert reassemble(result.segments) == result.document.text
+
+
+# --- XML validity -------------------------------------------------------------------------------
+
+
+class LocalSchemas(etree.Resolver):
+    """xliff_core_2.0.xsd imports http://www.w3.org/2001/xml.xsd: answer with the local copy."""
+
+    def resolve(self, url, pubid, context):
+        if url.rsplit("/", 1)[-1] == "xml.xsd":
+            return self.resolve_filename(str(SCHEMAS / "xml.xsd"), context)
+        return None
+
+
+@pytest.fixture(scope="module")
+def xliff_schema():
+    parser = etree.XMLParser(no_network=True)
+    parser.resolvers.add(LocalSchemas())
+    return etree.XMLSchema(etree.parse(str(SCHEMAS / "xliff_core_2.0.xsd"), parser))
+
+
+@pytest.fixture(scope="module")
+def tmx_dtd():
+    return etree.DTD(str(SCHEMAS / "tmx14.dtd"))
+
+
+def parse_xml(text: str):
+    # no_network / no entity loading: the DOCTYPE's "tmx14.dtd" is never fetched
+    return etree.fromstring(text.encode("utf-8"), etree.XMLParser(no_network=True, load_dtd=False))
+
+
+@pytest.mark.parametrize("make", ALL_RESULTS, ids=lambda f: f.__name__)
+def test_xliff_is_valid_xliff_2(make, xliff_schema):
+    root = parse_xml(render("xliff", make()))
+    assert xliff_schema.validate(root), xliff_schema.error_log
+    assert root.get("version") == "2.1" and root.get("srcLang") == "fr" and root.get("trgLang") == "en"
+
+
+@pytest.mark.parametrize("make", ALL_RESULTS, ids=lambda f: f.__name__)
+def test_tmx_is_valid_tmx_14b(make, tmx_dtd):
+    root = parse_xml(render("tmx", make()))
+    assert tmx_dtd.validate(root), tmx_dtd.error_log
+    header = root.find("header")
+    assert root.get("version") == "1.4"
+    assert {k: header.get(k) for k in ("creationtool", "srclang", "segtype", "datatype", "adminlang")} == {
+        "creationtool": "translate_kit", "srclang": "fr", "segtype": "sentence", "datatype": "plaintext", "adminlang": "en"}
+    assert header.get("creationtoolversion") and header.get("o-tmf")
+
+
+def test_validators_reject_broken_files(xliff_schema, tmx_dtd):
+    """The validity tests above can fail: a missing <source> or <seg> is caught."""
+    xliff = parse_xml(render("xliff", sample()))
+    segment = xliff.find(f".//{XLIFF}segment")
+    segment.remove(segment.find(f"{XLIFF}source"))
+    assert not xliff_schema.validate(xliff)
+    tmx = parse_xml(render("tmx", sample()))
+    tuv = tmx.find(".//tuv")
+    tuv.remove(tuv.find("seg"))
+    assert not tmx_dtd.validate(tmx)
+
+
+# --- special characters round-trip ----------------------------------------------------------------
+
+
+def xliff_pairs(root) -> list[tuple[str, str, str]]:
+    return [(s.get("state"), s.find(f"{XLIFF}source").text or "", s.find(f"{XLIFF}target").text or "")
+            for s in root.iter(f"{XLIFF}segment")]
+
+
+def test_xliff_round_trip_special_characters():
+    result = sample()
+    root = parse_xml(render("xliff", result))
+    expected = [("reviewed" if s.origin == "review" else "initial", s.text, s.target) for s in text_segments(result)]
+    assert xliff_pairs(root) == expected
+    assert "ℹ️" in expected[2][1] and "<non>" in expected[1][1] and "«" in expected[0][1]
+
+
+def test_xliff_units_rebuild_the_document_text():
+    """Segments and <ignorable> whitespace of all units join back to the text after the date marker."""
+    result = sample()
+    root = parse_xml(render("xliff", result))
+    parts = [child.find(f"{XLIFF}source").text or "" for unit in root.iter(f"{XLIFF}unit")
+             for child in unit if child.tag in (f"{XLIFF}segment", f"{XLIFF}ignorable")]
+    assert "".join(parts) == reassemble(text_segments(result))
+    assert [u.get("id") for u in root.iter(f"{XLIFF}unit")] == ["p0", "p1", "p2"]
+    notes = {n.get("category"): n.text for n in root.find(f"{XLIFF}file/{XLIFF}notes")}
+    assert notes["document"] == "sample" and notes["date"] == "2024-06" and "opus-mt-fr-en" in notes["model"]
+
+
+def test_xliff_file_id_is_a_valid_token_for_any_document_id(xliff_schema):
+    result = make_result("rapport@dossier 2", [(0, "Bonjour.", "\n", "Hello.")])
+    root = parse_xml(render("xliff", result))
+    assert xliff_schema.validate(root), xliff_schema.error_log
+    assert root.find(f"{XLIFF}file/{XLIFF}notes/{XLIFF}note").text == "rapport@dossier 2"
+
+
+def test_tmx_round_trip_special_characters():
+    result = sample()
+    root = parse_xml(render("tmx", result))
+    units = root.findall("body/tu")
+    assert len(units) == len(text_segments(result))
+    for tu, s in zip(units, text_segments(result)):
+        props = {p.get("type"): p.text for p in tu.findall("prop")}
+        assert props["x-document"] == "sample" and props["x-position"] == f"{s.para}.{s.seg}"
+        assert props["x-origin"] == s.origin and props.get("x-flag") == s.flag
+        texts = {tuv.get(XML_LANG): tuv.find("seg").text for tuv in tu.findall("tuv")}
+        assert texts == {"fr": s.text, "en": s.target}
+
+
+class Sentences(HTMLParser):
+    """Collects each sentence span's text by column (src/tgt) and position."""
+
+    def __init__(self):
+        super().__init__()
+        self.column, self.key, self.found, self.scripts = None, None, {}, 0
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        self.scripts += tag == "script"
+        if tag == "div" and attrs.get("class") in ("src", "tgt"):
+            self.column = attrs["class"]
+        if tag == "span" and "data-k" in attrs:
+            assert attrs.get("tabindex") == "0"
+            self.key = (self.column, attrs["data-k"])
+            self.found[self.key] = ""
+
+    def handle_endtag(self, tag):
+        if tag == "span":
+            self.key = None
+
+    def handle_data(self, data):
+        if self.key:
+            self.found[self.key] += data
+
+
+def test_html_escapes_and_keeps_every_sentence():
+    result = sample()
+    page = render("html", result)
+    parser = Sentences()
+    parser.feed(page)
+    for s in text_segments(result):
+        key = f"{s.para}-{s.seg}"
+        assert parser.found[("src", key)] == s.text and parser.found[("tgt", key)] == s.target
+    assert parser.scripts == 1 and "<non>" not in page and "&lt;non&gt;" in page
+    assert "http://" not in page and "https://" not in page and " src=" not in page  # self-contained
+
+
+def test_html_header_names_languages_model_revision_and_date():
+    page = render("html", sample())
+    for needle in ("<h1>Réforme des retraites", "fr → en", "Helsinki-NLP/opus-mt-fr-en", "0123abc", "2024-06"):
+        assert needle in page
+
+
+# --- empty translations and characters XML cannot hold -----------------------------------------
+
+
+def test_empty_translation_still_gives_every_format():
+    result = with_empty_target()
+    for writer in get_writers("all"):
+        assert writer.render(result)
+    root = parse_xml(render("xliff", result))
+    assert [t for _, _, t in xliff_pairs(root)] == ["First paragraph.", "", "End."]
+    tmx = parse_xml(render("tmx", result))
+    assert [tu.find("prop").text for tu in tmx.findall("body/tu")] == ["empty"] * 2  # no entry teaching "translate as nothing"
+    assert 'class="s empty"' in render("html", result)
+    assert [json.loads(line)["target"] for line in render("jsonl", result).splitlines()] == ["First paragraph.", "", "End."]
+
+
+def test_control_characters_are_dropped_from_xml():
+    result = with_control_chars()
+    root = parse_xml(render("xliff", result))
+    assert xliff_pairs(root)[0][1:] == ("Bip et boop.", "Beep and boop.")
+    tmx = parse_xml(render("tmx", result))
+    assert [tuv.find("seg").text for tuv in tmx.find("body/tu").findall("tuv")] == ["Bip et boop.", "Beep and boop."]
+
+
+# --- the page in a real browser -------------------------------------------------------------------
+
+BROWSERS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+CHROME_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                "--disable-component-update", "--disable-sync", "--no-first-run")
+
+# Appended to a copy of the page: records the layout and what hovering/focusing highlights,
+# as attributes on <body> that --dump-dom shows.
+PROBE = """<script>
+(function(){
+  function box(el){ var r = el.getBoundingClientRect(); return [r.left, r.top, r.right, r.bottom].map(Math.round); }
+  var b = document.body, src = document.querySelector('#p1 .src'), tgt = document.querySelector('#p1 .tgt');
+  b.dataset.src = JSON.stringify(box(src)); b.dataset.tgt = JSON.stringify(box(tgt));
+  src.querySelector('.s').dispatchEvent(new MouseEvent('mouseover', {bubbles: true}));
+  b.dataset.hover = tgt.querySelector('.s').className;
+  src.querySelector('.s').dispatchEvent(new MouseEvent('mouseout', {bubbles: true}));
+  b.dataset.after = tgt.querySelector('.s').className;
+  tgt.querySelectorAll('.s')[1].focus();
+  b.dataset.focus = src.querySelectorAll('.s')[1].className;
+})();
+</script></body>"""
+
+
+def find_browser() -> str | None:
+    return next((path for path in map(shutil.which, BROWSERS) if path), None)
+
+
+def chromium(browser: str, tmp: Path, *args: str) -> subprocess.CompletedProcess:
+    profile = tmp / f"profile-{len(list(tmp.glob('profile-*')))}"
+    return subprocess.run([browser, *CHROME_FLAGS, f"--user-data-dir={profile}", *args],
+                          capture_output=True, text=True, timeout=120, check=True)
+
+
+def probe(browser: str, page: Path, tmp: Path, width: int) -> dict:
+    probed = tmp / f"probe-{width}.html"
+    probed.write_text(page.read_text(encoding="utf-8").replace("</body>", PROBE), encoding="utf-8")
+    dom = chromium(browser, tmp, f"--window-size={width},800", "--dump-dom", probed.as_uri()).stdout
+    body = etree.fromstring(dom.encode(), etree.HTMLParser()).find(".//body")
+    return {k: body.get(f"data-{k}") for k in ("src", "tgt", "hover", "after", "focus")}
+
+
+def read_png(path: Path) -> tuple[int, int, int, list[bytearray]]:
+    """width, height, bytes per pixel, rows: enough PNG (8-bit RGB/RGBA, not interlaced) for a
+    screenshot, with zlib alone rather than a new image library."""
+    data = path.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n", "not a PNG"
+    pos, idat = 8, []
+    while pos < len(data):
+        length, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        chunk = data[pos + 8:pos + 8 + length]
+        pos += 12 + length
+        if kind == b"IHDR":
+            width, height, depth, color, _, _, interlace = struct.unpack(">IIBBBBB", chunk)
+            assert depth == 8 and color in (2, 6) and not interlace, (depth, color, interlace)
+        elif kind == b"IDAT":
+            idat.append(chunk)
+    bpp = 3 if color == 2 else 4
+    raw, stride = zlib.decompress(b"".join(idat)), width * bpp
+    rows, prev = [], bytearray(stride)
+    for y in range(height):
+        start = y * (stride + 1)
+        rows.append(_unfilter(raw[start], bytearray(raw[start + 1:start + 1 + stride]), prev, bpp))
+        prev = rows[-1]
+    return width, height, bpp, rows
+
+
+def _unfilter(kind: int, line: bytearray, prev: bytearray, bpp: int) -> bytearray:
+    if kind == 2:
+        return bytearray((a + b) & 255 for a, b in zip(line, prev))
+    for i in range(len(line)) if kind else ():
+        a = line[i - bpp] if i >= bpp else 0
+        b, c = prev[i], (prev[i - bpp] if i >= bpp else 0)
+        if kind == 1:
+            line[i] = (line[i] + a) & 255
+        elif kind == 3:
+            line[i] = (line[i] + (a + b) // 2) & 255
+        else:  # 4, Paeth
+            p = a + b - c
+            pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+            line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+    return line
+
+
+def ink(rows: list[bytearray], bpp: int, box: list[int]) -> int:
+    """Pixels clearly darker than the white page inside box (left, top, right, bottom)."""
+    left, top, right, bottom = box
+    return sum(1 for y in range(top, bottom) for x in range(left, right)
+               if sum(rows[y][x * bpp:x * bpp + 3]) < 3 * 160)
+
+
+def test_html_renders_side_by_side_in_headless_chromium(tmp_path):
+    browser = find_browser()
+    if browser is None:
+        pytest.skip("no Chromium on PATH and none could be installed here (.ci/run installs Debian's "
+                    "`chromium` where apt-get works); the HTML page was not checked in a browser")
+    page = tmp_path / "sample.html"
+    page.write_text(render("html", sample()), encoding="utf-8")
+
+    wide = probe(browser, page, tmp_path, 1200)
+    src, tgt = json.loads(wide["src"]), json.loads(wide["tgt"])
+    assert src[2] <= tgt[0] and abs(src[1] - tgt[1]) < 5, f"columns not side by side: {src} {tgt}"
+    assert "hl" in wide["hover"].split() and "hl" not in wide["after"].split(), wide
+    assert "hl" in wide["focus"].split(), wide
+
+    narrow = probe(browser, page, tmp_path, 400)
+    src_n, tgt_n = json.loads(narrow["src"]), json.loads(narrow["tgt"])
+    assert tgt_n[1] >= src_n[3], f"columns do not stack on a narrow screen: {src_n} {tgt_n}"
+
+    shot = tmp_path / "shot.png"
+    chromium(browser, tmp_path, "--window-size=1200,800", f"--screenshot={shot}", page.as_uri())
+    width, height, bpp, rows = read_png(shot)
+    assert (width, height) == (1200, 800)
+    assert ink(rows, bpp, src) > 200 and ink(rows, bpp, tgt) > 200, "a column rendered no text"
+    gap = [src[2], src[1], tgt[0], src[3]]
+    assert ink(rows, bpp, gap) == 0, "text overlaps the gap between the columns"

@@ -1,0 +1,44 @@
+"""What the XML writers (tmx, xliff) share: safe text and one way to serialise.
+
+Writing uses the standard library's xml.etree.ElementTree, not lxml: building a small tree and
+escaping text is all a writer needs, ElementTree does both correctly, and it keeps lxml out of
+the runtime dependencies (lxml is a test dependency, used only to validate output against the
+TMX DTD and the XLIFF schema).
+
+XML 1.0 cannot carry most C0 control characters (U+0000-U+0008, U+000B, U+000C, U+000E-U+001F),
+lone surrogates, U+FFFE or U+FFFF, not even as character references, and ElementTree would write
+them raw, giving a file no parser accepts. `xml_safe` strips them: a stray vertical tab or form
+feed in a news article carries no meaning worth an invalid file. A segment whose source held such
+a character therefore appears without it, and cannot be matched by `tk import-review`.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+NOT_XML_CHAR = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+XML_NS = "http://www.w3.org/XML/1998/namespace"  # xml:lang, xml:space
+
+
+def xml_safe(text: str) -> str:
+    """`text` without the characters XML 1.0 forbids."""
+    return NOT_XML_CHAR.sub("", text)
+
+
+def tool_version() -> str:
+    """translate_kit's version, read at call time (golden tests pin it)."""
+    import translate_kit
+
+    return translate_kit.__version__
+
+
+def serialize(root: ET.Element, doctype: str = "") -> str:
+    """An indented UTF-8 document with an XML declaration (and a DOCTYPE line if given).
+
+    Indentation only touches whitespace between elements, never the text inside <seg>,
+    <source> or <target>, which hold text only."""
+    ET.indent(root, space="  ")
+    body = ET.tostring(root, encoding="unicode")
+    head = '<?xml version="1.0" encoding="UTF-8"?>\n' + (doctype + "\n" if doctype else "")
+    return head + body + "\n"

@@ -1,0 +1,68 @@
+"""`tmx`: a TMX 1.4b translation memory, one <tu> per aligned segment, for CAT tools.
+
+The header carries what TMX 1.4b requires (creationtool, creationtoolversion, segtype, o-tmf,
+adminlang, srclang, datatype) plus the model as a <prop>. Each <tu> holds one <tuv xml:lang>
+per language and <prop>s for the document id, the position (paragraph.segment, both counted
+from 0) and where the translation came from (model, cache, review...).
+
+A segment whose translation is empty gets no <tu>: a translation memory entry with an empty
+target would be offered by CAT tools as a perfect match for "translate this as nothing".
+No creationdate is written, so the same result always gives the same file.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+
+from . import Writer, paragraphs
+from ._xml import XML_NS, serialize, tool_version, xml_safe
+
+DOCTYPE = '<!DOCTYPE tmx SYSTEM "tmx14.dtd">'
+
+
+def _prop(parent: ET.Element, kind: str, value: str) -> None:
+    ET.SubElement(parent, "prop", type=kind).text = xml_safe(value)
+
+
+def _tuv(parent: ET.Element, lang: str, text: str) -> None:
+    tuv = ET.SubElement(parent, "tuv", {f"{{{XML_NS}}}lang": lang})
+    ET.SubElement(tuv, "seg").text = xml_safe(text)
+
+
+def _header(result) -> ET.Element:
+    header = ET.Element("header", {
+        "creationtool": "translate_kit",
+        "creationtoolversion": tool_version(),
+        "segtype": "sentence",
+        "o-tmf": "translate_kit",
+        "adminlang": "en",
+        "srclang": result.src_lang,
+        "datatype": "plaintext",
+    })
+    if result.model:
+        _prop(header, "x-model", result.model)
+        _prop(header, "x-revision", result.revision)
+    return header
+
+
+class TmxWriter(Writer):
+    name = "tmx"
+    ext = "tmx"
+
+    def render(self, result) -> str:
+        root = ET.Element("tmx", version="1.4")
+        root.append(_header(result))
+        body = ET.SubElement(root, "body")
+        for para in paragraphs(result):
+            for s in para:
+                if not s.target.strip():
+                    continue
+                tu = ET.SubElement(body, "tu", tuid=xml_safe(f"{result.doc_id}:{s.para}.{s.seg}"))
+                _prop(tu, "x-document", result.doc_id)
+                _prop(tu, "x-position", f"{s.para}.{s.seg}")
+                _prop(tu, "x-origin", s.origin or "model")
+                if s.flag:
+                    _prop(tu, "x-flag", s.flag)
+                _tuv(tu, result.src_lang, s.text)
+                _tuv(tu, result.tgt_lang, s.target.strip())
+        return serialize(root, DOCTYPE)

@@ -1,0 +1,98 @@
+"""`xliff`: XLIFF 2.1, the format translators review machine output in (and `tk import-review` reads back).
+
+One <file> per document, one <unit> per paragraph, one <segment> per sentence with <source> and
+<target>; the whitespace between sentences (and the paragraph break after the last one) goes in
+<ignorable>, so the sources of a file's units join back to the document text. `xml:space="preserve"`
+on <file> tells tools that this whitespace matters.
+
+Segments start in state "initial" (machine output nobody has checked); those whose translation
+came from an imported review are written "reviewed". A reviewer sets the state to "reviewed" or
+"final" on the segments they corrected or approved; `tk import-review` reads the file alone,
+so everything it needs is here: srcLang/trgLang on <xliff>, the document id in a <note
+category="document">, and each segment's exact source text (the text the model was given).
+
+The tree is built with plain tag names and `xmlns` written on the root as an attribute:
+ElementTree's own `default_namespace` refuses the unqualified attributes XLIFF uses.
+
+The <file> id must be an XML NMTOKEN, which document ids like `a@b` or names with spaces are not:
+it is the id with other characters replaced by `_`; the real id is in the note.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+
+from . import Writer, paragraphs
+from ._xml import XML_NS, serialize, xml_safe
+
+NS = "urn:oasis:names:tc:xliff:document:2.0"
+VERSION = "2.1"
+NOT_NMTOKEN = re.compile(r"[^\w.\-:]")
+
+
+def q(tag: str) -> str:
+    """A tag in the XLIFF namespace, as a parsed file names it (for readers: review.py)."""
+    return f"{{{NS}}}{tag}"
+
+
+def nmtoken(text: str) -> str:
+    return NOT_NMTOKEN.sub("_", text) or "_"
+
+
+def _notes(parent: ET.Element, items: list[tuple[str, str]]) -> None:
+    if items:
+        notes = ET.SubElement(parent, "notes")
+        for category, text in items:
+            ET.SubElement(notes, "note", category=category).text = xml_safe(text)
+
+
+def _file_notes(result) -> list[tuple[str, str]]:
+    doc = result.document
+    items = [("document", result.doc_id)]
+    if result.model:
+        items += [("model", result.model), ("revision", result.revision)]
+    if doc is not None and doc.meta.get("date"):
+        items.append(("date", doc.meta["date"]))
+    if result.note:
+        items.append(("note", result.note))
+    return items
+
+
+def _ignorable(unit: ET.Element, ident: str, space: str) -> None:
+    if space:
+        ignorable = ET.SubElement(unit, "ignorable", id=ident)
+        ET.SubElement(ignorable, "source").text = xml_safe(space)
+
+
+def _segment(unit: ET.Element, s) -> None:
+    state = "reviewed" if s.origin == "review" else "initial"
+    segment = ET.SubElement(unit, "segment", id=f"s{s.seg}", state=state)
+    ET.SubElement(segment, "source").text = xml_safe(s.text)
+    ET.SubElement(segment, "target").text = xml_safe(s.target.strip())
+
+
+def _unit(file: ET.Element, para: list) -> None:
+    unit = ET.SubElement(file, "unit", id=f"p{para[0].para}")
+    _notes(unit, [("flag", f"s{s.seg}: {s.flag}") for s in para if s.flag])
+    for s in para:
+        _ignorable(unit, f"i{s.seg}a", s.source[: len(s.source) - len(s.source.lstrip())])
+        _segment(unit, s)
+        _ignorable(unit, f"i{s.seg}", s.space_after)
+
+
+class XliffWriter(Writer):
+    name = "xliff"
+    ext = "xlf"
+
+    def render(self, result) -> str:
+        root = ET.Element("xliff", xmlns=NS, version=VERSION, srcLang=result.src_lang, trgLang=result.tgt_lang)
+        file = ET.SubElement(root, "file", {
+            "id": nmtoken(result.doc_id),
+            "original": xml_safe(result.source_name),
+            f"{{{XML_NS}}}space": "preserve",
+        })
+        _notes(file, _file_notes(result))
+        for para in paragraphs(result):
+            _unit(file, para)
+        return serialize(root)
