@@ -5,6 +5,11 @@ revision and decoding options (options.DecodeOptions.signature). Batch size, dev
 are not in it. Content keys make resume free: whatever batches finished before a crash are found
 again by the next run, whatever order it takes. The source is stored beside the result so a
 collision is detectable and entries can be inspected.
+
+Overrides are human translations imported from a reviewed XLIFF file (`tk import-review`). They
+live in their own table keyed by (source language, target language, exact source text), NOT by
+signature: a reviewer's sentence stays right when the model, its revision or the beam size
+changes. `tk cache clear` leaves them alone: they are work, not a cache.
 """
 
 from __future__ import annotations
@@ -32,6 +37,16 @@ CREATE TABLE IF NOT EXISTS entries (
     created REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS entries_model ON entries(model);
+CREATE TABLE IF NOT EXISTS overrides (
+    src_lang TEXT NOT NULL,
+    tgt_lang TEXT NOT NULL,
+    source TEXT NOT NULL,
+    target TEXT NOT NULL,
+    origin TEXT NOT NULL DEFAULT 'review',
+    document TEXT,
+    created REAL NOT NULL,
+    PRIMARY KEY (src_lang, tgt_lang, source)
+);
 """
 CHUNK = 500  # rows per lookup query: well under SQLite's bound-parameter limit
 
@@ -93,6 +108,32 @@ class Cache:
             self.db.execute("BEGIN IMMEDIATE")
             self.db.executemany("INSERT OR REPLACE INTO entries VALUES (?,?,?,?,?,?,?,?,?)", rows)
 
+    def put_overrides(self, src_lang: str, tgt_lang: str, items: Iterable[tuple[str, str, str | None]],
+                      origin: str = "review") -> int:
+        """Store (source, target, document id) human translations in one transaction; a later
+        import of the same source replaces the earlier one. Returns the number of rows written."""
+        now = time.time()
+        rows = [(src_lang, tgt_lang, s, t, origin, d, now) for s, t, d in items]
+        if rows:
+            with self.db:
+                self.db.execute("BEGIN IMMEDIATE")
+                self.db.executemany("INSERT OR REPLACE INTO overrides VALUES (?,?,?,?,?,?,?)", rows)
+        return len(rows)
+
+    def get_overrides(self, src_lang: str, tgt_lang: str, texts: Sequence[str]) -> dict[str, str]:
+        """source -> human target, for every text that has an override in this language pair."""
+        found: dict[str, str] = {}
+        unique = list(dict.fromkeys(texts))
+        for i in range(0, len(unique), CHUNK):
+            chunk = unique[i : i + CHUNK]
+            marks = ",".join("?" * len(chunk))
+            rows = self.db.execute(
+                f"SELECT source, target FROM overrides WHERE src_lang = ? AND tgt_lang = ? AND source IN ({marks})",
+                [src_lang, tgt_lang, *chunk],
+            )
+            found.update(rows)
+        return found
+
     def stats(self) -> dict:
         total = self.db.execute("SELECT count(*) FROM entries").fetchone()[0]
         per_model = self.db.execute(
@@ -130,6 +171,9 @@ class NoCache:
 
     def put_many(self, signature, task, model, items):
         pass
+
+    def get_overrides(self, src_lang, tgt_lang, texts):
+        return {}  # --no-cache opens no database, so imported reviews are not read either
 
     def close(self):
         pass

@@ -195,6 +195,35 @@ def list_corpus(corpus: CorpusOpt = None, as_json: JsonOpt = False) -> None:
         typer.echo(f"{r['id']:<24} {r['lang']:<4} {r['paragraphs']:>5} {r['sentences']:>5} {r['characters']:>7}  {r['date'] or '-'}")
 
 
+@app.command("import-review")
+def import_review(
+    files: Annotated[list[Path], typer.Argument(help="Reviewed XLIFF files (.xlf) written by tk translate --format xliff.")],
+    cache_dir: CacheDirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Use the segments marked reviewed or final in XLIFF files as translations in later runs."""
+    from .review import import_review as run_import
+
+    folder = cache_dir or RunOptions.from_env().cache_dir
+    reports, failed = [], False
+    for path in files:
+        try:
+            reports.append(run_import(path, folder))
+        except TkError as err:
+            failed = True
+            say(str(err))
+            reports.append({"file": str(path), "error": str(err)})
+            continue
+        r = reports[-1]
+        if not as_json:
+            say(f"{path}: {r['reviewed']} reviewed segment(s) imported for {r['src_lang']}->{r['tgt_lang']} "
+                f"({r['not_reviewed']} not marked reviewed, {r['empty']} empty)")
+    if as_json:
+        typer.echo(json.dumps({"files": reports, "ok": not failed}, ensure_ascii=False, indent=2))
+    if failed:
+        raise typer.Exit(EXIT_FAILED)
+
+
 @cache_app.command("stats")
 def cache_stats(cache_dir: CacheDirOpt = None, as_json: JsonOpt = False) -> None:
     """Entries, size on disk, and entries per model."""

@@ -71,10 +71,11 @@ class Progress:
 class Translator:
     """One language pair: a loaded model, its cache signature, and the cache."""
 
-    def __init__(self, engine: Engine, signature: str, cache: Cache | NoCache):
+    def __init__(self, engine: Engine, signature: str, cache: Cache | NoCache, pair: tuple[str, str] = ("", "")):
         self.engine = engine
         self.signature = signature
         self.cache = cache
+        self.pair = pair  # (source, target) language: the key of reviewed translations
 
     @property
     def label(self) -> str:
@@ -88,12 +89,16 @@ class Translator:
         return fit_segments(segments, self.engine.count, self.engine.max_input_tokens)
 
     def translate_texts(self, texts: list[str], advance: Callable[[int], None]) -> dict[str, tuple[str, str, str | None]]:
-        """Unique texts -> (target, origin, flag). Cache first; misses go to the model batch by batch,
-        and each finished batch is stored in one transaction before the next starts."""
-        found = self.cache.get_many(self.signature, texts)
-        advance(len(found))
+        """Unique texts -> (target, origin, flag). Reviewed translations first (any model), then the
+        cache; misses go to the model batch by batch, and each finished batch is stored in one
+        transaction before the next starts."""
+        reviewed = self.cache.get_overrides(*self.pair, texts) if all(self.pair) else {}
+        rest = [t for t in texts if t not in reviewed]
+        found = self.cache.get_many(self.signature, rest)
+        advance(len(reviewed) + len(found))
         results = {text: (t, "review" if o == "review" else "cache", f) for text, (t, o, f) in found.items()}
-        misses = [t for t in texts if t not in found]
+        results.update({text: (target, "review", None) for text, target in reviewed.items()})
+        misses = [t for t in rest if t not in found]
         for positions, outputs in self.engine.run(misses):
             rows = [(misses[i], out, "model", None) for i, out in zip(positions, outputs)]
             self.cache.put_many(self.signature, TASK, self.label, rows)
@@ -133,7 +138,7 @@ class Translators:
         loaded = models.load(ref, self.device, precision)
         decode = DecodeOptions(**{**self.decode.__dict__, "precision": precision})
         signature = decode.signature(TASK, ref.repo, loaded.revision)
-        return Translator(Engine(loaded, decode, self.run.batch_tokens), signature, self.cache)
+        return Translator(Engine(loaded, decode, self.run.batch_tokens), signature, self.cache, (src, tgt))
 
 
 def open_cache(run: RunOptions) -> Cache | NoCache:

@@ -1,0 +1,119 @@
+"""Reviewed XLIFF in, human translations out: what `tk import-review` does.
+
+A journalist or translator opens the XLIFF file `tk translate --format xliff` wrote, corrects
+the sentences that need it and marks them "reviewed" or "final" (or approves one as it is by
+marking it so). Importing the file stores each such segment's target as an override in the
+cache folder, keyed by language pair and exact source text (cache.Cache.put_overrides), so the
+next `tk translate` uses it for that sentence in every document, whatever the model or its
+options, and reports it with origin "review".
+
+The file alone is enough: srcLang/trgLang come from <xliff>, the document id from the <file>'s
+<note category="document"> (else its id), the key from each <segment>'s <source>, which
+writers/xliff.py writes as the exact text given to the model. Segments still "initial" or
+"translated", and reviewed ones whose target is empty, are left out and counted.
+
+Parsing uses the standard library's ElementTree: the expat it runs on (2.4.1 and later, as
+bundled with Python 3.11) refuses entity-expansion bombs and never fetches external entities,
+and lxml is not a runtime dependency.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import DocumentError
+from .writers.xliff import NS, q
+
+REVIEWED_STATES = ("reviewed", "final")
+
+
+@dataclass
+class ReviewFile:
+    """The reviewed segments of one XLIFF file, ready to import."""
+
+    path: str
+    src_lang: str
+    tgt_lang: str
+    reviews: dict[str, tuple[str, str]] = field(default_factory=dict)  # source -> (target, document id)
+    documents: list[str] = field(default_factory=list)
+    segments: int = 0  # all segments in the file
+    marked: int = 0  # marked reviewed or final, with text
+    empty: int = 0  # marked reviewed or final, but with an empty source or target
+
+
+def _text(element: ET.Element | None) -> str:
+    """The text of a <source> or <target>, inline markup such as <mrk> or <pc> flattened."""
+    return "" if element is None else "".join(element.itertext()).strip()
+
+
+def _parse(path: Path) -> ET.Element:
+    try:
+        root = ET.parse(path).getroot()
+    except FileNotFoundError:
+        raise DocumentError(str(path), "no such file") from None
+    except OSError as err:
+        raise DocumentError(str(path), f"cannot read ({err.strerror or err})") from None
+    except ET.ParseError as err:
+        raise DocumentError(str(path), f"not well-formed XML ({err})") from None
+    if root.tag != q("xliff"):
+        name = root.tag.rsplit("}", 1)[-1]
+        what = f"XLIFF {root.get('version', '(no version)')}" if name == "xliff" else f"a <{name}> document"
+        raise DocumentError(str(path), f"is {what}, not XLIFF 2 ({NS}); write one with tk translate --format xliff")
+    return root
+
+
+def _document_id(file: ET.Element) -> str:
+    for note in file.iter(q("note")):
+        if note.get("category") == "document" and _text(note):
+            return _text(note)
+    return file.get("id", "")
+
+
+def read_review(path: Path | str) -> ReviewFile:
+    """The reviewed segments of an XLIFF 2 file. Raises DocumentError for unusable files."""
+    path = Path(path)
+    root = _parse(path)
+    src, tgt = root.get("srcLang", ""), root.get("trgLang", "")
+    if not src or not tgt:
+        raise DocumentError(str(path), "has no srcLang or trgLang on <xliff>; cannot tell which language pair it reviews")
+    review = ReviewFile(str(path), src, tgt)
+    for file in root.iter(q("file")):
+        doc_id = _document_id(file)
+        review.documents.append(doc_id)
+        for segment in file.iter(q("segment")):
+            review.segments += 1
+            if segment.get("state", "initial") not in REVIEWED_STATES:
+                continue
+            source, target = _text(segment.find(q("source"))), _text(segment.find(q("target")))
+            if not source or not target:
+                review.empty += 1
+                continue
+            review.marked += 1
+            review.reviews[source] = (target, doc_id)  # the same sentence reviewed twice: the last wins
+    return review
+
+
+def import_review(path: Path | str, cache_dir: Path | str) -> dict:
+    """Store a reviewed file's segments as overrides in the cache at `cache_dir`; returns a report."""
+    from .cache import Cache
+
+    review = read_review(path)
+    cache = Cache(cache_dir)
+    try:
+        rows = [(source, target, doc) for source, (target, doc) in review.reviews.items()]
+        imported = cache.put_overrides(review.src_lang, review.tgt_lang, rows)
+    finally:
+        cache.close()
+    return {
+        "file": review.path,
+        "src_lang": review.src_lang,
+        "tgt_lang": review.tgt_lang,
+        "documents": review.documents,
+        "segments": review.segments,
+        "reviewed": imported,
+        "empty": review.empty,
+        "not_reviewed": review.segments - review.marked - review.empty,
+        "cache": str(cache.path),
+    }
