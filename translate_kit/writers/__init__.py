@@ -2,7 +2,9 @@
 
 Every writer renders the same aligned segment records (`records()`); a writer is the only place
 that knows its format. Adding a format is one new module in this package defining a `Writer`
-subclass with `name`, `ext` and `render()`: it is found by name automatically.
+subclass with `name`, `ext` and `render()`: it is found by name automatically. A format that can
+write a huge document piece by piece also overrides `chunks()` (md, jsonl and txt do), so the
+whole output never sits in memory as one string.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ import os
 import pkgutil
 import tempfile
 from pathlib import Path
+from typing import Iterable, Iterator
 
 from ..errors import UsageError
 
@@ -23,6 +26,10 @@ class Writer:
     def render(self, result) -> str:
         raise NotImplementedError
 
+    def chunks(self, result) -> Iterable[str]:
+        """The output in pieces that join to `render(result)`; by default, all of it at once."""
+        yield self.render(result)
+
     def path_for(self, result, out_dir: Path) -> Path:
         return out_dir / f"{result.doc_id}.{result.src_lang}-{result.tgt_lang}.{self.ext}"
 
@@ -30,20 +37,29 @@ class Writer:
         """Write atomically: a temporary file in the same folder, renamed over the target when complete,
         so an interrupted run never leaves a file that looks finished."""
         path = self.path_for(result, out_dir)
-        atomic_write(path, self.render(result))
+        atomic_write(path, self.chunks(result))
         return path
 
 
-def atomic_write(path: Path, text: str) -> None:
+def atomic_write(path: Path, text: str | Iterable[str]) -> None:
+    """`text` (a string, or pieces of one) into `path` through a temporary `.NAME.*.part` file."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
+            for chunk in [text] if isinstance(text, str) else text:
+                fh.write(chunk)
+        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; outputs get the usual permissions
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _umask() -> int:
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
 
 
 def available() -> dict[str, Writer]:
@@ -72,7 +88,11 @@ def get_writers(spec: str) -> list[Writer]:
 
 def records(result) -> list[dict]:
     """The aligned segment records every format is rendered from (and `jsonl` writes as they are)."""
-    rows = []
+    return list(iter_records(result))
+
+
+def iter_records(result) -> Iterator[dict]:
+    """`records()` one at a time, for writers that stream a huge document."""
     for s in result.segments:
         row = {
             "doc": result.doc_id,
@@ -88,8 +108,7 @@ def records(result) -> list[dict]:
         }
         if s.flag:
             row["flag"] = s.flag
-        rows.append(row)
-    return rows
+        yield row
 
 
 def paragraphs(result) -> list[list]:

@@ -2,7 +2,7 @@
 
 import json
 
-from . import Writer, records
+from . import Writer, iter_records
 
 
 class JsonlWriter(Writer):
@@ -10,4 +10,7 @@ class JsonlWriter(Writer):
     ext = "jsonl"
 
     def render(self, result) -> str:
-        return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records(result))
+        return "".join(self.chunks(result))
+
+    def chunks(self, result):
+        return (json.dumps(r, ensure_ascii=False) + "\n" for r in iter_records(result))

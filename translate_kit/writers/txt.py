@@ -8,6 +8,13 @@ class TextWriter(Writer):
     ext = "txt"
 
     def render(self, result) -> str:
-        parts = [s.target + s.space_after for s in result.segments if s.kind != "meta"]
-        text = "".join(parts)
-        return text if text.endswith("\n") else text + "\n"
+        return "".join(self.chunks(result))
+
+    def chunks(self, result):
+        last = ""
+        for s in result.segments:
+            if s.kind != "meta" and s.target + s.space_after:
+                last = s.target + s.space_after
+                yield last
+        if not last.endswith("\n"):
+            yield "\n"
