@@ -15,7 +15,7 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterable, Iterator
 
-from . import models
+from . import models, quality
 from .cache import Cache, NoCache
 from .documents import Document
 from .engine import Engine
@@ -100,11 +100,24 @@ class Translator:
         results.update({text: (target, "review", None) for text, target in reviewed.items()})
         misses = [t for t in rest if t not in found]
         for positions, outputs in self.engine.run(misses):
-            rows = [(misses[i], out, "model", None) for i, out in zip(positions, outputs)]
+            rows = self.checked([misses[i] for i in positions], outputs)  # before the cache: store the flag too
             self.cache.put_many(self.signature, TASK, self.label, rows)
             results.update({src: (tgt, "model", flag) for src, tgt, _, flag in rows})
             advance(len(rows))
         return results
+
+    def checked(self, sources: list[str], outputs: list[str]) -> list[tuple[str, str, str, str | None]]:
+        """Cache rows for one batch, degenerate outputs (quality.py) retried once with anti-repetition
+        decoding, the better output kept and flagged."""
+        outputs = list(outputs)
+        flags = [quality.problem(src, out) for src, out in zip(sources, outputs)]
+        bad = [i for i, flag in enumerate(flags) if flag]
+        if bad and self.engine.decode.repetition_retry:
+            for positions, retries in self.engine.run([sources[i] for i in bad], **quality.RETRY_DECODING):
+                for j, retry in zip(positions, retries):
+                    i = bad[j]
+                    outputs[i], flags[i] = quality.choose(sources[i], outputs[i], retry)
+        return [(src, out, "model", flag) for src, out, flag in zip(sources, outputs, flags)]
 
 
 class Translators:
@@ -237,11 +250,16 @@ def _translate_group(results: list[DocResult], translator: Translator, progress:
     for s in (s for r in results for s in r.segments if s.kind == "copy"):
         s.target, s.origin = s.source.strip(), "copy"
     progress.advance(sum(1 for r in results for s in r.segments if s.kind != "text"))
-    unique = list(dict.fromkeys(s.text for s in todo))
-    progress.advance(len(todo) - len(unique))
-    done = translator.translate_texts(unique, progress.advance)
-    seen: set[str] = set()
+    by_text: dict[str, list[Segment]] = {}
     for s in todo:
-        s.target, origin, s.flag = done[s.text]
-        s.origin = "duplicate" if s.text in seen else origin
-        seen.add(s.text)
+        by_text.setdefault(s.text, []).append(s)
+    progress.advance(len(todo) - len(by_text))
+    unique = list(by_text)
+    # One huge document is one window: its unique texts still go through the cache and the model
+    # WINDOW_SEGMENTS at a time, so token lists, lookups and results stay bounded by that slice.
+    for start in range(0, len(unique), WINDOW_SEGMENTS):
+        done = translator.translate_texts(unique[start : start + WINDOW_SEGMENTS], progress.advance)
+        for text, (target, origin, flag) in done.items():
+            for k, s in enumerate(by_text[text]):
+                s.target, s.flag = target, flag
+                s.origin = "duplicate" if k else origin
