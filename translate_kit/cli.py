@@ -167,6 +167,7 @@ def report(result) -> dict:
         "model": result.model,
         "revision": result.revision,
         "encoding": result.document.encoding if result.document else None,
+        "warnings": getattr(result.document, "warnings", []),  # what reading repaired (documents.decode)
         **result.counts,
         "seconds": result.seconds,
         "outputs": result.outputs,

@@ -130,6 +130,8 @@ def header_fields(result) -> list[tuple[str, str]]:
         fields.append(("Date", doc.meta["date"]))
     if doc is not None and doc.encoding not in ("utf-8", "ascii"):
         fields.append(("Encoding", doc.encoding))
+    if doc is not None:
+        fields += [("Warning", warning) for warning in getattr(doc, "warnings", [])]  # e.g. damaged bytes replaced
     if result.note:
         fields.append(("Note", result.note))
     return fields
