@@ -12,9 +12,10 @@ Encodings, in this order (`decode`):
   for the whole file instead would turn every correct "é" into "Ã©";
 - anything else goes to charset-normalizer (a well-kept, pure-Python detector, already pulled in
   by `requests`) rather than a hand-written guess. On short texts it often cannot tell Western
-  code pages apart and picks cp1250 ("Élève" -> "Élčve") or even big5 ("prêt" -> "pr皻"); when
-  windows-1252 fits as well as its pick, or it saw no language and the non-ASCII bytes stand alone
-  as accented letters do, windows-1252 wins (the WHATWG default for legacy Western text).
+  code pages apart and picks cp1250 ("Élève" -> "Élčve"), cp1257 or even big5 ("prêt" -> "pr皻");
+  when windows-1252 is among its equals, or the non-ASCII bytes stand alone as accented letters
+  do and windows-1252 reads about as cleanly, windows-1252 wins (the WHATWG default for legacy
+  Western text). Known cost: a short Turkish windows-1254 text reads as windows-1252.
 A few NUL bytes in a text file are dropped (and said); many control characters mean a binary file.
 Whatever was assumed or repaired is kept on the Document (`encoding`, `warnings`) and logged.
 """
@@ -149,14 +150,27 @@ def _detect(data: bytes, name: str) -> tuple[str, str]:
     if not matches:
         raise DocumentError(name, "not a text file (no text encoding fits its bytes)")
     best = matches[0]
+    western = _western(data, matches)
+    return (western, LEGACY_WESTERN) if western is not None else (str(best), best.encoding)
+
+
+def _western(data: bytes, matches: list) -> str | None:
+    """The windows-1252 reading when it is as good as the detector's pick: among its equals, or
+    (accented letters standing alone) reading about as cleanly by charset-normalizer's own
+    mess measure. On short texts the detector otherwise picks cp1257 for French."""
+    from charset_normalizer.md import mess_ratio
+
+    try:
+        text = data.decode(LEGACY_WESTERN)
+    except UnicodeDecodeError:
+        return None
+    best = matches[0]
     tied = [m for m in matches if m.chaos <= best.chaos + 0.01 and m.coherence >= best.coherence - 0.05]
-    unsure = best.coherence == 0 and _single_high_bytes(data)  # no language seen: "prêt" read as big5
-    if unsure or any(LEGACY_WESTERN in m.could_be_from_charset for m in tied):
-        try:
-            return data.decode(LEGACY_WESTERN), LEGACY_WESTERN
-        except UnicodeDecodeError:
-            pass
-    return str(best), best.encoding
+    if any(LEGACY_WESTERN in m.could_be_from_charset for m in tied):
+        return text
+    if _single_high_bytes(data) and mess_ratio(text, 1.0) <= best.chaos + 0.1:
+        return text
+    return None
 
 
 def read_document(path: Path, doc_id: str | None = None) -> Document:
