@@ -221,8 +221,8 @@ def _prepare(doc, segments: list[Segment], src: str, tgt: str, translators: Tran
         return result
     try:
         translator = translators.get(result.src_lang, tgt)
-    except TkError as err:
-        result.error = str(err)
+    except TkError as err:  # a model that cannot load: name the document too, as every other error does
+        result.error = f"{doc.source_name}: {err}"
         return result
     result.segments = translator.fit(segments)
     result.model, result.revision = translator.label, translator.revision

@@ -13,8 +13,9 @@ class TextWriter(Writer):
     def chunks(self, result):
         last = ""
         for s in result.segments:
-            if s.kind != "meta" and s.target + s.space_after:
-                last = s.target + s.space_after
+            lead = s.source[: len(s.source) - len(s.source.lstrip())]  # blank lines opening the document
+            if s.kind != "meta" and lead + s.target + s.space_after:
+                last = lead + s.target + s.space_after
                 yield last
         if not last.endswith("\n"):
             yield "\n"
