@@ -176,6 +176,63 @@ def report(result) -> dict:
     }
 
 
+@app.command()
+def summarize(
+    docs: Annotated[list[str], typer.Argument(help="Corpus ids or unique prefixes (003), files, folders, or - for stdin.")],
+    method: Annotated[str, typer.Option("--method", help="abstractive (distilBART over the English translation) or extractive (central source sentences; no summarizer).")] = "abstractive",
+    length: Annotated[str, typer.Option("--length", help="short, medium or long.")] = "medium",
+    lang: Annotated[Optional[str], typer.Option("--lang", help="Comma list of summary languages [default: en and the document's own].")] = None,
+    src: Annotated[str, typer.Option("--from", help="Source language, or auto to detect per document.")] = "auto",
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Also write <id>.summary.md and <id>.summary.json here.")] = None,
+    model: Annotated[Optional[str], typer.Option("--model", help="Summarizer: a models.lock name, a repo id, or a local folder.")] = None,
+    device: Annotated[Optional[str], typer.Option("--device", help="auto|cpu|cuda|cuda:N|mps [env TK_DEVICE].")] = None,
+    precision: Annotated[str, typer.Option("--precision", help="auto (fp16 on CUDA, fp32 elsewhere), fp32, fp16, bf16, int8 (CPU).")] = "auto",
+    threads: Annotated[Optional[int], typer.Option("--threads", min=1, help="CPU threads [env TK_THREADS; default: all cores].")] = None,
+    corpus: CorpusOpt = None,
+    cache_dir: CacheDirOpt = None,
+    no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the cache for this run.")] = False,
+    quiet: QuietOpt = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Summarize documents, in English and their own language, aligned sentence by sentence."""
+    from .documents import load_documents
+    from .summarize import SummaryOptions, parse_langs, render_text, summarize as run_summary, write_summary
+
+    setup_logging(quiet)
+    terminate_as_interrupt()
+    try:
+        options = SummaryOptions(method, length, parse_langs(lang), src, model).check()
+        if out is not None:
+            check_writable(out)
+        run = RunOptions.from_env(device=device, threads=threads, cache_dir=cache_dir, use_cache=not no_cache)
+        decode = DecodeOptions(precision=precision)  # as `tk translate` builds it: same cache entries
+    except UsageError as err:
+        raise fail(str(err), EXIT_USAGE)
+    except TkError as err:
+        raise fail(str(err))
+    reports, failed = [], False
+    try:
+        for result in run_summary(load_documents(docs, corpus_dir(corpus)), options, decode=decode, run=run):
+            failed = failed or bool(result.error)
+            if result.error:
+                say(result.error)
+            elif out is not None:
+                write_summary(result, out)
+            for note in result.notes:
+                say(f"{result.doc_id}: {note}")
+            if not result.error and not as_json:
+                typer.echo(render_text(result))
+            reports.append(result.to_dict())
+    except KeyboardInterrupt:
+        raise fail(f"interrupted; {len(reports)} document(s) done, finished batches are cached", EXIT_INTERRUPTED)
+    except TkError as err:
+        raise fail(str(err))
+    if as_json:
+        typer.echo(json.dumps({"documents": reports, "ok": not failed}, ensure_ascii=False, indent=2))
+    if failed:
+        raise typer.Exit(EXIT_FAILED)
+
+
 @app.command("ls")
 def list_corpus(corpus: CorpusOpt = None, as_json: JsonOpt = False) -> None:
     """List the corpus: id, language, paragraphs, sentences, characters, date."""
