@@ -1,0 +1,206 @@
+"""`tk translate` end to end on tiny real models laid out as an offline Hugging Face cache.
+
+The fr-en model in the test hub is a tiny Marian trained to copy its input, so alignment is
+checkable: every target must resemble its own source more than any other source.
+"""
+
+import difflib
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from translate_kit import DecodeOptions, RunOptions, load_documents, translate
+from translate_kit.cli import app
+from translate_kit.engine import Engine
+from translate_kit.segment import reassemble
+
+SEEDS = Path(__file__).parents[1] / "seeds"
+runner = CliRunner()
+
+
+def similarity(a: str, b: str) -> float:
+    return difflib.SequenceMatcher(None, a, b).ratio()
+
+
+@pytest.fixture
+def spy(monkeypatch):
+    """Records every batch an engine (torch or CTranslate2) sends to its model's generate():
+    (model repo, input token counts of the batch)."""
+    from translate_kit.ct2 import Ct2Engine
+
+    calls = []
+    for cls in (Engine, Ct2Engine):
+        original = cls.__dict__["run"]
+
+        def recording(self, texts, *args, _original=original, **kwargs):
+            lengths = self.count_tokens(texts)
+            for positions, outputs in _original(self, texts, *args, **kwargs):
+                calls.append((self.loaded.ref.repo, [lengths[i] for i in positions]))
+                yield positions, outputs
+
+        monkeypatch.setattr(cls, "run", recording)
+    return calls
+
+
+def run_tk(*args, **env):
+    result = runner.invoke(app, list(args), env=env or None)
+    return result
+
+
+def records(path: Path) -> list[dict]:
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
+
+
+def test_translate_seeds_default_path(offline_hub, tmp_path, spy):
+    out = tmp_path / "out"
+    result = run_tk("translate", str(SEEDS), "--to", "en", "--out", str(out), "--json", "--quiet")
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert [d["id"][:3] for d in report["documents"]] == ["000", "001", "002", "003", "004"]
+    for doc in report["documents"]:
+        assert doc["model"].startswith("Helsinki-NLP/opus-mt-fr-en@") and doc["src_lang"] == "fr"
+        assert doc["revision"] == offline_hub.shas["Helsinki-NLP/opus-mt-fr-en"]
+        assert doc["translated"] + doc["duplicates"] + doc["copied"] == doc["segments"]
+        assert len(doc["outputs"]) == 3 and all(Path(p).exists() for p in doc["outputs"])
+    assert spy and all(repo == "Helsinki-NLP/opus-mt-fr-en" for repo, _ in spy)
+
+
+def test_jsonl_reassembles_and_aligns(offline_hub, tmp_path):
+    out = tmp_path / "out"
+    assert run_tk("translate", str(SEEDS), "--out", str(out), "-q", "--format", "jsonl").exit_code == 0
+    for seed in sorted(SEEDS.glob("*.txt")):
+        rows = records(out / f"{seed.stem}.fr-en.jsonl")
+        assert "".join(r["source"] + r["space_after"] for r in rows) == seed.read_text(encoding="utf-8")
+        assert [(r["para"], r["seg"]) for r in rows] == sorted((r["para"], r["seg"]) for r in rows)
+        text_rows = [r for r in rows if r["kind"] == "text"]
+        assert all(r["target"] for r in text_rows)
+        sources = [r["source"].strip() for r in text_rows]
+        best = [max(range(len(sources)), key=lambda j: similarity(r["target"], sources[j])) for r in text_rows]
+        hits = sum(i == j for i, j in enumerate(best))
+        assert hits >= 0.9 * len(text_rows), f"{seed.stem}: only {hits}/{len(text_rows)} targets match their own source"
+        meta = [r for r in rows if r["kind"] == "meta"]
+        assert all(r["target"] == "" for r in meta)
+
+
+def test_markdown_and_text_outputs(offline_hub, tmp_path):
+    out = tmp_path / "out"
+    assert run_tk("translate", "001", "--out", str(out), "-q").exit_code == 0
+    md = (out / "001_61284d4cebeaa770.fr-en.md").read_text(encoding="utf-8")
+    assert md.startswith("# Le président américain")
+    assert "**Date:** 2024-06" in md and "Helsinki-NLP/opus-mt-fr-en" in md and "| fr | en |" in md
+    assert "date 2024-06" not in md.split("| fr | en |", 1)[1]  # the marker is metadata, not text
+    txt = (out / "001_61284d4cebeaa770.fr-en.txt").read_text(encoding="utf-8")
+    assert txt.count("\n\n") == (SEEDS / "001_61284d4cebeaa770.txt").read_text(encoding="utf-8").count("\n\n")
+
+
+def translate_seeds(**kw):
+    docs = load_documents([str(p) for p in kw.pop("paths", sorted(SEEDS.glob("*.txt")))])
+    return {r.doc_id: r for r in translate(docs, "en", src="fr", **kw)}
+
+
+def test_batched_equals_one_at_a_time(offline_hub, tmp_path):
+    decode = DecodeOptions(beams=1)
+    batched = translate_seeds(decode=decode, run=RunOptions(use_cache=False, batch_tokens=8000))
+    single = translate_seeds(decode=decode, run=RunOptions(use_cache=False, batch_tokens=1))
+    for doc_id in batched:
+        assert [s.target for s in batched[doc_id].segments] == [s.target for s in single[doc_id].segments]
+
+
+def test_order_does_not_depend_on_input_order(offline_hub):
+    paths = sorted(SEEDS.glob("*.txt"))
+    run = RunOptions(use_cache=False)
+    forward = translate_seeds(paths=paths, run=run, decode=DecodeOptions(beams=1))
+    backward = translate_seeds(paths=paths[::-1], run=run, decode=DecodeOptions(beams=1))
+    assert list(backward) == [p.stem for p in paths[::-1]]
+    for doc_id, result in forward.items():
+        assert [(s.para, s.seg, s.source, s.target) for s in result.segments] == [
+            (s.para, s.seg, s.source, s.target) for s in backward[doc_id].segments]
+
+
+def test_every_input_within_a_64_position_budget(offline_hub, tmp_path, spy):
+    model = str(offline_hub.tiny_marian_64)
+    out = tmp_path / "out"
+    result = run_tk("translate", str(SEEDS), "--model", model, "--out", str(out), "-q", "--json", "--beams", "1")
+    assert result.exit_code == 0, result.output
+    assert spy and max(n for _, lengths in spy for n in lengths) <= 64
+    for seed in sorted(SEEDS.glob("*.txt")):
+        rows = records(out / f"{seed.stem}.fr-en.jsonl")
+        assert "".join(r["source"] + r["space_after"] for r in rows) == seed.read_text(encoding="utf-8")
+    pieces = sum(d["segments"] for d in json.loads(result.stdout)["documents"])
+    assert pieces > 117  # long sentences were split into pieces to fit
+
+
+def test_identical_sentences_translated_once(offline_hub, tmp_path, spy):
+    text = "Le président est venu. Il a parlé.\n\nLe président est venu. Fin du discours.\n"
+    for name in ("a.txt", "b.txt"):
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    results = translate_seeds(paths=[tmp_path / "a.txt", tmp_path / "b.txt"], run=RunOptions(use_cache=False))
+    sent = [t for _, lengths in spy for t in lengths]
+    assert len(sent) == 3  # three distinct sentences
+    assert results["b"].counts["duplicates"] == 4 and results["a"].counts["duplicates"] == 1
+    assert results["a"].segments[0].target == results["b"].segments[2].target
+
+
+def test_model_dir_override(offline_hub, tmp_path):
+    out = tmp_path / "out"
+    result = run_tk("translate", "004", "--model", str(offline_hub.copy_model), "--out", str(out), "--json", "-q")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)["documents"][0]
+    assert doc["model"] == str(offline_hub.copy_model.resolve()) and doc["revision"].startswith("local-")
+
+
+def test_missing_path_fails_others_go_on(offline_hub, tmp_path):
+    out = tmp_path / "out"
+    result = run_tk("translate", str(tmp_path / "nope.txt"), "000", "--out", str(out), "-q")
+    assert result.exit_code == 1
+    assert f"tk: {tmp_path / 'nope.txt'}: no such file or directory" in result.stderr
+    assert "Traceback" not in result.output
+    assert (out / "000_ae0e0f836b3a6ef8.fr-en.md").exists()
+
+
+def test_unknown_and_ambiguous_ids_list_candidates(offline_hub, tmp_path):
+    result = run_tk("translate", "0", "--out", str(tmp_path), "-q")
+    assert result.exit_code == 1 and "ambiguous" in result.stderr and "003_9c30f3eff2624f5c" in result.stderr
+    result = run_tk("translate", "999", "--out", str(tmp_path), "-q")
+    assert result.exit_code == 1 and "no document '999'" in result.stderr and "000_ae0e0f836b3a6ef8" in result.stderr
+
+
+def test_model_not_in_cache_offline(offline_hub, tmp_path, monkeypatch):
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "empty-hub"))  # a machine that never pulled it
+    result = run_tk("translate", "000", "--from", "fr", "--out", str(tmp_path), "-q")
+    assert result.exit_code == 1
+    line = result.stderr.strip().splitlines()[-1]
+    assert "Helsinki-NLP/opus-mt-fr-en" in line and "tk models pull" in line and "--model DIR" in line
+
+
+def test_usage_errors_exit_2(offline_hub, tmp_path):
+    result = run_tk("translate", "000", "--format", "pdf", "--out", str(tmp_path))
+    assert result.exit_code == 2 and "unknown format 'pdf'; known:" in result.stderr
+    assert run_tk("translate", "000", "--beams", "0").exit_code == 2
+
+
+def test_help_does_not_import_torch():
+    code = "import sys; from translate_kit.cli import app; import typer.testing as t; " \
+           "r = t.CliRunner().invoke(app, ['--help']); assert r.exit_code == 0; " \
+           "assert 'torch' not in sys.modules and 'transformers' not in sys.modules, 'heavy import'"
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_installed_tk_in_a_subprocess(offline_hub, tmp_path):
+    tk = shutil.which("tk", path=str(Path(sys.executable).parent)) or shutil.which("tk")
+    assert tk, "the tk console script is installed with the package"
+    proc = subprocess.run([tk, "translate", str(SEEDS / "002_dbf491fe7e5991d8.txt"), "--to", "en",
+                           "--out", str(tmp_path / "out"), "--json", "--quiet"],
+                          capture_output=True, text=True, env=os.environ.copy(), timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["documents"][0]["segments"] == 25
+    proc = subprocess.run([tk, "translate", str(tmp_path / "missing.md")], capture_output=True, text=True,
+                          env=os.environ.copy(), timeout=300)
+    assert proc.returncode == 1 and f"tk: {tmp_path / 'missing.md'}: no such file or directory" in proc.stderr.splitlines()
+    assert "Traceback" not in proc.stderr
