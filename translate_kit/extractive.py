@@ -16,7 +16,7 @@ numpy is already installed (py3langid depends on it).
 from __future__ import annotations
 
 import re
-from typing import Sequence
+from collections.abc import Sequence
 
 WORD = re.compile(r"[^\W\d_]{2,}")  # letters only, 2+ long: drops l', d', numbers, punctuation
 DAMPING = 0.85  # PageRank's usual value: 15% chance of jumping to any sentence

@@ -29,9 +29,9 @@ from __future__ import annotations
 import json
 import re
 import time
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
 
 from . import models
 from .cache import Cache, NoCache
@@ -70,7 +70,7 @@ class SummaryOptions:
     src: str = "auto"  # source language, or auto to detect per document
     summarizer: str | None = None  # a models.lock name, repo id or folder; None: the lock's "summarizer"
 
-    def check(self) -> "SummaryOptions":
+    def check(self) -> SummaryOptions:
         """Raise UsageError naming the choices for a bad value."""
         if self.method not in METHODS:
             raise UsageError(f"unknown method '{self.method}'; known: {', '.join(METHODS)}")
