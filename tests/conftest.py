@@ -23,6 +23,10 @@ Fixtures (none is autouse; request them by name):
     patching those attributes is enough for ``from_pretrained("Helsinki-NLP/...")``
     inside a test (checked by tests/test_fixtures.py).  monkeypatch undoes it all.
 
+``spy`` (function)
+    Records every batch a translation engine (torch or CTranslate2) sends to generate(),
+    as (model repo, input token counts): count model calls, check input budgets.
+
 ``seeds_dir`` (session)
     The repo's ``seeds/`` folder of French articles.
 
@@ -95,3 +99,24 @@ def offline_hub(
     monkeypatch.setattr(constants, "HUGGINGFACE_HUB_CACHE", hub_cache)
     monkeypatch.setattr(constants, "HF_HUB_OFFLINE", True)
     return test_hub
+
+
+@pytest.fixture
+def spy(monkeypatch):
+    """Records every batch an engine (torch or CTranslate2) sends to its model's generate():
+    (model repo, input token counts of the batch)."""
+    from translate_kit.ct2 import Ct2Engine
+    from translate_kit.engine import Engine
+
+    calls = []
+    for cls in (Engine, Ct2Engine):
+        original = cls.__dict__["run"]
+
+        def recording(self, texts, *args, _original=original, **kwargs):
+            lengths = self.count_tokens(texts)
+            for positions, outputs in _original(self, texts, *args, **kwargs):
+                calls.append((self.loaded.ref.repo, [lengths[i] for i in positions]))
+                yield positions, outputs
+
+        monkeypatch.setattr(cls, "run", recording)
+    return calls

@@ -18,8 +18,6 @@ from translate_kit.cli import app
 SEEDS = Path(__file__).parents[1] / "seeds"
 runner = CliRunner()
 
-from test_translate import spy  # noqa: E402,F401  (the generate() spy fixture)
-
 
 def run_json(*args) -> dict:
     result = runner.invoke(app, ["translate", *args, "--json", "--quiet"])

@@ -17,7 +17,6 @@ from typer.testing import CliRunner
 
 from translate_kit import DecodeOptions, RunOptions, load_documents, translate
 from translate_kit.cli import app
-from translate_kit.engine import Engine
 from translate_kit.segment import reassemble
 
 SEEDS = Path(__file__).parents[1] / "seeds"
@@ -26,26 +25,6 @@ runner = CliRunner()
 
 def similarity(a: str, b: str) -> float:
     return difflib.SequenceMatcher(None, a, b).ratio()
-
-
-@pytest.fixture
-def spy(monkeypatch):
-    """Records every batch an engine (torch or CTranslate2) sends to its model's generate():
-    (model repo, input token counts of the batch)."""
-    from translate_kit.ct2 import Ct2Engine
-
-    calls = []
-    for cls in (Engine, Ct2Engine):
-        original = cls.__dict__["run"]
-
-        def recording(self, texts, *args, _original=original, **kwargs):
-            lengths = self.count_tokens(texts)
-            for positions, outputs in _original(self, texts, *args, **kwargs):
-                calls.append((self.loaded.ref.repo, [lengths[i] for i in positions]))
-                yield positions, outputs
-
-        monkeypatch.setattr(cls, "run", recording)
-    return calls
 
 
 def run_tk(*args, **env):
