@@ -18,7 +18,7 @@ from typing import Callable, Iterable, Iterator
 from . import models, quality
 from .cache import Cache, NoCache
 from .documents import Document
-from .engine import Engine
+from .engine import Engine, GenerationFailed
 from .errors import DocumentError, TkError
 from .options import DecodeOptions, RunOptions
 from .segment import Segment, fit_segments, segment_document
@@ -99,12 +99,31 @@ class Translator:
         results = {text: (t, "review" if o == "review" else "cache", f) for text, (t, o, f) in found.items()}
         results.update({text: (target, "review", None) for text, target in reviewed.items()})
         misses = [t for t in rest if t not in found]
-        for positions, outputs in self.engine.run(misses):
+        failed: dict[str, str] = {}
+        for positions, outputs in self._generated(misses, failed):
             rows = self.checked([misses[i] for i in positions], outputs)  # before the cache: store the flag too
             self.cache.put_many(self.signature, TASK, self.label, rows)
             results.update({src: (tgt, "model", flag) for src, tgt, _, flag in rows})
             advance(len(rows))
+        results.update({text: ("", "failed", reason) for text, reason in failed.items()})  # reason in the flag slot
         return results
+
+    def _generated(self, texts: list[str], failed: dict[str, str]) -> Iterator[tuple[list[int], list[str]]]:
+        """engine.run(), except that a segment the model cannot take even alone (out of memory after
+        every halving) goes into `failed` and the others still go on: after such a failure the rest
+        run one at a time, to tell which of them fail too (rare; slow only then)."""
+        finished: set[int] = set()
+        try:
+            for positions, outputs in self.engine.run(texts):
+                finished.update(positions)
+                yield positions, outputs
+        except GenerationFailed:
+            for i in (i for i in range(len(texts)) if i not in finished):
+                try:
+                    for _, outputs in self.engine.run([texts[i]]):
+                        yield [i], outputs
+                except GenerationFailed as err:
+                    failed[texts[i]] = str(err)
 
     def checked(self, sources: list[str], outputs: list[str]) -> list[tuple[str, str, str, str | None]]:
         """Cache rows for one batch, degenerate outputs (quality.py) retried once with anti-repetition
@@ -262,4 +281,16 @@ def _translate_group(results: list[DocResult], translator: Translator, progress:
         for text, (target, origin, flag) in done.items():
             for k, s in enumerate(by_text[text]):
                 s.target, s.flag = target, flag
-                s.origin = "duplicate" if k else origin
+                s.origin = "duplicate" if k and origin != "failed" else origin
+    for r in results:
+        _fail_on_lost_segments(r)
+
+
+def _fail_on_lost_segments(result: DocResult) -> None:
+    """A document with a segment the model could not take becomes an error (no output with a hole);
+    its other segments are cached, so a re-run redoes only what failed."""
+    failed = [s for s in result.segments if s.origin == "failed"]
+    if failed:
+        more = f" and {len(failed) - 1} more" if len(failed) > 1 else ""
+        result.error = (f"{result.source_name}: {failed[0].flag}{more}; the other segments are cached: run again, "
+                        f"e.g. with a smaller --batch-tokens or --device cpu")
