@@ -41,8 +41,9 @@ def tk(*args: str):
 
 @pytest.fixture
 def spy(monkeypatch):
-    """Every generate() call: (model repo, input token counts, keyword overrides). The torch backend
-    is forced so that every model goes through Engine.generate (CTranslate2 batches do not)."""
+    """Every generate() call: (model repo, input token counts, keyword overrides such as min/max
+    length). Shadows conftest's run()-level spy on purpose: the summary tests check what reaches
+    generate() itself, so the torch backend is forced (CTranslate2 batches bypass Engine.generate)."""
     monkeypatch.setenv("TK_BACKEND", "torch")
     monkeypatch.setenv("TK_THREADS", "1")  # tiny models: threads are pure overhead (conftest.py)
     calls = []
