@@ -9,7 +9,9 @@ Public API (heavy imports happen lazily, inside the calls):
 
 from .documents import Document, load_documents
 from .options import DecodeOptions, RunOptions
+from .summarize import SummaryOptions, summarize
 from .translate import DocResult, translate
 
-__all__ = ["Document", "DecodeOptions", "DocResult", "RunOptions", "load_documents", "translate"]
+__all__ = ["Document", "DecodeOptions", "DocResult", "RunOptions", "SummaryOptions", "load_documents", "summarize",
+           "translate"]
 __version__ = "0.1.0"
