@@ -23,6 +23,11 @@ app = typer.Typer(help="Local, offline bilingual translation and summaries of fo
 cache_app = typer.Typer(help="Inspect or clear the translation cache.", no_args_is_help=True)
 app.add_typer(cache_app, name="cache")
 
+from .cli_models import doctor, models_app  # noqa: E402  (typer only; nothing heavy)
+
+app.add_typer(models_app, name="models")
+app.command("doctor")(doctor)
+
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 
 # Options shared by several commands.
@@ -166,6 +171,8 @@ def report(result) -> dict:
         "tgt_lang": result.tgt_lang,
         "model": result.model,
         "revision": result.revision,
+        "pinned": result.pinned,
+        "pivot": result.pivot,
         "encoding": result.document.encoding if result.document else None,
         "warnings": getattr(result.document, "warnings", []),  # what reading repaired (documents.decode)
         **result.counts,

@@ -1,9 +1,16 @@
 """Which model, where it lives, and loading it.
 
 models.lock (TOML) names every model by pair ("fr-en") or role ("summarizer"). A name resolves
-to a Hugging Face repo id and revision; the files are looked up in the local Hugging Face cache
-first (no network at all when they are there), and fetched only when missing and allowed.
-`--model` takes a repo id or a local directory for one run.
+to a Hugging Face repo id and revision (or to a local folder, `path = "..."`); the files are
+looked up in the local Hugging Face cache first (no network at all when they are there), and
+fetched only when missing and allowed. `--model` takes a repo id or a local directory for one run.
+
+This module never opens a connection itself: reading, writing and verifying the lock, and
+finding snapshots, are local. Downloads and lock resolution live in hub.py.
+
+The lock is written by a small TOML writer for its one fixed shape (tables of strings and
+integers, one `files` sub-table of inline tables): tomllib reads but cannot write, and tomli-w
+would drop the header comment that says how the file is maintained.
 
 torch and transformers are imported inside functions: `tk --help` and `tk ls` must stay fast.
 """
@@ -11,7 +18,9 @@ torch and transformers are imported inside functions: `tk --help` and `tk ls` mu
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -20,8 +29,12 @@ from .errors import ModelUnavailable, UnknownModel
 from .options import env
 
 LOCK_NAME = "models.lock"
-# Files a model needs: configs, tokenizer files, one weight format (safetensors preferred).
-NEEDED_FILES = ["*.json", "*.spm", "*.txt", "*.model", "*.safetensors"]
+# Files a model needs (needed_files): configs, tokenizer files, one weight format.
+# Weight formats in order of preference; a sharded checkpoint is named by its index file.
+WEIGHT_FILES = ["model.safetensors", "model.safetensors.index.json", "pytorch_model.bin", "pytorch_model.bin.index.json"]
+CONFIG_AND_TOKENIZER = re.compile(r".+\.(json|spm|model)|vocab\.txt|merges\.txt|spiece\.model")
+SHARD = re.compile(r"(model|pytorch_model)-\d+-of-\d+\.(safetensors|bin)")
+PAIR = re.compile(r"([a-z]{2,3})-([a-z]{2,3})")
 
 
 @dataclass(frozen=True)
@@ -32,6 +45,12 @@ class LockEntry:
     task: str = "translation"
     commit: str | None = None
     files: dict = field(default_factory=dict, hash=False, compare=False)
+    path: str | None = None  # a local folder instead of a hub repo (resolved against the lock's folder)
+
+    @property
+    def locked(self) -> bool:
+        """Pinned to exact files: a commit (hub) or file hashes (local folder)."""
+        return bool(self.files) and (bool(self.commit) or self.path is not None)
 
 
 @dataclass(frozen=True)
@@ -70,15 +89,26 @@ def load_lock(path: Path | None = None) -> dict[str, LockEntry]:
         raise UnknownModel(f"{path}: not valid TOML ({err})") from None
     entries = {}
     for name, item in data.get("models", {}).items():
+        if "repo" not in item and "path" not in item:
+            raise UnknownModel(f"{path}: [models.{name}] needs repo = \"org/name\" or path = \"folder\"")
+        folder = str((path.parent / Path(item["path"]).expanduser()).resolve()) if "path" in item else None
         entries[name] = LockEntry(
             name=name,
-            repo=item["repo"],
+            repo=item.get("repo", folder),
             revision=item.get("revision", "main"),
             task=item.get("task", "translation"),
             commit=item.get("commit"),
             files=item.get("files", {}),
+            path=folder,
         )
     return entries
+
+
+def entry_ref(entry: LockEntry) -> ModelRef:
+    """The ModelRef a lock entry stands for: its pinned commit when locked, a local folder for `path`."""
+    if entry.path is not None:
+        return ModelRef(entry.path, "local", name=entry.name, local=True)
+    return ModelRef(entry.repo, entry.commit or entry.revision, name=entry.name)
 
 
 def pick_model(src: str, tgt: str, override: str | None = None, lock: dict | None = None) -> ModelRef:
@@ -88,16 +118,51 @@ def pick_model(src: str, tgt: str, override: str | None = None, lock: dict | Non
     lock = load_lock() if lock is None else lock
     entry = lock.get(f"{src}-{tgt}")
     if entry:
-        return ModelRef(entry.repo, entry.commit or entry.revision, name=entry.name)
-    return ModelRef(f"Helsinki-NLP/opus-mt-{src}-{tgt}", "main", pinned=False)
+        return entry_ref(entry)
+    return ModelRef(conventional_repo(src, tgt), "main", pinned=False)
+
+
+def select_entries(names: list[str] | None, lock: dict | None = None) -> list[LockEntry]:
+    """Lock entries by name (all when none given). A pair not in the lock ("de-fr") stands for its
+    conventional repo, and a repo id ("org/name[@rev]") for itself, so they can be pulled or locked too."""
+    lock = load_lock() if lock is None else lock
+    if not names:
+        return list(lock.values())
+    entries = []
+    for name in dict.fromkeys(names):
+        if name in lock:
+            entries.append(lock[name])
+        elif PAIR.fullmatch(name):
+            entries.append(LockEntry(name, conventional_repo(*PAIR.fullmatch(name).groups())))
+        else:
+            ref = model_from_name(name, lock)  # a repo id or a local folder, else UnknownModel
+            entries.append(LockEntry(name, ref.repo, ref.revision, path=ref.repo if ref.local else None))
+    return entries
+
+
+def conventional_repo(src: str, tgt: str) -> str:
+    return f"Helsinki-NLP/opus-mt-{src}-{tgt}"
+
+
+def direct_available(src: str, tgt: str, lock: dict | None = None) -> bool:
+    """Is there a direct model for the pair that this run can use without guessing?
+
+    Yes when the lock names the pair (unless we are offline and it is not downloaded), or when
+    the conventional repo is already in the local cache. Never asks the network: routing a
+    document must not depend on a hub round-trip.
+    """
+    lock = load_lock() if lock is None else lock
+    ref = pick_model(src, tgt, lock=lock)
+    if local_snapshot(ref) is not None:
+        return True
+    return f"{src}-{tgt}" in lock and not offline()
 
 
 def model_from_name(name: str, lock: dict | None = None) -> ModelRef:
     """A lock entry name, a local directory, or a repo id ('org/name')."""
     lock = load_lock() if lock is None else lock
     if name in lock:
-        entry = lock[name]
-        return ModelRef(entry.repo, entry.commit or entry.revision, name=name)
+        return entry_ref(lock[name])
     path = Path(name).expanduser()
     if path.is_dir():
         return ModelRef(str(path.resolve()), "local", local=True)
@@ -124,32 +189,36 @@ def offline() -> bool:
 
 
 def local_snapshot(ref: ModelRef) -> Path | None:
-    """The model's folder in the local cache, or None. Never touches the network."""
+    """The model's folder in the local cache (config and weights there), or None. Never touches the network.
+
+    The cache's own refs/ and snapshots/ are read through huggingface_hub's try_to_load_from_cache
+    rather than snapshot_download(local_files_only=True): after a pull of only the needed files,
+    the latter calls the snapshot incomplete (the repo also holds TF/Flax/Rust weights).
+    """
     if ref.local:
         return Path(ref.repo)
-    from huggingface_hub import snapshot_download
-    from huggingface_hub.errors import LocalEntryNotFoundError
+    from huggingface_hub import try_to_load_from_cache
 
     try:
-        return Path(snapshot_download(ref.repo, revision=ref.revision, cache_dir=hub_cache_dir(), local_files_only=True))
-    except (LocalEntryNotFoundError, FileNotFoundError, OSError):
+        config = try_to_load_from_cache(ref.repo, "config.json", cache_dir=hub_cache_dir(), revision=ref.revision)
+    except (ValueError, OSError):  # malformed repo id or revision
         return None
+    if not isinstance(config, str):  # None, or a cached "this file does not exist"
+        return None
+    folder = Path(config).parent
+    return folder if weights_file(folder) else None
+
+
+def weights_file(folder: Path) -> str | None:
+    """The weight file a folder would be loaded from (safetensors preferred), or None."""
+    return next((name for name in WEIGHT_FILES if (folder / name).is_file()), None)
 
 
 def fetch(ref: ModelRef) -> Path:
-    """Download the needed files of a model into the Hugging Face cache."""
-    from huggingface_hub import snapshot_download
+    """Download the needed files of a model into the Hugging Face cache (see hub.download)."""
+    from .hub import download
 
-    try:
-        path = Path(snapshot_download(ref.repo, revision=ref.revision, cache_dir=hub_cache_dir(),
-                                      allow_patterns=NEEDED_FILES, etag_timeout=10))
-        if not any(path.glob("*.safetensors")):  # older repos ship only pytorch_model.bin
-            path = Path(snapshot_download(ref.repo, revision=ref.revision, cache_dir=hub_cache_dir(),
-                                          allow_patterns=NEEDED_FILES + ["pytorch_model.bin"], etag_timeout=10))
-        return path
-    except Exception as err:  # network, auth, missing repo: all mean "not available"
-        raise ModelUnavailable(f"{ref.repo}: cannot download ({type(err).__name__}: {_first_line(err)}); "
-                               f"pass --model DIR for a local copy") from err
+    return download(ref)
 
 
 def ensure_local(ref: ModelRef) -> Path:
@@ -184,6 +253,160 @@ def _first_line(err: BaseException) -> str:
     return text[0] if text else ""
 
 
+# --- the files a model needs, and checking them against the lock ---------------------------
+
+
+def needed_files(names: list[str]) -> list[str]:
+    """Of a repo's file names, the ones a run loads: configs, tokenizer files, ONE weight format.
+
+    Real OPUS-MT repos also carry TensorFlow, Flax and Rust weights (hundreds of MB each);
+    safetensors is preferred over pytorch_model.bin (no pickle, loads faster). Only top-level
+    files: model repos keep what transformers loads at the root.
+    """
+    top = [n for n in names if "/" not in n]
+    weights = next((w for w in WEIGHT_FILES if w in top), None)
+    keep = [n for n in top if CONFIG_AND_TOKENIZER.fullmatch(n) and not n.endswith(".index.json")]
+    if weights and weights.endswith(".index.json"):
+        fmt = weights.split(".")[1] if weights.startswith("model.") else "bin"
+        keep += [weights] + [n for n in top if SHARD.fullmatch(n) and n.endswith(fmt)]
+    elif weights:
+        keep.append(weights)
+    return sorted(set(keep))
+
+
+def file_sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def describe_files(folder: Path, names: list[str]) -> dict[str, dict]:
+    """{file: {sha256, size}} of local files, in the lock's shape."""
+    return {n: {"sha256": file_sha256(folder / n), "size": (folder / n).stat().st_size} for n in sorted(names)}
+
+
+def check_files(folder: Path, expected: dict[str, dict]) -> list[str]:
+    """Problems of `folder` against the lock's file table, one 'file: problem' line each (empty: all match)."""
+    return [f"{name}: {problem}" for name, problem in file_problems(folder, expected).items()]
+
+
+def file_problems(folder: Path, expected: dict[str, dict]) -> dict[str, str]:
+    """{file: what is wrong} for each file missing or differing (size, then sha256) from the lock."""
+    problems = {}
+    for name, want in sorted(expected.items()):
+        file = folder / name
+        if not file.is_file():
+            problems[name] = "missing"
+        elif file.stat().st_size != want.get("size"):
+            problems[name] = f"size {file.stat().st_size} bytes, the lock says {want.get('size')}"
+        elif (digest := file_sha256(file)) != want.get("sha256"):
+            problems[name] = f"sha256 {digest[:12]}..., the lock says {str(want.get('sha256'))[:12]}..."
+    return problems
+
+
+@dataclass
+class ModelStatus:
+    """One lock entry as found on this machine (for `tk models list|verify` and `tk doctor`)."""
+
+    name: str
+    repo: str
+    revision: str
+    task: str
+    commit: str | None
+    local: bool  # a folder given by the user, not a hub repo
+    path: str | None = None  # where the files are, when present
+    present: bool = False
+    size: int = 0  # bytes on disk, symlinks followed
+    lock: str = "unlocked"  # ok | mismatch | unlocked | absent | unchecked
+    problems: list[str] = field(default_factory=list)
+
+
+def model_status(entry: LockEntry, check: bool = True) -> ModelStatus:
+    """Where an entry's files are, how big, and (check=True: sha256 of every file) whether they match the lock."""
+    ref = entry_ref(entry)
+    folder = local_snapshot(ref)
+    status = ModelStatus(entry.name, entry.repo, entry.revision, entry.task, entry.commit, ref.local)
+    if folder is None or not folder.is_dir() or not weights_file(folder):
+        status.lock = "absent"
+        return status
+    status.path, status.present, status.size = str(folder), True, folder_size(folder)
+    if not entry.locked:
+        status.lock = "unlocked"
+    elif not check:
+        status.lock = "unchecked"
+    else:
+        status.problems = check_files(folder, entry.files)
+        status.lock = "mismatch" if status.problems else "ok"
+    return status
+
+
+def folder_size(folder: Path) -> int:
+    """Bytes of the files in a folder tree, symlinks followed (snapshots link into blobs/)."""
+    return sum(f.stat().st_size for f in Path(folder).rglob("*") if f.is_file())
+
+
+# --- writing the lock ----------------------------------------------------------------------
+
+
+def update_lock(path: Path, updates: dict[str, dict]) -> None:
+    """Merge {name: {key: value}} into the lock at `path`, keeping its header comment and other entries."""
+    text = path.read_text(encoding="utf-8") if path.is_file() else ""
+    data = tomllib.loads(text) if text else {}
+    entries = data.get("models", {})
+    for name, values in updates.items():
+        entries[name] = {**entries.get(name, {}), **values}
+    _atomic_write(path, render_lock(lock_header(text), entries))
+
+
+def lock_header(text: str) -> str:
+    """The comment block at the top of a lock file (everything before the first table)."""
+    lines = []
+    for line in text.splitlines():
+        if line.lstrip().startswith("["):
+            break
+        lines.append(line)
+    return "\n".join(lines).strip("\n") or "# translate_kit model lock: maintained with `tk models lock`; see README."
+
+
+def render_lock(header: str, entries: dict[str, dict]) -> str:
+    """TOML for the lock's fixed shape: [models.NAME] scalars, then [models.NAME.files] inline tables."""
+    out = [header, ""]
+    for name, item in entries.items():
+        out.append(f"[models.{_toml_key(name)}]")
+        out += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in item.items() if not isinstance(v, dict)]
+        for key, table in ((k, v) for k, v in item.items() if isinstance(v, dict)):
+            out += ["", f"[models.{_toml_key(name)}.{_toml_key(key)}]"]
+            out += [f"{_toml_key(k)} = {_toml_value(v)}" for k, v in sorted(table.items())]
+        out.append("")
+    return "\n".join(out)
+
+
+def _toml_key(key: str) -> str:
+    return key if re.fullmatch(r"[A-Za-z0-9_-]+", key) else _toml_value(key)
+
+
+def _toml_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return repr(value)
+    if isinstance(value, str):  # a JSON string is a valid TOML basic string, once DEL is escaped too
+        return json.dumps(value).replace("\x7f", "\\u007f")
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{_toml_key(k)} = {_toml_value(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, (list, tuple)):
+        return "[" + ", ".join(_toml_value(v) for v in value) + "]"
+    raise TypeError(f"cannot write {type(value).__name__} to models.lock")
+
+
+def _atomic_write(path: Path, text: str) -> None:
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.replace(tmp, path)
+
+
 # --- devices and loading -------------------------------------------------------------------
 
 
@@ -209,10 +432,12 @@ def default_precision(device: str) -> str:
 
 
 def set_threads(threads: int | None) -> None:
+    """--threads / TK_THREADS, else OMP_NUM_THREADS if the user set it, else every core we may use."""
     import torch
 
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    torch.set_num_threads(threads or cores)
+    omp = os.environ.get("OMP_NUM_THREADS", "")
+    torch.set_num_threads(threads or (int(omp) if omp.isdigit() and int(omp) > 0 else cores))
 
 
 @dataclass
@@ -233,9 +458,9 @@ def load(ref: ModelRef, device: str, precision: str) -> LoadedModel:
 
     quiet_transformers()
     dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(precision, torch.float32)
-    try:
-        tokenizer = AutoTokenizer.from_pretrained(path)
-        model = AutoModelForSeq2SeqLM.from_pretrained(path, dtype=dtype)
+    try:  # a local folder by now: local_files_only keeps transformers off the network entirely
+        tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+        model = AutoModelForSeq2SeqLM.from_pretrained(path, dtype=dtype, local_files_only=True)
     except Exception as err:  # truncated weights, missing tokenizer files, bad config
         raise ModelUnavailable(f"{ref.repo}: model files in {path} are missing or damaged "
                                f"({type(err).__name__}: {_first_line(err)}); run `tk models pull "

@@ -6,6 +6,9 @@
 Documents are processed in windows of a few thousand segments, so memory follows the window,
 not the corpus; inside a window, segments of all documents share batches, and identical
 sentences are translated once.
+
+A pair with no direct model (neither in models.lock nor in the local cache) is translated
+through English by a PivotTranslator: two Translators chained, src -> en -> tgt.
 """
 
 from __future__ import annotations
@@ -19,14 +22,15 @@ from . import models, quality
 from .cache import Cache, NoCache
 from .documents import Document
 from .engine import Engine, GenerationFailed
-from .errors import DocumentError, TkError
+from .errors import DocumentError, ModelUnavailable, TkError
 from .options import DecodeOptions, RunOptions
-from .segment import Segment, fit_segments, segment_document
+from .segment import Segment, fit_segments, segment_document, split_to_budget
 
 log = logging.getLogger("translate_kit")
 
 TASK = "translate"
 WINDOW_SEGMENTS = 2048  # segments translated together; bounds memory on large corpora
+PIVOT = "en"  # OPUS-MT has X->en and en->X models for far more languages than direct X->Y pairs
 
 
 @dataclass
@@ -39,8 +43,10 @@ class DocResult:
     tgt_lang: str = ""
     document: Document | None = None
     segments: list[Segment] = field(default_factory=list)
-    model: str = ""
+    model: str = ""  # e.g. "org/name@rev", "... (unpinned)", "A + B (pivot via en)"
     revision: str = ""
+    pinned: bool = True  # False: a model not in models.lock (the conventional repo id was guessed)
+    pivot: str | None = None  # the language translated through, when there was no direct model
     seconds: float = 0.0
     outputs: list[str] = field(default_factory=list)
     error: str | None = None
@@ -84,6 +90,17 @@ class Translator:
     @property
     def revision(self) -> str:
         return self.engine.loaded.revision
+
+    pivot: str | None = None  # a direct model (PivotTranslator sets it)
+
+    @property
+    def pinned(self) -> bool:
+        return self.engine.loaded.ref.pinned
+
+    @property
+    def display(self) -> str:
+        """The model as output headers and reports show it."""
+        return self.label if self.pinned else f"{self.label} (unpinned)"
 
     def fit(self, segments: list[Segment]) -> list[Segment]:
         return fit_segments(segments, self.engine.count, self.engine.max_input_tokens)
@@ -139,6 +156,102 @@ class Translator:
         return [(src, out, "model", flag) for src, out, flag in zip(sources, outputs, flags)]
 
 
+class PivotTranslator:
+    """Two Translators chained through English (src -> en -> tgt), with a Translator's interface.
+
+    Input budgets: `fit` splits source segments to the first model's budget. The English in
+    between is written by the first model and read by the second through another tokenizer,
+    so its length in the second model's tokens cannot be bounded in advance (and capping the
+    first model's output would cut translations short). Instead, an English text over the
+    second model's budget is split like any long segment (split_to_budget: clauses, then
+    words), its pieces translated, and the results joined with spaces. Nothing is truncated.
+    Each leg keeps its own cache signature, so the src -> en leg is shared with direct runs.
+    """
+
+    pivot = PIVOT
+
+    def __init__(self, first: Translator, second: Translator):
+        self.first, self.second = first, second
+
+    @property
+    def label(self) -> str:
+        return f"{self.first.label} + {self.second.label}"
+
+    @property
+    def display(self) -> str:
+        return f"{self.first.display} + {self.second.display} (pivot via {self.pivot})"
+
+    @property
+    def revision(self) -> str:
+        return f"{self.first.revision} + {self.second.revision}"
+
+    @property
+    def pinned(self) -> bool:
+        return self.first.pinned and self.second.pinned
+
+    def fit(self, segments: list[Segment]) -> list[Segment]:
+        return self.first.fit(segments)
+
+    @property
+    def pair(self) -> tuple[str, str]:
+        return self.first.pair[0], self.second.pair[1]
+
+    def translate_texts(self, texts: list[str], advance: Callable[[int], None]) -> dict[str, tuple[str, str, str | None]]:
+        """Reviewed translations of the whole pair first (tk import-review), the rest through both legs."""
+        reviewed = self.first.cache.get_overrides(*self.pair, texts) if all(self.pair) else {}
+        advance(len(reviewed))
+        results = self._chain([t for t in texts if t not in reviewed], advance)
+        results.update({text: (target, "review", None) for text, target in reviewed.items()})
+        return results
+
+    def _chain(self, texts: list[str], advance: Callable[[int], None]) -> dict[str, tuple[str, str, str | None]]:
+        """Source -> English (first half of the progress), English pieces -> target (second half)."""
+        half = len(texts) // 2
+        english = self.first.translate_texts(texts, _ProgressShare(advance, half, len(texts)))
+        pieces = {text: self._pieces(english[text][0]) for text in texts}
+        unique = list(dict.fromkeys(p for text in texts for p in pieces[text]))
+        second_share = _ProgressShare(advance, len(texts) - half, len(unique))
+        final = self.second.translate_texts(unique, second_share)
+        second_share.finish()
+        return {text: self._join(english[text], [final[p] for p in pieces[text]]) for text in texts}
+
+    def _pieces(self, english: str) -> list[str]:
+        """The English text in pieces that each fit the second model's input budget."""
+        engine = self.second.engine
+        return [p.strip() for p in split_to_budget(english, engine.count, engine.max_input_tokens) if p.strip()]
+
+    @staticmethod
+    def _join(first: tuple[str, str, str | None], seconds: list[tuple[str, str, str | None]]) -> tuple[str, str, str | None]:
+        """One (target, origin, flag): "cache" only when both legs came from the cache."""
+        lost = next((leg for leg in (first, *seconds) if leg[1] == "failed"), None)
+        if lost:  # a leg could not translate it (Translator._generated): the document reports it
+            return lost
+        target = " ".join(t for t, _, _ in seconds if t)
+        from_model = first[1] == "model" or any(o == "model" for _, o, _ in seconds)
+        flag = first[2] or next((f for _, _, f in seconds if f), None)
+        return target, "model" if from_model else "cache", flag
+
+
+class _ProgressShare:
+    """Reports `share` units of the caller's progress while one leg advances through `total` of its own."""
+
+    def __init__(self, advance: Callable[[int], None], share: int, total: int):
+        self.advance, self.share, self.total = advance, share, max(total, 1)
+        self.seen = self.sent = 0
+
+    def __call__(self, n: int) -> None:
+        self.seen += n
+        self._send(min(self.share, self.seen * self.share // self.total))
+
+    def finish(self) -> None:
+        self._send(self.share)
+
+    def _send(self, upto: int) -> None:
+        if upto > self.sent:
+            self.advance(upto - self.sent)
+            self.sent = upto
+
+
 class Translators:
     """Loads each language pair's model once per run, and remembers failures too."""
 
@@ -147,7 +260,7 @@ class Translators:
         self._loaded: dict[tuple[str, str], Translator | TkError] = {}
         self.device: str | None = None
 
-    def get(self, src: str, tgt: str) -> Translator:
+    def get(self, src: str, tgt: str) -> Translator | PivotTranslator:
         key = (src, tgt)
         if key not in self._loaded:
             try:
@@ -159,7 +272,23 @@ class Translators:
             raise value
         return value
 
-    def _load(self, src: str, tgt: str) -> Translator:
+    def _load(self, src: str, tgt: str) -> Translator | PivotTranslator:
+        """The direct model when there is one (or --model forces it), else two models through English.
+
+        "There is one" is decided without the network (models.direct_available): the lock names
+        the pair, or its conventional repo is in the local cache. Online, a pair with neither and
+        no pivot either still tries the conventional repo on the hub."""
+        if self.override or PIVOT in (src, tgt) or models.direct_available(src, tgt):
+            return self._load_direct(src, tgt)
+        try:
+            return PivotTranslator(self.get(src, PIVOT), self.get(PIVOT, tgt))
+        except TkError as pivot_error:
+            if models.offline():
+                raise ModelUnavailable(f"no {src}-{tgt} model ({models.conventional_repo(src, tgt)} is neither in "
+                                       f"models.lock nor in the local cache), and no pivot through {PIVOT}: {pivot_error}") from None
+        return self._load_direct(src, tgt)  # online: the conventional repo may still be on the hub
+
+    def _load_direct(self, src: str, tgt: str) -> Translator:
         ref = models.pick_model(src, tgt, self.override)
         self.device = self.device or models.choose_device(self.run.device)
         if self.device == "cpu":
@@ -244,8 +373,14 @@ def _prepare(doc, segments: list[Segment], src: str, tgt: str, translators: Tran
         result.error = f"{doc.source_name}: {err}"
         return result
     result.segments = translator.fit(segments)
-    result.model, result.revision = translator.label, translator.revision
+    _describe_model(result, translator)
     return result
+
+
+def _describe_model(result: DocResult, translator: Translator | PivotTranslator) -> None:
+    """Model, revision, pinned and pivot as the header and --json report them."""
+    result.model, result.revision = translator.display, translator.revision
+    result.pinned, result.pivot = translator.pinned, translator.pivot
 
 
 def _source_language(doc: Document, src: str) -> str:

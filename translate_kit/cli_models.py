@@ -1,0 +1,226 @@
+"""`tk models list|pull|lock|verify` and `tk doctor`: the models this tool uses, and the machine it runs on.
+
+Registered on the main app in cli.py. Same conventions as cli.py: one line `tk: ...` on stderr per
+problem, exit 1 when something failed; torch and transformers are imported only by `tk doctor`.
+The work itself is in models.py (local: list, verify) and hub.py (network: pull, lock).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from .errors import TkError
+
+models_app = typer.Typer(help="List, download, pin and verify the models named in models.lock.", no_args_is_help=True)
+
+NamesArg = Annotated[Optional[list[str]], typer.Argument(help="Lock entry names (fr-en, summarizer), pairs, repo ids or folders [default: every entry].")]
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print one machine-readable report on stdout.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
+
+
+def say(message: str) -> None:
+    typer.echo(f"tk: {message}", err=True)
+
+
+def fail(message: str) -> typer.Exit:
+    say(message)
+    return typer.Exit(1)
+
+
+def echo_json(data) -> None:
+    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+
+
+def megabytes(size: int) -> str:
+    return f"{size / 1e6:.1f} MB" if size else "-"
+
+
+# --- tk models ------------------------------------------------------------------------------
+
+
+@models_app.command("list")
+def list_models(as_json: JsonOpt = False) -> None:
+    """Each lock entry: present in the local cache, size, and whether its files match the lock (sha256)."""
+    from .models import load_lock, model_status
+
+    try:
+        statuses = [model_status(entry) for entry in load_lock().values()]
+    except TkError as err:
+        raise fail(str(err))
+    if as_json:
+        echo_json([vars(s) for s in statuses])
+        return
+    typer.echo(f"{'name':<12} {'model':<44} {'present':<8} {'size':>9}  lock")
+    for s in statuses:
+        where = s.repo if s.local else f"{s.repo}@{(s.commit or s.revision)[:12]}"
+        typer.echo(f"{s.name:<12} {where:<44} {'yes' if s.present else 'no':<8} {megabytes(s.size):>9}  {s.lock}")
+        for problem in s.problems:
+            typer.echo(f"{'':<12} {problem}")
+
+
+@models_app.command("verify")
+def verify(names: NamesArg = None, as_json: JsonOpt = False) -> None:
+    """Check the local files of each locked entry against the lock's sha256 and size; exit 1 on a mismatch."""
+    from .models import model_status, select_entries
+
+    try:
+        statuses = [model_status(entry) for entry in select_entries(names)]
+    except TkError as err:
+        raise fail(str(err))
+    bad = [s for s in statuses if s.lock == "mismatch"]
+    if as_json:
+        echo_json({"models": [vars(s) for s in statuses], "ok": not bad})
+    else:
+        for s in statuses:
+            _say_verified(s)
+    if bad:
+        raise typer.Exit(1)
+
+
+def _say_verified(s) -> None:
+    if s.lock == "mismatch":
+        for problem in s.problems:
+            say(f"{s.name}: {s.path}/{problem}")
+    elif s.lock == "ok":
+        say(f"{s.name}: ok, every file matches the lock")
+    elif s.lock == "absent":
+        say(f"{s.name}: not downloaded (`tk models pull {s.name}`)")
+    else:
+        say(f"{s.name}: present but not locked, nothing to check against (`tk models lock {s.name}`)")
+
+
+@models_app.command("pull")
+def pull(names: NamesArg = None, quiet: QuietOpt = False, as_json: JsonOpt = False) -> None:
+    """Download the pinned revisions (configs, tokenizer, one weight format) into the Hugging Face cache."""
+    from .hub import pull as run_pull
+
+    try:
+        outcomes = run_pull(names, progress=not quiet and not as_json)
+    except TkError as err:
+        raise fail(str(err))
+    _report(outcomes, as_json, lambda o: f"{o.entry.name}: {o.note or 'files'} in {o.path}")
+
+
+@models_app.command("lock")
+def lock(names: NamesArg = None, as_json: JsonOpt = False) -> None:
+    """Resolve revisions to commit hashes and record each needed file's sha256 and size in models.lock."""
+    from .hub import lock as run_lock
+
+    try:
+        outcomes = run_lock(names)
+    except TkError as err:
+        raise fail(str(err))
+    _report(outcomes, as_json, _locked_line)
+
+
+def _locked_line(o) -> str:
+    commit = o.values.get("commit")
+    files = len(o.values.get("files", {}))
+    return f"{o.entry.name}: {'commit ' + commit if commit else o.entry.path}, {files} files locked"
+
+
+def _report(outcomes, as_json: bool, line) -> None:
+    """One line per entry (errors too), or one JSON report; exit 1 when any entry failed."""
+    failed = [o for o in outcomes if o.error]
+    if as_json:
+        echo_json({"models": [{"name": o.entry.name, "repo": o.entry.repo, "path": str(o.path) if o.path else None,
+                               "values": o.values, "note": o.note, "error": o.error} for o in outcomes],
+                   "ok": not failed})
+    else:
+        for o in outcomes:
+            say(o.error if o.error else line(o))
+    if failed:
+        raise typer.Exit(1)
+
+
+# --- tk doctor ------------------------------------------------------------------------------
+
+
+def doctor(as_json: JsonOpt = False) -> None:
+    """Versions, devices, the device and precision `auto` picks, threads, caches, offline switch, models present."""
+    report = doctor_report()
+    if as_json:
+        echo_json(report)
+        return
+    for key, value in report.items():
+        if key == "models":
+            typer.echo("models:")
+            for m in value:
+                typer.echo(f"  {m['name']:<12} {m['repo']:<44} {'present' if m['present'] else 'absent':<8} {megabytes(m['size'])}")
+        elif isinstance(value, dict):
+            typer.echo(f"{key}: " + ", ".join(f"{k}={v}" for k, v in value.items()))
+        else:
+            typer.echo(f"{key}: {value}")
+
+
+def doctor_report() -> dict:
+    """Everything a bug report needs about this machine. Reads only; downloads and creates nothing."""
+    import platform
+
+    import huggingface_hub
+    import torch
+    import transformers
+
+    from . import __version__, models
+    from .options import RunOptions
+
+    run = RunOptions.from_env()
+    return {
+        "translate_kit": __version__,
+        "python": platform.python_version(),
+        "platform": platform.platform(),
+        "torch": torch.__version__,
+        "transformers": transformers.__version__,
+        "huggingface_hub": huggingface_hub.__version__,
+        **_devices(torch, run.device),
+        "threads": _threads(run.threads),
+        "cache": _folder(run.cache_dir),
+        "hf_hub_cache": _folder(models.hub_cache_dir()),
+        "offline": {"HF_HUB_OFFLINE": os.environ.get("HF_HUB_OFFLINE", ""),
+                    "TRANSFORMERS_OFFLINE": os.environ.get("TRANSFORMERS_OFFLINE", ""), "active": models.offline()},
+        "hf_endpoint": os.environ.get("HF_ENDPOINT") or "https://huggingface.co",
+        "models_lock": str(models.lock_path().resolve()) if models.lock_path() else None,
+        "models": _models_present(models),
+    }
+
+
+def _devices(torch, requested: str) -> dict:
+    """CUDA devices with their memory, MPS, and what `--device auto` / `--precision auto` would use."""
+    from .models import choose_device, default_precision
+
+    cuda = [{"index": i, "name": torch.cuda.get_device_name(i),
+             "memory_gb": round(torch.cuda.get_device_properties(i).total_memory / 2**30, 1)}
+            for i in range(torch.cuda.device_count())] if torch.cuda.is_available() else []
+    mps = bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())
+    try:
+        device = choose_device(requested)
+        chosen = {"device": device, "precision": default_precision(device)}
+    except TkError as err:
+        chosen = {"device": requested, "error": str(err)}
+    return {"cuda_build": torch.version.cuda, "cuda_devices": cuda, "mps": mps,
+            "auto": {"requested": requested, **chosen}}
+
+
+def _threads(requested: int | None) -> dict:
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+    return {"cores": cores, "used": requested or cores, "TK_THREADS": os.environ.get("TK_THREADS", "")}
+
+
+def _folder(path: Path) -> dict:
+    from .models import folder_size
+
+    path = Path(path)
+    return {"path": str(path.resolve()), "exists": path.is_dir(), "bytes": folder_size(path) if path.is_dir() else 0}
+
+
+def _models_present(models) -> list[dict]:
+    try:
+        entries = models.load_lock().values()
+    except TkError as err:
+        return [{"name": "?", "repo": str(err), "present": False, "size": 0}]
+    return [{k: v for k, v in vars(models.model_status(e, check=False)).items() if k != "problems"} for e in entries]

@@ -1,0 +1,254 @@
+"""Everything that talks to the Hugging Face Hub: `tk models lock` and `tk models pull`.
+
+Nothing else in translate_kit opens a connection: finding, loading and verifying models is
+local (models.py). huggingface_hub (installed with transformers) does the HTTP, the cache
+layout and the progress bars; this module only picks the files a run needs (models.needed_files),
+records their hashes, and checks downloads against them.
+
+Resuming: files are fetched one by one into the cache, and a file that finished before an
+interruption is not fetched again. (This huggingface_hub version restarts a file that was cut
+off halfway rather than appending to it.)
+
+Never hang: the offline switches are checked before any request; the first request for each
+model (model_info, which also gives the commit and the LFS sha256 of every file) has a
+HUB_TIMEOUT, so an unreachable hub costs seconds, and a refused or unresolvable host fails at
+once. HF_ENDPOINT is read at call time (huggingface_hub reads it at import), which also lets
+tests point it at a local fake hub.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from . import models
+from .errors import ModelUnavailable, TkError, UnknownModel
+from .models import LockEntry, ModelRef
+
+log = logging.getLogger("translate_kit")
+
+DEFAULT_ENDPOINT = "https://huggingface.co"
+HUB_TIMEOUT = 10.0  # seconds for a metadata request; downloads use huggingface_hub's read timeout
+
+
+class HubUnreachable(ModelUnavailable):
+    """The hub cannot be reached: an offline switch is set, there is no network, or it timed out."""
+
+
+@dataclass
+class Outcome:
+    """What happened to one lock entry in a pull or a lock run."""
+
+    entry: LockEntry
+    path: Path | None = None  # pull: where the files are
+    values: dict | None = None  # lock: what was written for the entry
+    note: str | None = None
+    error: str | None = None
+
+
+def endpoint() -> str:
+    return (os.environ.get("HF_ENDPOINT") or DEFAULT_ENDPOINT).rstrip("/")
+
+
+def require_online(action: str) -> None:
+    """Fail at once, before any request, when an offline switch is set."""
+    if models.offline():
+        raise HubUnreachable(f"{action} needs the network, and HF_HUB_OFFLINE (or TRANSFORMERS_OFFLINE) is set; "
+                             f"run it on a connected machine with the switch unset")
+
+
+# --- lock -----------------------------------------------------------------------------------
+
+
+def lock(names: list[str] | None = None, lock_file: Path | None = None) -> list[Outcome]:
+    """Resolve each entry's revision to a commit and record its needed files' sha256 and size.
+
+    Entries that succeed are written to the lock (header comment kept); one that fails is
+    reported in its Outcome and left as it was. HubUnreachable stops the whole run.
+    """
+    path = Path(lock_file) if lock_file else (models.lock_path() or Path(models.LOCK_NAME))
+    current = models.load_lock(path) if path.is_file() else {}
+    entries = models.select_entries(names, current)
+    if any(e.path is None for e in entries):
+        require_online("`tk models lock`")
+    outcomes = [_lock_one(e, e.name in current) for e in entries]
+    updates = {o.entry.name: o.values for o in outcomes if o.values is not None}
+    if updates:
+        models.update_lock(path, updates)
+    return outcomes
+
+
+def _lock_one(entry: LockEntry, known: bool) -> Outcome:
+    try:
+        values = lock_values(entry)
+    except HubUnreachable:
+        raise
+    except TkError as err:
+        return Outcome(entry, error=str(err))
+    if not known:  # a new entry: say what it is
+        where = {"path": entry.path} if entry.path else {"repo": entry.repo, "revision": entry.revision}
+        values = {**where, "task": entry.task, **values}
+    return Outcome(entry, values=values)
+
+
+def lock_values(entry: LockEntry) -> dict:
+    """{commit, files} for a hub entry; {files} for a local folder (hashed here, no network)."""
+    if entry.path is not None:
+        folder = Path(entry.path)
+        if not folder.is_dir():
+            raise ModelUnavailable(f"{entry.name}: {folder} is not a directory")
+        return {"files": models.describe_files(folder, models.needed_files(sorted(os.listdir(folder))))}
+    commit, listing = remote_listing(entry.repo, entry.revision)
+    files = {}
+    for name, sibling in listing.items():
+        if sibling.lfs is not None:  # the hub knows the sha256 of LFS files
+            files[name] = {"sha256": sibling.lfs.sha256, "size": sibling.lfs.size}
+        else:  # small git files (configs, vocabularies): only their git sha1 is listed, so fetch and hash
+            local = _download(entry.repo, name, commit, _silent_tqdm())
+            files[name] = {"sha256": models.file_sha256(local), "size": local.stat().st_size}
+    return {"commit": commit, "files": files}
+
+
+def remote_listing(repo: str, revision: str) -> tuple[str, dict]:
+    """(commit, {needed file: sibling with size and LFS info}) of a repo at a revision: one request."""
+    from huggingface_hub import HfApi
+
+    with hub_errors(repo, revision):
+        info = HfApi(endpoint=endpoint()).model_info(repo, revision=revision, files_metadata=True, timeout=HUB_TIMEOUT)
+    siblings = {s.rfilename: s for s in info.siblings or []}
+    needed = models.needed_files(list(siblings))
+    if not any(name in models.WEIGHT_FILES for name in needed):
+        raise ModelUnavailable(f"{repo}@{revision}: no model.safetensors or pytorch_model.bin weights in the repo")
+    return info.sha, {name: siblings[name] for name in needed}
+
+
+# --- pull -----------------------------------------------------------------------------------
+
+
+def pull(names: list[str] | None = None, progress: bool = False) -> list[Outcome]:
+    """Download the needed files of each entry at its pinned revision into the Hugging Face cache,
+    and check them against the lock's hashes. `progress`: huggingface_hub's bars on stderr."""
+    entries = models.select_entries(names)
+    if any(e.path is None for e in entries):
+        require_online("`tk models pull`")
+    tqdm_class = None if progress else _silent_tqdm()
+    return [_pull_one(e, tqdm_class) for e in entries]
+
+
+def _pull_one(entry: LockEntry, tqdm_class) -> Outcome:
+    if entry.path is not None:
+        return Outcome(entry, path=Path(entry.path), note="local folder, nothing to download")
+    try:
+        return Outcome(entry, path=pull_entry(entry, tqdm_class))
+    except HubUnreachable:
+        raise
+    except TkError as err:
+        return Outcome(entry, error=str(err))
+
+
+def pull_entry(entry: LockEntry, tqdm_class=None) -> Path:
+    """The entry's snapshot folder, after fetching what is missing and checking it against the lock."""
+    ref = models.entry_ref(entry)
+    commit, listing = remote_listing(ref.repo, ref.revision)  # also proves the hub answers, within HUB_TIMEOUT
+    names = sorted(entry.files) if entry.locked else list(listing)
+    folder = None
+    for name in names:
+        # The ref's own revision (a branch when unlocked) so that refs/<branch> is recorded for offline runs.
+        folder = _download(ref.repo, name, ref.revision, tqdm_class).parent
+    if entry.locked:
+        _reject_mismatches(entry, folder)
+    return folder
+
+
+def _reject_mismatches(entry: LockEntry, folder: Path) -> None:
+    """Files that differ from the lock are removed from the cache, so no run can load them."""
+    problems = models.file_problems(folder, entry.files)
+    for name in problems:
+        file = folder / name
+        if file.is_symlink():
+            file.resolve().unlink(missing_ok=True)  # the blob, named by the hub's ETag
+        file.unlink(missing_ok=True)
+    if problems:
+        details = "; ".join(f"{name}: {problem}" for name, problem in problems.items())
+        raise ModelUnavailable(f"{entry.name}: downloaded files do not match models.lock, removed: {details}")
+
+
+def download(ref: ModelRef) -> Path:
+    """A model's needed files, fetched at run time (models.ensure_local, online only), silently."""
+    lock = models.load_lock()
+    entry = lock.get(ref.name) if ref.name else None
+    if entry is None or models.entry_ref(entry) != ref:
+        entry = LockEntry(ref.name or ref.repo, ref.repo, ref.revision)
+    log.warning("%s is not in the local cache: downloading it (`tk models pull` does this ahead of time)", ref.repo)
+    try:
+        return pull_entry(entry, _silent_tqdm())
+    except TkError as err:
+        raise ModelUnavailable(f"{ref.repo} is not in the local cache and cannot be downloaded: {err}; "
+                               f"run `tk models pull {entry.name}` on a connected machine, or pass --model DIR") from None
+
+
+def _download(repo: str, filename: str, revision: str, tqdm_class) -> Path:
+    from huggingface_hub import hf_hub_download
+
+    with hub_errors(repo, revision):
+        return Path(hf_hub_download(repo, filename, revision=revision, cache_dir=models.hub_cache_dir(),
+                                    endpoint=endpoint(), etag_timeout=HUB_TIMEOUT, tqdm_class=tqdm_class))
+
+
+# --- errors and progress -------------------------------------------------------------------------
+
+
+@contextmanager
+def hub_errors(repo: str, revision: str) -> Iterator[None]:
+    """huggingface_hub's and the HTTP client's exceptions -> our typed errors, one line each."""
+    from huggingface_hub.errors import (EntryNotFoundError, HfHubHTTPError, OfflineModeIsEnabled,
+                                        RepositoryNotFoundError, RevisionNotFoundError)
+
+    try:
+        yield
+    except RevisionNotFoundError:
+        raise UnknownModel(f"{repo}: no revision '{revision}' on {endpoint()}") from None
+    except RepositoryNotFoundError:
+        raise UnknownModel(f"{repo}: no such model on {endpoint()} (or it is private)") from None
+    except EntryNotFoundError as err:
+        raise ModelUnavailable(f"{repo}@{revision}: a file is missing on the hub ({_first_line(err)})") from None
+    except OfflineModeIsEnabled:
+        raise HubUnreachable(f"{repo}: the network is switched off (HF_HUB_OFFLINE)") from None
+    except HfHubHTTPError as err:
+        status = getattr(getattr(err, "response", None), "status_code", "?")
+        raise ModelUnavailable(f"{repo}: the hub answered HTTP {status} ({_first_line(err)})") from None
+    except ValueError as err:  # huggingface_hub's validation of a repo id or revision
+        raise UnknownModel(f"{repo}@{revision}: {_first_line(err)}") from None
+    except Exception as err:
+        if _is_network_error(err):
+            raise HubUnreachable(f"cannot reach {endpoint()} ({type(err).__name__}: {_first_line(err)}); "
+                                 f"this needs the network") from None
+        raise
+
+
+def _is_network_error(err: BaseException) -> bool:
+    """Connection refused, no DNS, timeouts: from the builtins or from whichever HTTP client huggingface_hub uses."""
+    module = type(err).__module__.split(".")[0]
+    return isinstance(err, (ConnectionError, TimeoutError)) or module in ("httpx", "httpx2", "httpcore", "requests", "urllib3")
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return text[0] if text else ""
+
+
+def _silent_tqdm():
+    """A tqdm class that never draws: the library stays quiet unless the CLI asks for bars."""
+    from tqdm.auto import tqdm
+
+    class Silent(tqdm):
+        def __init__(self, *args, **kwargs):
+            kwargs.pop("name", None)
+            kwargs["disable"] = True
+            super().__init__(*args, **kwargs)
+
+    return Silent
