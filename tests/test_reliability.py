@@ -522,3 +522,32 @@ def test_no_letters_are_copied_not_translated(offline_hub, tmp_path, spy):
     rows = jsonl(tmp_path / "out" / "doc.fr-en.jsonl")
     assert [(r["target"], r["origin"]) for r in rows[:5]] == [(line, "copy") for line in lines[:5]]
     assert report["documents"][0]["copied"] == 5
+
+
+@pytest.mark.parametrize("source, target, expected", [
+    ("Le chat dort.", "The cat is sleeping.", None),
+    ("Non, non, non !", "No, no, no!", None),  # the source repeats itself: not a loop
+    ("Le chat dort.", "the the the the the the", "repetition"),
+    ("Il a dit que la guerre est finie.", "He said that the war is over over over over.", "repetition"),
+    ("Une phrase.", "of the of the of the of the", "repetition"),
+    ("Bonjour.", "", "empty"),
+    ("Bonjour.", " … ", "empty"),
+    ("Oui.", "Yes, yes, I am going to go to the market tomorrow with all my friends.", "length"),
+    ("Le président a annoncé hier une série de mesures importantes.", "The.", "length"),
+    ("Merci.", "Thank you.", None),
+    ("中国政府今天宣布了新的经济政策。", "The Chinese government announced a new economic policy today.", None),
+    ("— … —", "", None),  # nothing to judge without letters or digits (copied anyway)
+    ("12 000", "", "empty"),
+])
+def test_quality_checks(source, target, expected):
+    from translate_kit import quality
+
+    assert quality.problem(source, target) == expected
+
+
+def test_quality_keeps_the_better_output_and_the_flag():
+    from translate_kit import quality
+
+    assert quality.choose("Le chat dort.", "the the the the the", "The cat sleeps.") == ("The cat sleeps.", "repetition")
+    assert quality.choose("Le chat dort.", "the the the the the", "the the the the the the the") == (
+        "the the the the the", "repetition")
