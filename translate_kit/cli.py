@@ -108,7 +108,8 @@ def translate(
     model: Annotated[Optional[str], typer.Option("--model", help="Model for this run: a models.lock name, a repo id, or a local folder.")] = None,
     device: Annotated[Optional[str], typer.Option("--device", help="auto|cpu|cuda|cuda:N|mps [env TK_DEVICE].")] = None,
     beams: Annotated[Optional[int], typer.Option("--beams", min=1, help="Beam size (default: the model's own).")] = None,
-    precision: Annotated[str, typer.Option("--precision", help="auto (fp16 on CUDA, fp32 elsewhere), fp32, fp16, bf16, int8 (CPU).")] = "auto",
+    precision: Annotated[str, typer.Option("--precision", help="auto (int8 with ct2 on CPU, fp16 on CUDA), fp32, fp16, bf16, int8.")] = "auto",
+    backend: Annotated[Optional[str], typer.Option("--backend", help="auto (ct2 on CPU, torch on GPU), torch, ct2 [env TK_BACKEND].")] = None,
     batch_tokens: Annotated[Optional[int], typer.Option("--batch-tokens", min=1, help="Token budget per batch (source tokens x beams).")] = None,
     threads: Annotated[Optional[int], typer.Option("--threads", min=1, help="CPU threads [env TK_THREADS; default: all cores].")] = None,
     corpus: CorpusOpt = None,
@@ -129,7 +130,7 @@ def translate(
         check_writable(out)
         run = RunOptions.from_env(device=device, batch_tokens=batch_tokens, threads=threads, cache_dir=cache_dir,
                                   use_cache=not no_cache)
-        decode = DecodeOptions(beams=beams, precision=precision)
+        decode = DecodeOptions(beams=beams, precision=precision, backend=backend or env("BACKEND", "auto"))
     except UsageError as err:
         raise fail(str(err), EXIT_USAGE)
     except TkError as err:

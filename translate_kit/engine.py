@@ -20,9 +20,15 @@ from .options import DecodeOptions
 
 log = logging.getLogger("translate_kit")
 
-# Token budget per batch = padded source tokens x beams. On 2 CPU cores batching stops paying off
-# around 16-32 seed sentences (~40 tokens each) at greedy (NOTES-performance.md); GPUs want far more.
-DEFAULT_BATCH_TOKENS = {"cpu": 6144, "mps": 8192, "cuda": 65536}
+# Token budget per batch = padded source tokens x beams, per (backend, device kind). On 2 CPU cores batching stops
+# paying off around 16-32 seed sentences (~40 tokens each) at greedy (NOTES-performance.md); GPUs want far more.
+DEFAULT_BATCH_TOKENS = {
+    ("torch", "cpu"): 6144,
+    ("torch", "mps"): 8192,
+    ("torch", "cuda"): 65536,
+    ("ct2", "cpu"): 6144,
+    ("ct2", "cuda"): 65536,
+}
 
 
 class GenerationFailed(TkError):
@@ -49,6 +55,8 @@ def plan_batches(lengths: Sequence[int], budget: int, beams: int = 1) -> list[li
 
 @dataclass
 class Engine:
+    backend = "torch"  # which DEFAULT_BATCH_TOKENS row applies (subclasses: ct2.Ct2Engine)
+
     loaded: LoadedModel
     decode: DecodeOptions
     batch_tokens: int | None = None
@@ -78,7 +86,7 @@ class Engine:
     @property
     def budget(self) -> int:
         kind = self.loaded.device.split(":")[0]
-        return self.batch_tokens or DEFAULT_BATCH_TOKENS.get(kind, 4096)
+        return self.batch_tokens or DEFAULT_BATCH_TOKENS.get((self.backend, kind), 4096)
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Source length in tokens, special tokens included (what the encoder sees)."""

@@ -15,6 +15,8 @@ from pathlib import Path
 
 #: bumped whenever cached results would be produced differently for the same options
 SCHEMA_VERSION = 1
+#: --backend choices: auto picks per device (ct2.choose_backend)
+BACKENDS = ("auto", "torch", "ct2")
 
 
 def env(name: str, default: str | None = None) -> str | None:
@@ -33,9 +35,19 @@ class DecodeOptions:
     # short, expanding inputs while stopping a looping model long before the 512-token cap.
     max_length_ratio: float = 2.0
     max_length_extra: int = 16
-    precision: str = "fp32"  # fp32 | fp16 | bf16 | int8 - the numbers differ, so it is part of the key
-    backend: str = "torch"
+    # auto | fp32 | fp16 | bf16 | int8 - the numbers differ, so it is part of the key. auto and the
+    # backend are resolved when the model loads (translate.Translators), and the cache key gets
+    # what really ran: e.g. backend "ct2" with precision "int8" on a CPU, "torch" + "fp16" on CUDA.
+    precision: str = "auto"
+    # auto | torch | ct2 [env TK_BACKEND, read when the options are made]; see ct2.choose_backend.
+    backend: str = field(default_factory=lambda: env("BACKEND", "auto"))
     repetition_retry: bool = True
+
+    def __post_init__(self):
+        if self.backend not in BACKENDS:
+            from .errors import UsageError
+
+            raise UsageError(f"unknown backend '{self.backend}'; known: {', '.join(BACKENDS)}")
 
     def signature(self, task: str, model_id: str, revision: str) -> str:
         """A stable hash of everything that can change a result for this task and model."""

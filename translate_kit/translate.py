@@ -15,10 +15,10 @@ from __future__ import annotations
 
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable, Iterator
 
-from . import models, quality
+from . import ct2, models, quality
 from .cache import Cache, NoCache
 from .documents import Document
 from .engine import Engine, GenerationFailed
@@ -291,15 +291,23 @@ class Translators:
     def _load_direct(self, src: str, tgt: str) -> Translator:
         ref = models.pick_model(src, tgt, self.override)
         self.device = self.device or models.choose_device(self.run.device)
+        engine = self._engine(ref)
+        signature = engine.decode.signature(TASK, ref.repo, engine.loaded.revision)
+        return Translator(engine, signature, self.cache, (src, tgt))
+
+    def _engine(self, ref: models.ModelRef) -> Engine:
+        """A torch or CTranslate2 engine (ct2.choose_backend); its decode options name the backend
+        and precision that really run, so the cache key tells them apart."""
+        if ct2.choose_backend(self.decode.backend, self.device) == "ct2":
+            return ct2.make_engine(ref, self.device, self.decode, self.run)
         if self.device == "cpu":
             models.set_threads(self.run.threads)
         precision = self.decode.precision
         if precision == "auto":
             precision = models.default_precision(self.device)
         loaded = models.load(ref, self.device, precision)
-        decode = DecodeOptions(**{**self.decode.__dict__, "precision": precision})
-        signature = decode.signature(TASK, ref.repo, loaded.revision)
-        return Translator(Engine(loaded, decode, self.run.batch_tokens), signature, self.cache, (src, tgt))
+        decode = replace(self.decode, backend="torch", precision=precision)
+        return Engine(loaded, decode, self.run.batch_tokens)
 
 
 def open_cache(run: RunOptions) -> Cache | NoCache:

@@ -1,0 +1,312 @@
+"""The CTranslate2 backend: the same Engine contract as engine.py, about 4x faster on a CPU.
+
+Why CTranslate2: on this project's 2-core machines it ran the exact opus-mt-fr-en architecture
+13x faster than one-sentence-at-a-time transformers fp32 at greedy decoding, against 8.5x for
+transformers with torch int8 dynamic quantization (NOTES-performance.md, benchmarks/). It is a pip
+wheel with no system requirements, converts Hugging Face Marian/BART checkpoints itself
+(`TransformersConverter`), and runs int8 on any x86/ARM CPU and float16 on CUDA. ONNX Runtime
+was slower here, and its exporter (optimum-onnx) needs transformers < 4.58.
+
+What stays from Hugging Face: the tokenizer (counting tokens, text -> pieces, pieces -> text),
+the model config (input limit) and the generation config (beams), so budgets, outputs and
+detokenisation match the torch backend. What changes: the weights are converted once per repo,
+resolved revision and compute type into <cache_dir>/ct2/, and batches are submitted
+asynchronously so that several CTranslate2 workers decode at once.
+
+ctranslate2 and transformers are imported inside functions: `tk --help` must stay fast.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import logging
+import math
+import os
+import shutil
+import tempfile
+from collections import deque
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Iterator, Sequence
+
+from . import models
+from .engine import Engine, GenerationFailed, is_out_of_memory, plan_batches
+from .errors import ModelUnavailable, UsageError
+from .models import LoadedModel, ModelRef
+from .options import BACKENDS, DecodeOptions, RunOptions
+
+log = logging.getLogger("translate_kit")
+
+# --precision -> CTranslate2 compute type, per device kind. "auto" is int8 on a CPU (4x less
+# memory traffic than fp32, which is what bounds decoding there) and float16 on CUDA.
+COMPUTE_TYPES = {
+    "cpu": {"auto": "int8", "int8": "int8", "fp32": "float32", "fp16": "float16", "bf16": "bfloat16"},
+    "cuda": {"auto": "float16", "int8": "int8_float16", "fp32": "float32", "fp16": "float16", "bf16": "bfloat16"},
+}
+
+# Workers x threads on a CPU. Measured on 2 cores (benchmarks/bench_translate.py): greedy runs
+# about as fast with 1 worker x 2 threads as with 2 x 1, but beam 4 runs ~1.9x faster with
+# 2 workers x 1 thread (small matrices do not split well over threads; whole batches do). So:
+# one worker per core, up to MAX_WORKERS, and the rest of the cores as threads per worker.
+MAX_WORKERS = 4
+# Batches queued per worker: enough to keep every worker busy, few enough that an interrupted
+# run loses little and memory stays flat.
+QUEUED_PER_WORKER = 2
+
+
+def choose_backend(requested: str, device: str) -> str:
+    """auto -> ct2 on a CPU (measured ~4x faster than torch there, benchmarks/), torch elsewhere.
+
+    On CUDA, torch fp16 stays the default until a GPU benchmark shows CTranslate2 faster there
+    (none has been run yet); MPS is torch only. Without the ctranslate2 wheel, auto means torch.
+    """
+    if requested not in BACKENDS:  # DecodeOptions checks too; this is for direct callers
+        raise UsageError(f"unknown backend '{requested}'; known: {', '.join(BACKENDS)}")
+    kind = device.split(":")[0]
+    if requested == "ct2" and kind not in COMPUTE_TYPES:
+        raise UsageError(f"backend ct2 runs on cpu or cuda, not on '{device}'; use --backend torch")
+    if requested != "auto":
+        return requested
+    if kind == "cpu" and importlib.util.find_spec("ctranslate2") is not None:
+        return "ct2"
+    return "torch"
+
+
+def compute_type(device: str, precision: str) -> str:
+    """The CTranslate2 compute type for a --precision on a device; UsageError when it cannot run there."""
+    import ctranslate2
+
+    kind = device.split(":")[0]
+    wanted = COMPUTE_TYPES[kind].get(precision)
+    supported = ctranslate2.get_supported_compute_types(kind, _device_index(device))
+    if wanted is None or wanted not in supported:
+        choices = sorted(p for p, c in COMPUTE_TYPES[kind].items() if c in supported)
+        raise UsageError(f"--precision {precision} is not available with backend ct2 on {device}; "
+                         f"choose one of: {', '.join(choices)}")
+    return wanted
+
+
+def cpu_layout(threads: int | None) -> tuple[int, int]:
+    """(workers, threads per worker) for a CPU with `threads` cores to use (see MAX_WORKERS)."""
+    cores = threads or _cores()
+    workers = max(1, min(MAX_WORKERS, cores))
+    return workers, max(1, cores // workers)
+
+
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def _device_index(device: str) -> int:
+    return int(device.split(":")[1]) if ":" in device else 0
+
+
+# --- conversion ----------------------------------------------------------------------------
+
+
+def converted_dir(root: Path, ref: ModelRef, revision: str, quantization: str) -> Path:
+    """Where a converted model lives: one folder per repo, resolved revision and quantization."""
+    name = Path(ref.repo).name if ref.local else ref.repo.replace("/", "--")
+    return Path(root) / "ct2" / f"{name}--{revision}--{quantization}"
+
+
+def ensure_converted(source: Path, target: Path, quantization: str, label: str) -> Path:
+    """Convert the Hugging Face model in `source` into `target` once.
+
+    The conversion writes into a temporary folder beside `target` and renames it into place, so
+    an interrupted conversion never looks complete, and two processes converting at once both
+    end with the same finished folder.
+    """
+    if (target / "model.bin").is_file():
+        return target
+    target.parent.mkdir(parents=True, exist_ok=True)
+    scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
+    try:
+        _convert(source, scratch, quantization, label)
+        try:
+            os.rename(scratch, target)
+        except OSError:  # another process finished first: keep its folder
+            if not (target / "model.bin").is_file():
+                raise
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+    return target
+
+
+def _convert(source: Path, out: Path, quantization: str, label: str) -> None:
+    missing = [n for n in ("source.spm", "target.spm", "vocab.json") if _is_marian(source) and not (source / n).is_file()]
+    if missing:  # the converter would fail with an unhelpful TypeError (NOTES-performance.md)
+        raise ModelUnavailable(f"{label}: cannot convert to CTranslate2, missing {', '.join(missing)} in {source}; "
+                               f"use --backend torch")
+    from ctranslate2.converters import TransformersConverter
+
+    models.quiet_transformers()
+    try:
+        TransformersConverter(str(source)).convert(str(out), quantization=quantization, force=True)
+    except Exception as err:  # unsupported architecture, damaged weights
+        raise ModelUnavailable(f"{label}: cannot convert to CTranslate2 ({type(err).__name__}: "
+                               f"{str(err).strip().splitlines()[0] if str(err).strip() else ''}); "
+                               f"use --backend torch") from err
+
+
+def _is_marian(folder: Path) -> bool:
+    try:
+        return json.loads((folder / "config.json").read_text(encoding="utf-8")).get("model_type") == "marian"
+    except (OSError, ValueError):
+        return False
+
+
+# --- loading -------------------------------------------------------------------------------
+
+
+@dataclass
+class Ct2Model:
+    """A converted model, loaded on first use (a run whose every segment is cached never loads it).
+
+    `config` and `generation_config` are the Hugging Face ones, so Engine's input limit and beam
+    count read exactly as for the torch backend.
+    """
+
+    folder: Path
+    device: str
+    compute_type: str
+    workers: int
+    threads: int
+    config: object
+    generation_config: object
+    _translator: object = field(default=None, repr=False)
+
+    @property
+    def translator(self):
+        if self._translator is None:
+            import ctranslate2
+
+            self._translator = ctranslate2.Translator(
+                str(self.folder), device=self.device.split(":")[0], device_index=_device_index(self.device),
+                compute_type=self.compute_type, inter_threads=self.workers, intra_threads=self.threads)
+        return self._translator
+
+
+def load(ref: ModelRef, device: str, precision: str, run: RunOptions) -> LoadedModel:
+    """repo id -> local Hugging Face cache -> converted model (once) -> a LoadedModel for Ct2Engine."""
+    from transformers import AutoConfig, AutoTokenizer, GenerationConfig
+
+    path = models.ensure_local(ref)
+    revision = models.resolved_revision(ref, path)
+    compute = compute_type(device, precision)
+    folder = ensure_converted(path, converted_dir(run.cache_dir, ref, revision, compute), compute, ref.repo)
+    models.quiet_transformers()
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path)
+        config = AutoConfig.from_pretrained(path)
+        generation = GenerationConfig.from_pretrained(path)
+    except Exception as err:
+        raise ModelUnavailable(f"{ref.repo}: model files in {path} are missing or damaged "
+                               f"({type(err).__name__}); pass --model DIR") from err
+    workers, threads = cpu_layout(run.threads) if device == "cpu" else (1, 1)
+    model = Ct2Model(folder, device, compute, workers, threads, config, generation)
+    return LoadedModel(ref, path, revision, tokenizer, model, device)
+
+
+# --- generation ----------------------------------------------------------------------------
+
+# Hugging Face generate() keyword -> CTranslate2 translate_batch keyword, so callers pass the
+# same overrides to either engine. HF lengths count the decoder start token; CTranslate2's do not.
+_OVERRIDES = {"num_beams": "beam_size", "length_penalty": "length_penalty", "repetition_penalty": "repetition_penalty",
+              "no_repeat_ngram_size": "no_repeat_ngram_size", "max_new_tokens": "max_decoding_length"}
+_LENGTHS = {"max_length": "max_decoding_length", "min_length": "min_decoding_length"}
+
+
+@dataclass
+class Ct2Engine(Engine):
+    """Engine's contract (budgets, batches, positions, calls) over a CTranslate2 Translator."""
+
+    backend = "ct2"
+
+    @property
+    def translator(self):
+        return self.model.translator
+
+    @property
+    def workers(self) -> int:
+        return self.model.workers
+
+    def pieces(self, texts: Sequence[str]) -> list[list[str]]:
+        """Texts -> token strings as CTranslate2 takes them, `</s>` included (the tokenizer adds it)."""
+        if not texts:
+            return []
+        ids = self.tokenizer(list(texts), add_special_tokens=True)["input_ids"]
+        return [self.tokenizer.convert_ids_to_tokens(x) for x in ids]
+
+    def options(self, batch: list[list[str]], **overrides) -> dict:
+        """translate_batch keywords for one batch; the output bound follows its longest source."""
+        longest = max(map(len, batch))
+        if longest > self.max_input_tokens:  # a bug upstream, never a silent truncation
+            raise GenerationFailed(f"internal error: input of {longest} tokens exceeds the model's {self.max_input_tokens}")
+        opts = {"beam_size": self.beams, "max_decoding_length": self.max_new_tokens(longest),
+                "max_input_length": 0, "max_batch_size": 0}
+        for key, value in overrides.items():
+            if key in _LENGTHS:
+                opts[_LENGTHS[key]] = max(1, value - 1)
+            else:
+                opts[_OVERRIDES.get(key, key)] = value
+        return opts
+
+    def detokenize(self, hypothesis: list[str]) -> str:
+        ids = self.tokenizer.convert_tokens_to_ids(hypothesis)
+        return self.tokenizer.decode(ids, skip_special_tokens=True).strip()
+
+    def generate(self, texts: Sequence[str], **overrides) -> list[str]:
+        """One batch through the model. Every input must already fit the input budget."""
+        batch = self.pieces(texts)
+        results = self.translator.translate_batch(batch, **self.options(batch, **overrides))
+        self.calls += 1
+        return [self.detokenize(r.hypotheses[0]) for r in results]
+
+    def run(self, texts: Sequence[str], **overrides) -> Iterator[tuple[list[int], list[str]]]:
+        """Generate for `texts`; yields (positions in `texts`, outputs) per batch, in plan order.
+
+        Batches are submitted asynchronously, a few per worker ahead, so all workers decode at
+        once; results still come back in plan order, each batch as soon as it and those before
+        it are done (the caller caches each one before the next).
+        """
+        batches = self.pieces(texts)
+        plan = plan_batches([len(p) for p in batches], self._spread_budget(batches), self.beams)
+        pending: deque = deque()
+        for batch in plan:
+            pending.append((batch, self._submit([batches[i] for i in batch], overrides)))
+            if len(pending) >= self.workers * QUEUED_PER_WORKER:
+                yield from self._collect(*pending.popleft(), texts, overrides)
+        while pending:
+            yield from self._collect(*pending.popleft(), texts, overrides)
+
+    def _spread_budget(self, batches: list[list[str]]) -> int:
+        """The batch budget, lowered when the work is too small to give every worker a batch."""
+        if not batches:
+            return self.budget
+        work = sum(map(len, batches)) * self.beams
+        longest = max(map(len, batches)) * self.beams
+        return max(longest, min(self.budget, math.ceil(work / self.workers)))
+
+    def _submit(self, batch: list[list[str]], overrides: dict):
+        self.calls += 1
+        return self.translator.translate_batch(batch, asynchronous=True, **self.options(batch, **overrides))
+
+    def _collect(self, batch: list[int], futures, texts: Sequence[str], overrides: dict):
+        """Wait for one submitted batch; out of memory falls back to the halving of Engine."""
+        try:
+            outputs = [self.detokenize(f.result().hypotheses[0]) for f in futures]
+        except Exception as err:
+            if not is_out_of_memory(err):
+                raise
+            yield from self._generate_backing_off(batch, texts, **overrides)
+            return
+        yield batch, outputs
+
+
+def make_engine(ref: ModelRef, device: str, decode: DecodeOptions, run: RunOptions) -> Ct2Engine:
+    """A Ct2Engine whose decode options say what really runs: backend ct2 and its compute type."""
+    loaded = load(ref, device, decode.precision, run)
+    resolved = replace(decode, backend="ct2", precision=loaded.model.compute_type)
+    return Ct2Engine(loaded, resolved, run.batch_tokens)
