@@ -151,7 +151,8 @@ def _append(segments: list[Segment], para: int, sentence: str) -> None:
             segments.append(Segment(para, 0, space, "", kind="copy", origin="copy"))
         return
     if segments and segments[-1].kind == "copy" and not segments[-1].source.strip():
-        body = segments.pop().source + body  # leading whitespace of the document
+        lead = segments.pop()
+        body = lead.source + lead.space_after + body  # leading whitespace of the document (all of it: "\n\n\r")
     last = segments[-1] if segments else None
     seg = last.seg + 1 if last is not None and last.para == para else 0  # not a count over all: O(n) on huge documents
     kind = "text" if has_words(body) else "copy"

@@ -1,0 +1,84 @@
+"""Fuzzing the segmenter (hypothesis): whatever the text, nothing is lost and nothing is over budget.
+
+Documents are drawn from random Unicode, every kind of whitespace and line ending (\r\n, \r,
+\n, tabs, no-break spaces), punctuation and French typography (« », …, M., Mme, 10 000), URLs
+and emoji. Budgets use cheap counts (words, characters) instead of a tokenizer, for speed; the
+tokenizer-backed budget is checked end to end with a real 64-position model in test_reliability.
+"""
+
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from translate_kit.documents import Document, parse_meta
+from translate_kit.segment import fit_segments, has_words, reassemble, segment_document, split_to_budget
+
+PIECES = [
+    " ", "  ", "\t", "\n", "\r", "\r\n", "\n\n", "\r\n\r\n", "\n \n", "\u00a0", "\u202f", "\u2009", "\u3000",
+    ".", "!", "?", "…", ",", ";", ":", "«", "»", "« ", " »", "“", "”", "'", "’", "(", ")", "-", "—",
+    "M. ", "Mme ", "Dr. ", "J.-C. ", "10 000", "2024", "ℹ️", "😀", "https://example.org/a-b", "l'OTAN",
+    "Il part. ", "le président", "Été", "ÇA", "日本語。", "Привет.", "a", "b", "mot",
+]
+TEXT = st.lists(st.one_of(st.sampled_from(PIECES), st.text(min_size=1, max_size=6)), max_size=150).map("".join)
+SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def words(text: str) -> int:
+    return len(text.split()) + 1  # +1 like the end-of-sentence token a tokenizer adds
+
+
+def chars(text: str) -> int:
+    return len(text) // 2 + 1
+
+
+def document(text: str) -> Document:
+    return Document(id="fuzz", text=text, meta=parse_meta(text))
+
+
+@SETTINGS
+@given(TEXT)
+@example("\r\n\r\n  Titre\r\n\r\n\r\nTexte. Suite.\r\n")
+@example(" date 2024-06 \r«\r\n»\r")
+@example("\u00a0\n")
+def test_segments_reassemble_exactly(text):
+    if not text.strip():
+        return  # documents.py refuses blank files before segmentation
+    segments = segment_document(document(text))
+    assert reassemble(segments) == text
+    assert all(s.source for s in segments)
+    for s in segments:
+        assert s.kind in ("text", "meta", "copy")
+        if s.kind == "text":
+            assert has_words(s.source)
+        assert not s.space_after.strip()  # only whitespace follows a segment
+
+
+@SETTINGS
+@given(TEXT, st.integers(2, 12), st.sampled_from([words, chars]))
+def test_fitted_segments_reassemble_and_fit_the_budget(text, budget, count):
+    if not text.strip():
+        return
+    segments = fit_segments(segment_document(document(text)), count, budget)
+    assert reassemble(segments) == text
+    assert all(count(s.text) <= budget for s in segments if s.kind == "text")  # what the model would see
+    by_para: dict[int, list[int]] = {}
+    for s in segments:
+        by_para.setdefault(s.para, []).append(s.seg)
+    assert all(segs == list(range(len(segs))) for segs in by_para.values())  # renumbered, in order
+    assert [s.para for s in segments] == sorted(s.para for s in segments)
+
+
+@SETTINGS
+@given(st.text(min_size=1, max_size=2000), st.integers(1, 40))
+def test_split_to_budget_any_unicode(text, budget):
+    pieces = split_to_budget(text, chars, budget)
+    assert "".join(pieces) == text
+    assert all(chars(p.strip()) <= budget for p in pieces)
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(1000, 50000), st.integers(8, 200))
+def test_one_huge_sentence_without_punctuation(length, budget):
+    """A 'sentence' with no punctuation at all, up to 50 000 characters: words, then characters."""
+    text = ("gouvernement " * (length // 26) + "x" * (length // 2))[:length]  # words, then one endless "word"
+    pieces = split_to_budget(text, chars, budget)
+    assert "".join(pieces) == text and all(chars(p.strip()) <= budget for p in pieces)
