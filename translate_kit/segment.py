@@ -23,6 +23,7 @@ from .documents import Document
 
 PARAGRAPH_BREAK = re.compile(r"\r?\n[ \t]*\r?\n")
 LINE_END = re.compile(r"\r\n|\n|\r")
+BLANK_LINE = re.compile(r"[ \t]*\r?\n")
 # Tokens that end with a period but do not end a sentence (French press usage, plus initials).
 ABBREVIATION = re.compile(
     r"(?:^|[\s(«\"'’])(?:M|MM|Mme|Mmes|Mlle|Mlles|Dr|Drs|Pr|Me|Mgr|St|Ste|Jr|Sr|Gén|Gal|Col|Cdt|Lt"
@@ -111,10 +112,10 @@ def split_paragraphs(text: str) -> list[str]:
         end = match.end()
         # runs of several blank lines stay with the paragraph before them
         while True:
-            extra = re.match(r"[ \t]*\r?\n", text[end:])
+            extra = BLANK_LINE.match(text, end)  # a position, not text[end:]: no copy of the rest per paragraph
             if not extra:
                 break
-            end += extra.end()
+            end = extra.end()
         if end <= pos:
             continue
         out.append(text[pos:end])
