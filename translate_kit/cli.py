@@ -84,12 +84,13 @@ def check_writable(out: Path) -> None:
 
 
 def progress_bar(quiet: bool):
-    """A tqdm bar on stderr (segments, rate, ETA) wired to the library's progress callbacks."""
+    """A tqdm bar on stderr (segments, rate, ETA) wired to the library's progress callbacks.
+    Off with --quiet, and when stderr is not a terminal (logs get no bar redraws)."""
     from tqdm import tqdm
 
     from .translate import Progress
 
-    bar = tqdm(total=0, unit="seg", desc="translating", disable=quiet, file=sys.stderr, dynamic_ncols=True)
+    bar = tqdm(total=0, unit="seg", desc="translating", disable=True if quiet else None, file=sys.stderr, dynamic_ncols=True)
 
     def add_total(n: int) -> None:
         bar.total += n
@@ -136,7 +137,7 @@ def translate(
     except TkError as err:
         raise fail(str(err))
     docs = load_documents(paths, corpus_dir(corpus))
-    bar, progress = progress_bar(quiet or as_json and not sys.stderr.isatty())
+    bar, progress = progress_bar(quiet)
     reports, failed = [], False
     try:
         for result in run_translation(docs, to, src=src, decode=decode, run=run, model=model, progress=progress):
