@@ -441,12 +441,8 @@ def _private_hub(hub, tmp_path: Path, monkeypatch) -> Path:
     return home / "hub"
 
 
-CT2_ADVICE = pytest.mark.xfail(strict=True, reason="ct2.py's conversion error says 'use --backend torch' for damaged "
-                               "weights; it should name the repo and `tk models pull` as models.load does")
-
-
 @pytest.mark.parametrize("damage, backend", [
-    ("truncated", "torch"), ("missing", "torch"), pytest.param("truncated", "ct2", marks=CT2_ADVICE), ("missing", "ct2"),
+    ("truncated", "torch"), ("missing", "torch"), ("truncated", "ct2"), ("missing", "ct2"),
 ])
 def test_damaged_model_files_name_the_repo_and_the_fix(offline_hub, tmp_path, monkeypatch, damage, backend):
     monkeypatch.setenv("TK_BACKEND", backend)

@@ -147,7 +147,8 @@ def _convert(source: Path, out: Path, quantization: str, label: str) -> None:
     except Exception as err:  # unsupported architecture, damaged weights
         raise ModelUnavailable(f"{label}: cannot convert to CTranslate2 ({type(err).__name__}: "
                                f"{str(err).strip().splitlines()[0] if str(err).strip() else ''}); "
-                               f"use --backend torch") from err
+                               f"if its files are damaged, run `tk models pull {label}` again; "
+                               f"if the architecture is not supported, use --backend torch") from err
 
 
 def _is_marian(folder: Path) -> bool:
@@ -203,7 +204,8 @@ def load(ref: ModelRef, device: str, precision: str, run: RunOptions) -> LoadedM
         generation = GenerationConfig.from_pretrained(path)
     except Exception as err:
         raise ModelUnavailable(f"{ref.repo}: model files in {path} are missing or damaged "
-                               f"({type(err).__name__}); pass --model DIR") from err
+                               f"({type(err).__name__}); run `tk models pull {ref.name or ref.repo}` again, "
+                               f"or pass --model DIR") from err
     workers, threads = cpu_layout(run.threads) if device == "cpu" else (1, 1)
     model = Ct2Model(folder, device, compute, workers, threads, config, generation)
     return LoadedModel(ref, path, revision, tokenizer, model, device)
