@@ -275,18 +275,22 @@ class Translators:
     def _load(self, src: str, tgt: str) -> Translator | PivotTranslator:
         """The direct model when there is one (or --model forces it), else two models through English.
 
-        "There is one" is decided without the network (models.direct_available): the lock names
-        the pair, or its conventional repo is in the local cache. Online, a pair with neither and
-        no pivot either still tries the conventional repo on the hub."""
+        Locally, "there is one" when the lock names the pair or its conventional repo is in the
+        local cache (models.direct_available, no network). Online, the conventional repo is then
+        tried on the hub, and only a pair the hub cannot give goes through English."""
         if self.override or PIVOT in (src, tgt) or models.direct_available(src, tgt):
             return self._load_direct(src, tgt)
+        if not models.offline():
+            try:
+                return self._load_direct(src, tgt)
+            except ModelUnavailable:
+                pass  # no such repo on the hub, or no network: English may still bridge the pair
         try:
             return PivotTranslator(self.get(src, PIVOT), self.get(PIVOT, tgt))
         except TkError as pivot_error:
-            if models.offline():
-                raise ModelUnavailable(f"no {src}-{tgt} model ({models.conventional_repo(src, tgt)} is neither in "
-                                       f"models.lock nor in the local cache), and no pivot through {PIVOT}: {pivot_error}") from None
-        return self._load_direct(src, tgt)  # online: the conventional repo may still be on the hub
+            raise ModelUnavailable(f"no {src}-{tgt} model ({models.conventional_repo(src, tgt)} is neither in "
+                                   f"models.lock nor in the local cache), and no pivot through {PIVOT}: "
+                                   f"{pivot_error}") from None
 
     def _load_direct(self, src: str, tgt: str) -> Translator:
         ref = models.pick_model(src, tgt, self.override)
