@@ -7,6 +7,9 @@ are exercised. The CTranslate2 tests convert these real checkpoints with the rea
 
 import difflib
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -269,3 +272,27 @@ def test_unknown_backend_is_a_usage_error(offline_hub, tmp_path):
     result = tk(str(SEEDS / "000_ae0e0f836b3a6ef8.txt"), "--out", str(tmp_path), "--backend", "onnx")
     assert result.exit_code == 2
     assert "tk: unknown backend 'onnx'; known: auto, torch, ct2" in result.output
+
+
+@pytest.mark.parametrize("requested, backend", [("cpu", "ct2"), ("auto", "auto"), ("cpu", "auto")])
+def test_cpu_device_for_ct2_found_without_torch(requested, backend):
+    code = (f"import sys; from translate_kit import ct2; d = ct2.choose_device({requested!r}, {backend!r}); "
+            "print(d, 'torch' in sys.modules)")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.split() == ["cpu", "False"]  # this machine has no CUDA device
+
+
+def test_cached_rerun_never_imports_torch(offline_hub, tmp_path):
+    """A re-run whose segments are all cached must stay fast: no torch import (2-3 s) on the ct2 path."""
+    seed = str(SEEDS / "003_9c30f3eff2624f5c.txt")
+    assert tk(seed, "--out", str(tmp_path / "a"), "-q", "--beams", "1", "--backend", "ct2").exit_code == 0
+    code = ("import runpy, sys\n"
+            f"sys.argv = ['tk', 'translate', {seed!r}, '--out', {str(tmp_path / 'b')!r}, '-q', '--json', '--beams', '1']\n"
+            "try:\n    runpy.run_module('translate_kit', run_name='__main__')\n"
+            "except SystemExit as exit:\n    assert not exit.code, exit.code\n"
+            "print('torch imported:', 'torch' in sys.modules, file=sys.stderr)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env={**os.environ})
+    assert done.returncode == 0, done.stderr
+    (doc,) = json.loads(done.stdout)["documents"]
+    assert doc["translated"] == 0 and doc["cached"] > 0
+    assert "torch imported: False" in done.stderr

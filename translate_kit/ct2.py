@@ -24,10 +24,12 @@ import logging
 import math
 import os
 import shutil
+import sys
 import tempfile
 from collections import deque
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Iterator, Sequence
 
 from . import models
@@ -53,6 +55,22 @@ MAX_WORKERS = 4
 # Batches queued per worker: enough to keep every worker busy, few enough that an interrupted
 # run loses little and memory stays flat.
 QUEUED_PER_WORKER = 2
+
+
+def choose_device(requested: str, backend: str) -> str:
+    """models.choose_device, except that a CPU run of CTranslate2 does not import torch to find out.
+
+    Importing torch takes 2-3 s, most of a re-run whose segments are all cached. When CTranslate2
+    may run (backend auto or ct2) and the device is cpu, or auto on a machine where CTranslate2
+    sees no CUDA device and that is no Mac (MPS is torch's), the answer is cpu without torch.
+    """
+    if backend == "torch" or importlib.util.find_spec("ctranslate2") is None:
+        return models.choose_device(requested)
+    import ctranslate2
+
+    if requested == "cpu" or (requested == "auto" and sys.platform != "darwin" and ctranslate2.get_cuda_device_count() == 0):
+        return "cpu"
+    return models.choose_device(requested)
 
 
 def choose_backend(requested: str, device: str) -> str:
@@ -190,17 +208,23 @@ class Ct2Model:
 
 
 def load(ref: ModelRef, device: str, precision: str, run: RunOptions) -> LoadedModel:
-    """repo id -> local Hugging Face cache -> converted model (once) -> a LoadedModel for Ct2Engine."""
-    from transformers import AutoConfig, AutoTokenizer, GenerationConfig
+    """repo id -> local Hugging Face cache -> converted model (once) -> a LoadedModel for Ct2Engine.
 
+    torch is not imported on this path (after the one conversion): a re-run whose segments are
+    all cached then takes ~1 s instead of ~4 s (benchmarks/bench_cache.py). Hence the tokenizer
+    class named in tokenizer_config.json rather than AutoTokenizer, and config.json read as
+    JSON rather than through AutoConfig: both Auto classes import torch.
+    """
     path = models.ensure_local(ref)
     revision = models.resolved_revision(ref, path)
     compute = compute_type(device, precision)
     folder = ensure_converted(path, converted_dir(run.cache_dir, ref, revision, compute), compute, ref.repo)
     models.quiet_transformers()
     try:
-        tokenizer = AutoTokenizer.from_pretrained(path)
-        config = AutoConfig.from_pretrained(path)
+        from transformers import GenerationConfig
+
+        tokenizer = _tokenizer(path)
+        config = SimpleNamespace(**json.loads((path / "config.json").read_text(encoding="utf-8")))
         generation = GenerationConfig.from_pretrained(path)
     except Exception as err:
         raise ModelUnavailable(f"{ref.repo}: model files in {path} are missing or damaged "
@@ -209,6 +233,18 @@ def load(ref: ModelRef, device: str, precision: str, run: RunOptions) -> LoadedM
     workers, threads = cpu_layout(run.threads) if device == "cpu" else (1, 1)
     model = Ct2Model(folder, device, compute, workers, threads, config, generation)
     return LoadedModel(ref, path, revision, tokenizer, model, device)
+
+
+def _tokenizer(path: Path):
+    """The tokenizer class the model names (what AutoTokenizer would pick), else AutoTokenizer."""
+    import transformers
+
+    try:
+        name = json.loads((path / "tokenizer_config.json").read_text(encoding="utf-8")).get("tokenizer_class")
+    except (OSError, ValueError):
+        name = None
+    cls = getattr(transformers, name, None) if name else None
+    return (cls or transformers.AutoTokenizer).from_pretrained(path)
 
 
 # --- generation ----------------------------------------------------------------------------

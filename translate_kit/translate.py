@@ -294,7 +294,7 @@ class Translators:
 
     def _load_direct(self, src: str, tgt: str) -> Translator:
         ref = models.pick_model(src, tgt, self.override)
-        self.device = self.device or models.choose_device(self.run.device)
+        self.device = self.device or ct2.choose_device(self.run.device, self.decode.backend)
         engine = self._engine(ref)
         signature = engine.decode.signature(TASK, ref.repo, engine.loaded.revision)
         return Translator(engine, signature, self.cache, (src, tgt))
