@@ -47,10 +47,12 @@ COMPUTE_TYPES = {
     "cuda": {"auto": "float16", "int8": "int8_float16", "fp32": "float32", "fp16": "float16", "bf16": "bfloat16"},
 }
 
-# Workers x threads on a CPU. Measured on 2 cores (benchmarks/bench_translate.py): greedy runs
-# about as fast with 1 worker x 2 threads as with 2 x 1, but beam 4 runs ~1.9x faster with
-# 2 workers x 1 thread (small matrices do not split well over threads; whole batches do). So:
-# one worker per core, up to MAX_WORKERS, and the rest of the cores as threads per worker.
+# Workers x threads on a CPU. On 2 cores (issue 7's reference run) 1 worker x 2 threads and
+# 2 x 1 were equal at greedy, and 2 x 1 was 1.9x faster at beam 4 (small matrices do not split
+# well over threads; whole batches do). On our busy shared machines 2 x 1 was also 1.5x faster
+# at greedy (tuning runs for benchmarks/bench_translate.py): a single-threaded worker never waits
+# for a descheduled sibling thread. So: one worker per core, up to MAX_WORKERS (each holds its
+# own decoder states), and the remaining cores as threads per worker.
 MAX_WORKERS = 4
 # Batches queued per worker: enough to keep every worker busy, few enough that an interrupted
 # run loses little and memory stays flat.

@@ -20,13 +20,19 @@ from .options import DecodeOptions
 
 log = logging.getLogger("translate_kit")
 
-# Token budget per batch = padded source tokens x beams, per (backend, device kind). On 2 CPU cores batching stops
-# paying off around 16-32 seed sentences (~40 tokens each) at greedy (NOTES-performance.md); GPUs want far more.
+# Token budget per batch = padded source tokens x beams, per (backend, device kind). Measured on 2 CPU cores with
+# 64 seed sentences of ~35 tokens, interleaved (benchmarks/bench_translate.py, README "Speed"):
+# - torch cpu 6144: greedy and beam 4 as fast or faster than at 512-2048 (fewer, larger matrix products; length
+#   sorting keeps the padding low).
+# - ct2 cpu 2048: as fast as 1024 and than 512 at greedy; at beam 4 6144 was ~15% slower and peaked at 1.35 GB
+#   against 0.8 GB at 2048 (a wide beam batch's decoder states). Ct2Engine also splits work too small for
+#   this budget across its workers.
+# - mps and cuda: not measured here (no GPU was lent); GPUs want large batches, and out-of-memory halves them.
 DEFAULT_BATCH_TOKENS = {
     ("torch", "cpu"): 6144,
     ("torch", "mps"): 8192,
     ("torch", "cuda"): 65536,
-    ("ct2", "cpu"): 6144,
+    ("ct2", "cpu"): 2048,
     ("ct2", "cuda"): 65536,
 }
 
