@@ -290,6 +290,17 @@ def test_names_with_spaces_accents_and_same_stems(offline_hub, tmp_path):
     assert len({p.name for p in out.iterdir()}) == 8  # nothing overwritten
 
 
+def test_file_name_that_is_not_utf8_prints(tmp_path):
+    """A Latin-1 file name from an old archive: ids and messages get U+FFFD instead of failing to print."""
+    name = os.fsdecode(b"caf\xe9.txt")
+    (tmp_path / name).write_text(GOOD, encoding="utf-8")
+    [doc] = load_documents([str(tmp_path / name)])
+    assert doc.id == "caf\ufffd" and doc.source_name.endswith("caf\ufffd.txt")
+    json.dumps([doc.id, doc.source_name], ensure_ascii=False).encode("utf-8")  # printable, writable
+    [error] = load_documents([str(tmp_path / os.fsdecode(b"missing-\xe9.txt"))])
+    str(error).encode("utf-8")
+
+
 def test_stdin_and_a_file_named_stdin_do_not_collide(tmp_path):
     path = write(tmp_path / "stdin.txt", GOOD)
     from translate_kit.documents import assign_ids
