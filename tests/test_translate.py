@@ -183,3 +183,13 @@ def test_installed_tk_in_a_subprocess(offline_hub, tmp_path):
                           env=os.environ.copy(), timeout=300)
     assert proc.returncode == 1 and f"tk: {tmp_path / 'missing.md'}: no such file or directory" in proc.stderr.splitlines()
     assert "Traceback" not in proc.stderr
+
+
+def test_outputs_inside_the_input_folder_are_not_inputs(offline_hub, tmp_path):
+    corpus = tmp_path / "articles"
+    corpus.mkdir()
+    shutil.copy(SEEDS / "004_895ec00cc8f7060a.txt", corpus)
+    for _ in range(2):
+        result = run_tk("translate", str(corpus), "--out", str(corpus / "out"), "--json", "-q")
+        assert result.exit_code == 0, result.output
+        assert [d["id"] for d in json.loads(result.stdout)["documents"]] == ["004_895ec00cc8f7060a"]

@@ -136,7 +136,7 @@ def translate(
         raise fail(str(err), EXIT_USAGE)
     except TkError as err:
         raise fail(str(err))
-    docs = load_documents(paths, corpus_dir(corpus))
+    docs = load_documents(paths, corpus_dir(corpus), exclude=out)
     bar, progress = progress_bar(quiet)
     reports, failed = [], False
     try:

@@ -206,9 +206,11 @@ def make_document(data: bytes, name: str, doc_id: str, path: Path | None) -> Doc
     return Document(id=doc_id, text=text, path=path, encoding=encoding, meta=parse_meta(text), warnings=warnings)
 
 
-def expand_inputs(inputs: Iterable[str], corpus: Path | None = None) -> Iterator[Path | str | DocumentError]:
+def expand_inputs(inputs: Iterable[str], corpus: Path | None = None,
+                  exclude: Path | None = None) -> Iterator[Path | str | DocumentError]:
     """Files as given, directories recursively (*.txt, *.md, sorted), '-' for stdin, and
-    corpus ids or unique prefixes ('003') for names that are not paths.
+    corpus ids or unique prefixes ('003') for names that are not paths. Files found in a folder
+    under `exclude` (the output folder) are left out: earlier outputs are not new documents.
 
     Problems are yielded as DocumentError values (not raised) so the other inputs go on.
     """
@@ -220,7 +222,7 @@ def expand_inputs(inputs: Iterable[str], corpus: Path | None = None) -> Iterator
         if corpus is not None and _looks_like_id(item) and not path.exists():
             yield _corpus_entry(item, corpus)
         elif path.is_dir():
-            found = documents_in(path)
+            found = [p for p in documents_in(path) if not _inside(p, exclude)]
             if not found:
                 yield DocumentError(name, "directory holds no .txt or .md documents")
             yield from found
@@ -228,6 +230,10 @@ def expand_inputs(inputs: Iterable[str], corpus: Path | None = None) -> Iterator
             yield path
         else:
             yield DocumentError(name, "no such file or directory")
+
+
+def _inside(path: Path, folder: Path | None) -> bool:
+    return folder is not None and path.resolve().is_relative_to(folder.resolve())
 
 
 def documents_in(folder: Path) -> list[Path]:
@@ -272,9 +278,10 @@ def assign_ids(paths: list[Path | str]) -> dict[Path | str, str]:
     return ids
 
 
-def load_documents(inputs: Iterable[str], corpus: Path | None = None) -> Iterator[Document | DocumentError]:
+def load_documents(inputs: Iterable[str], corpus: Path | None = None,
+                   exclude: Path | None = None) -> Iterator[Document | DocumentError]:
     """Read every input lazily, in order; unreadable ones come out as DocumentError values."""
-    items = list(expand_inputs(inputs, corpus))
+    items = list(expand_inputs(inputs, corpus, exclude))
     ids = assign_ids([i for i in items if not isinstance(i, DocumentError)])
     for item in items:
         if isinstance(item, DocumentError):
