@@ -1,5 +1,6 @@
 """The SQLite cache on its own: lookups, transactions, damage, several processes at once."""
 
+import logging
 import multiprocessing
 import sqlite3
 
@@ -36,7 +37,8 @@ def test_stats_and_clear_by_model(tmp_path):
 
 def test_damaged_file_is_moved_aside(tmp_path, caplog):
     (tmp_path / DB_NAME).write_bytes(b"this is not a database" * 100)
-    cache = Cache(tmp_path)
+    with caplog.at_level(logging.WARNING, logger="translate_kit"):
+        cache = Cache(tmp_path)
     cache.put_many("sig", "translate", "m", [("a", "b", "model", None)])
     assert cache.get_many("sig", ["a"])["a"][0] == "b"
     aside = list(tmp_path.glob(f"{DB_NAME}.damaged-*"))

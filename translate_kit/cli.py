@@ -52,7 +52,6 @@ def setup_logging(quiet: bool) -> None:
     log = logging.getLogger("translate_kit")
     log.handlers[:] = [handler]
     log.setLevel(logging.ERROR if quiet else logging.WARNING)
-    log.propagate = False
     import os
 
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")  # no per-call library chatter
