@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from translate_kit import ct2, models
+from translate_kit import ct2
 from translate_kit.cache import NoCache
 from translate_kit.cli import app
 from translate_kit.ct2 import Ct2Engine

@@ -252,7 +252,8 @@ def _tokenizer(path: Path):
 # --- generation ----------------------------------------------------------------------------
 
 # Hugging Face generate() keyword -> CTranslate2 translate_batch keyword, so callers pass the
-# same overrides to either engine. HF lengths count the decoder start token; CTranslate2's do not.
+# same overrides to either engine (quality.RETRY_DECODING, summaries' lengths). HF lengths count
+# the decoder start token; CTranslate2's do not. Other names go to translate_batch as they are.
 _OVERRIDES = {"num_beams": "beam_size", "length_penalty": "length_penalty", "repetition_penalty": "repetition_penalty",
               "no_repeat_ngram_size": "no_repeat_ngram_size", "max_new_tokens": "max_decoding_length"}
 _LENGTHS = {"max_length": "max_decoding_length", "min_length": "min_decoding_length"}
@@ -311,22 +312,22 @@ class Ct2Engine(Engine):
         once; results still come back in plan order, each batch as soon as it and those before
         it are done (the caller caches each one before the next).
         """
-        batches = self.pieces(texts)
-        plan = plan_batches([len(p) for p in batches], self._spread_budget(batches), self.beams)
+        pieces = self.pieces(texts)
+        plan = plan_batches([len(p) for p in pieces], self._spread_budget(pieces), self.beams)
         pending: deque = deque()
         for batch in plan:
-            pending.append((batch, self._submit([batches[i] for i in batch], overrides)))
+            pending.append((batch, self._submit([pieces[i] for i in batch], overrides)))
             if len(pending) >= self.workers * QUEUED_PER_WORKER:
                 yield from self._collect(*pending.popleft(), texts, overrides)
         while pending:
             yield from self._collect(*pending.popleft(), texts, overrides)
 
-    def _spread_budget(self, batches: list[list[str]]) -> int:
+    def _spread_budget(self, pieces: list[list[str]]) -> int:
         """The batch budget, lowered when the work is too small to give every worker a batch."""
-        if not batches:
+        if not pieces:
             return self.budget
-        work = sum(map(len, batches)) * self.beams
-        longest = max(map(len, batches)) * self.beams
+        work = sum(map(len, pieces)) * self.beams
+        longest = max(map(len, pieces)) * self.beams
         return max(longest, min(self.budget, math.ceil(work / self.workers)))
 
     def _submit(self, batch: list[list[str]], overrides: dict):

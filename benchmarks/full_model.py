@@ -1,0 +1,108 @@
+"""A random-weight model with the exact opus-mt-fr-en architecture, and the seed sentences.
+
+Real OPUS-MT weights cannot be downloaded on the benchmark machines, and speed does not depend
+on the values of the weights: only on the shapes (d_model 512, 6+6 layers, 8 heads, FFN 2048,
+a 59 514-word vocabulary, 512 positions) and on how many tokens go in and come out. So the
+benchmarks build that model with random weights, and a sentencepiece tokenizer trained on the
+seeds whose vocab.json is padded to 59 514 entries (so the embedding and output layer, 58% of
+the work per generated token, have their real size). The output length is forced by the
+benchmarks, since a random model never chooses to stop.
+
+Built once into benchmarks/.models/ (git-ignored) and reused: `model_dir()`.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+MODELS = ROOT / "benchmarks" / ".models"
+SEEDS = ROOT / "seeds"
+sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
+
+# opus-mt-fr-en's config.json, as published (transformers MarianConfig fields).
+VOCAB_SIZE = 59_514
+ARCHITECTURE = dict(
+    d_model=512, encoder_layers=6, decoder_layers=6, encoder_attention_heads=8, decoder_attention_heads=8,
+    encoder_ffn_dim=2048, decoder_ffn_dim=2048, max_position_embeddings=512, activation_function="swish",
+    scale_embedding=True, share_encoder_decoder_embeddings=True, static_position_embeddings=True,
+)
+# A BPE sentencepiece of this size gives the seed sentences about as many tokens per word as the
+# real tokenizer (~1.4 on French news; a unigram model tops out at 1 100 pieces on so little text
+# and splits words into ~1.9 tokens), so batches have realistic shapes.
+SPM_SIZE = 2000
+
+
+def model_dir(folder: Path = MODELS / "opus-mt-fr-en-random") -> Path:
+    """The full-size random model as a Hugging Face folder, built on first use (~1 min)."""
+    if (folder / "model.safetensors").is_file():
+        return folder
+    scratch = folder.with_name(folder.name + ".building")
+    shutil.rmtree(scratch, ignore_errors=True)
+    _build(scratch)
+    scratch.rename(folder)
+    return folder
+
+
+def _build(out: Path) -> None:
+    import torch
+    from transformers import GenerationConfig, MarianConfig, MarianMTModel, MarianTokenizer
+
+    out.mkdir(parents=True)
+    _train_spm(out / "source.spm")
+    shutil.copyfile(out / "source.spm", out / "target.spm")
+    pad = _padded_vocab(out)
+    MarianTokenizer(source_spm=str(out / "source.spm"), target_spm=str(out / "target.spm"),
+                    vocab=str(out / "vocab.json"), model_max_length=512).save_pretrained(out)
+    config = MarianConfig(vocab_size=VOCAB_SIZE, decoder_vocab_size=VOCAB_SIZE, pad_token_id=pad,
+                          decoder_start_token_id=pad, eos_token_id=0, bos_token_id=0, forced_eos_token_id=0,
+                          architectures=["MarianMTModel"], **ARCHITECTURE)
+    torch.manual_seed(0)
+    model = MarianMTModel(config)
+    model.generation_config = GenerationConfig(  # opus-mt-fr-en's generation_config.json
+        bad_words_ids=[[pad]], bos_token_id=0, decoder_start_token_id=pad, eos_token_id=0, forced_eos_token_id=0,
+        pad_token_id=pad, max_length=512, num_beams=4, renormalize_logits=True)
+    model.save_pretrained(out)
+
+
+def _train_spm(path: Path) -> None:
+    """Sentencepiece with OPUS-MT's ids (</s> = 0, <unk> = 1, no <s> or <pad> inside)."""
+    import sentencepiece as spm
+    from build_models import load_corpus, split_sentences
+
+    sentences = [s for text in load_corpus(SEEDS) for s in split_sentences(text)]
+    spm.SentencePieceTrainer.train(
+        sentence_iterator=iter(sentences), model_prefix=str(path.with_suffix("")), model_type="bpe",
+        vocab_size=SPM_SIZE, character_coverage=1.0, normalization_rule_name="identity",
+        eos_id=0, unk_id=1, bos_id=-1, pad_id=-1, num_threads=1, minloglevel=2)
+    path.with_suffix(".model").rename(path)
+    path.with_suffix(".vocab").unlink()
+
+
+def _padded_vocab(out: Path) -> int:
+    """vocab.json: the sentencepiece pieces, unused fillers up to VOCAB_SIZE - 1, then <pad>."""
+    import sentencepiece as spm
+
+    proc = spm.SentencePieceProcessor(model_file=str(out / "source.spm"))
+    vocab = {proc.id_to_piece(i): i for i in range(proc.get_piece_size())}
+    for i in range(len(vocab), VOCAB_SIZE - 1):
+        vocab[f"<unused{i}>"] = i
+    vocab["<pad>"] = VOCAB_SIZE - 1
+    (out / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+    return VOCAB_SIZE - 1
+
+
+def seed_sentences(count: int = 64) -> list[str]:
+    """`count` distinct seed sentences, as tk segments them, spread evenly over the corpus."""
+    from translate_kit.documents import load_documents
+    from translate_kit.segment import segment_document
+
+    texts = []
+    for doc in load_documents([str(SEEDS)]):
+        texts += [s.text for s in segment_document(doc) if s.kind == "text"]
+    texts = list(dict.fromkeys(texts))
+    step = max(1, len(texts) // count)
+    return texts[::step][:count]
