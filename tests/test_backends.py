@@ -296,3 +296,34 @@ def test_cached_rerun_never_imports_torch(offline_hub, tmp_path):
     (doc,) = json.loads(done.stdout)["documents"]
     assert doc["translated"] == 0 and doc["cached"] > 0
     assert "torch imported: False" in done.stderr
+
+
+def test_ct2_out_of_memory_backs_off(offline_hub, monkeypatch):
+    """A CUDA out-of-memory from CTranslate2 halves the batch down to what fits, never crashes."""
+    engine = engine_for("ct2")
+    texts = SENTENCES * 3
+    expected = run_all(engine, texts)
+    submit, generate = Ct2Engine._submit, Ct2Engine.generate
+    oom = RuntimeError("CUDA failed with error out of memory")
+
+    class Failing:
+        def result(self):
+            raise oom
+
+    failed = []
+
+    def submit_failing_big(self, batch, overrides):
+        if len(batch) > 2:
+            failed.append(len(batch))
+            return [Failing() for _ in batch]
+        return submit(self, batch, overrides)
+
+    def generate_failing_big(self, batch_texts, **overrides):
+        if len(batch_texts) > 2:
+            raise oom
+        return generate(self, batch_texts, **overrides)
+
+    monkeypatch.setattr(Ct2Engine, "_submit", submit_failing_big)
+    monkeypatch.setattr(Ct2Engine, "generate", generate_failing_big)
+    assert run_all(engine, texts) == expected
+    assert failed  # the planned batches did fail, and were halved
