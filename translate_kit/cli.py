@@ -31,10 +31,13 @@ app.command("doctor")(doctor)
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 
 # Options shared by several commands.
-CorpusOpt = Annotated[Optional[Path], typer.Option("--corpus", help="Folder where document ids resolve [env TK_CORPUS; default seeds/].")]
-CacheDirOpt = Annotated[Optional[Path], typer.Option("--cache-dir", help="Cache folder [env TK_CACHE_DIR; default cache/].")]
+CorpusOpt = Annotated[Optional[Path], typer.Option("--corpus", help="Folder where document ids resolve (env TK_CORPUS; default seeds/).")]
+CacheDirOpt = Annotated[Optional[Path], typer.Option("--cache-dir", help="Cache folder (env TK_CACHE_DIR; default cache/).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one machine-readable report on stdout.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+DeviceOpt = Annotated[Optional[str], typer.Option("--device", help="auto|cpu|cuda|cuda:N|mps (env TK_DEVICE).")]
+ThreadsOpt = Annotated[Optional[int], typer.Option("--threads", min=1, help="CPU threads (env TK_THREADS; default: all cores).")]
+NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the cache for this run.")]
 
 
 def say(message: str) -> None:
@@ -106,15 +109,15 @@ def translate(
     out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
     fmt: Annotated[str, typer.Option("--format", "-f", help="Comma list of formats, or all.")] = "md,jsonl,txt",
     model: Annotated[Optional[str], typer.Option("--model", help="Model for this run: a models.lock name, a repo id, or a local folder.")] = None,
-    device: Annotated[Optional[str], typer.Option("--device", help="auto|cpu|cuda|cuda:N|mps [env TK_DEVICE].")] = None,
+    device: DeviceOpt = None,
     beams: Annotated[Optional[int], typer.Option("--beams", min=1, help="Beam size (default: the model's own).")] = None,
     precision: Annotated[str, typer.Option("--precision", help="auto (int8 with ct2 on CPU, fp16 on CUDA), fp32, fp16, bf16, int8.")] = "auto",
-    backend: Annotated[Optional[str], typer.Option("--backend", help="auto (ct2 on CPU, torch on GPU), torch, ct2 [env TK_BACKEND].")] = None,
+    backend: Annotated[Optional[str], typer.Option("--backend", help="auto (ct2 on CPU, torch on GPU), torch, ct2 (env TK_BACKEND).")] = None,
     batch_tokens: Annotated[Optional[int], typer.Option("--batch-tokens", min=1, help="Token budget per batch (source tokens x beams).")] = None,
-    threads: Annotated[Optional[int], typer.Option("--threads", min=1, help="CPU threads [env TK_THREADS; default: all cores].")] = None,
+    threads: ThreadsOpt = None,
     corpus: CorpusOpt = None,
     cache_dir: CacheDirOpt = None,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the cache for this run.")] = False,
+    no_cache: NoCacheOpt = False,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
@@ -189,16 +192,16 @@ def summarize(
     docs: Annotated[list[str], typer.Argument(help="Corpus ids or unique prefixes (003), files, folders, or - for stdin.")],
     method: Annotated[str, typer.Option("--method", help="abstractive (distilBART over the English translation) or extractive (central source sentences; no summarizer).")] = "abstractive",
     length: Annotated[str, typer.Option("--length", help="short, medium or long.")] = "medium",
-    lang: Annotated[Optional[str], typer.Option("--lang", help="Comma list of summary languages [default: en and the document's own].")] = None,
+    lang: Annotated[Optional[str], typer.Option("--lang", help="Comma list of summary languages (default: en and the document's own).")] = None,
     src: Annotated[str, typer.Option("--from", help="Source language, or auto to detect per document.")] = "auto",
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Also write <id>.summary.md and <id>.summary.json here.")] = None,
     model: Annotated[Optional[str], typer.Option("--model", help="Summarizer: a models.lock name, a repo id, or a local folder.")] = None,
-    device: Annotated[Optional[str], typer.Option("--device", help="auto|cpu|cuda|cuda:N|mps [env TK_DEVICE].")] = None,
+    device: DeviceOpt = None,
     precision: Annotated[str, typer.Option("--precision", help="auto (fp16 on CUDA, fp32 elsewhere), fp32, fp16, bf16, int8 (CPU).")] = "auto",
-    threads: Annotated[Optional[int], typer.Option("--threads", min=1, help="CPU threads [env TK_THREADS; default: all cores].")] = None,
+    threads: ThreadsOpt = None,
     corpus: CorpusOpt = None,
     cache_dir: CacheDirOpt = None,
-    no_cache: Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the cache for this run.")] = False,
+    no_cache: NoCacheOpt = False,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
