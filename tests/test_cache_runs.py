@@ -114,3 +114,21 @@ def test_two_processes_on_one_cache(offline_hub, tmp_path):
         assert proc.returncode == 0, stderr
         assert "locked" not in stderr
         assert len(json.loads(stdout)["documents"]) == 5
+
+
+def test_cached_rerun_loads_no_model(offline_hub, tmp_path, monkeypatch):
+    """Everything cached: the model and its tokenizer are never loaded (a re-run is start-up only)."""
+    from translate_kit import ct2, models
+
+    out = str(tmp_path / "out")
+    first = run_json(str(SEEDS), "--out", out)
+    loads = []
+    for module in (ct2, models):
+        original = module.load
+        monkeypatch.setattr(module, "load", lambda *a, _o=original, **k: loads.append(a[0]) or _o(*a, **k))
+    again = run_json(str(SEEDS), "--out", out)
+    assert loads == [] and totals(again, "cached") == totals(first, "translated")
+    path = tmp_path / "edited.txt"
+    path.write_text("Une phrase toute nouvelle ici.", encoding="utf-8")
+    run_json(str(path), "--out", out)
+    assert len(loads) == 1  # a miss loads the model, once

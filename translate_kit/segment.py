@@ -225,11 +225,13 @@ def _split_chars(text: str, count: Callable[[str], int], budget: int) -> list[st
     return pieces
 
 
-def fit_segments(segments: list[Segment], count: Callable[[str], int], budget: int) -> list[Segment]:
-    """Split every text segment over the budget; renumber segments within their paragraphs."""
+def fit_segments(segments: list[Segment], count: Callable[[str], int], budget: int,
+                 known: frozenset[str] | set[str] = frozenset()) -> list[Segment]:
+    """Split every text segment over the budget; renumber segments within their paragraphs.
+    Texts in `known` (already translated whole, so within budget) are not counted again."""
     out: list[Segment] = []
     for s in segments:
-        if s.kind != "text" or count(s.text) <= budget:
+        if s.kind != "text" or s.text in known or count(s.text) <= budget:
             out.append(s)
             continue
         pieces = split_to_budget(s.source, count, budget)

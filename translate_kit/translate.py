@@ -75,27 +75,42 @@ class Progress:
 
 
 class Translator:
-    """One language pair: a loaded model, its cache signature, and the cache."""
+    """One language pair: a model, its cache signature, and the cache.
 
-    def __init__(self, engine: Engine, signature: str, cache: Cache | NoCache, pair: tuple[str, str] = ("", "")):
-        self.engine = engine
-        self.signature = signature
-        self.cache = cache
-        self.pair = pair  # (source, target) language: the key of reviewed translations
-
-    @property
-    def label(self) -> str:
-        return self.engine.loaded.ref.label
-
-    @property
-    def revision(self) -> str:
-        return self.engine.loaded.revision
+    The model (tokenizer included) is loaded on first use: a re-run whose segments are all in
+    the cache never loads it, never imports transformers, and is over in about a second.
+    """
 
     pivot: str | None = None  # a direct model (PivotTranslator sets it)
 
+    def __init__(self, engine: Engine | Callable[[], Engine], signature: str, cache: Cache | NoCache,
+                 pair: tuple[str, str] = ("", ""), ref: models.ModelRef | None = None, revision: str | None = None):
+        self._engine = engine  # an Engine, or a function that loads one
+        self.signature = signature
+        self.cache = cache
+        self.pair = pair  # (source, target) language: the key of reviewed translations
+        self.ref = ref or engine.loaded.ref
+        self.revision = revision or engine.loaded.revision
+
+    @property
+    def engine(self) -> Engine:
+        if isinstance(self._engine, TkError):  # it failed to load before: same answer, no retry
+            raise self._engine
+        if not isinstance(self._engine, Engine):
+            try:
+                self._engine = self._engine()
+            except TkError as err:
+                self._engine = err
+                raise
+        return self._engine
+
+    @property
+    def label(self) -> str:
+        return self.ref.label
+
     @property
     def pinned(self) -> bool:
-        return self.engine.loaded.ref.pinned
+        return self.ref.pinned
 
     @property
     def display(self) -> str:
@@ -103,7 +118,13 @@ class Translator:
         return self.label if self.pinned else f"{self.label} (unpinned)"
 
     def fit(self, segments: list[Segment]) -> list[Segment]:
-        return fit_segments(segments, self.engine.count, self.engine.max_input_tokens)
+        """Segments split to the model's input budget. Texts already cached whole need no
+        tokenizer: when every text is, the model is not loaded at all."""
+        texts = [s.text for s in segments if s.kind == "text"]
+        known = set(self.cache.get_many(self.signature, texts))
+        if all(t in known for t in texts):
+            return segments
+        return fit_segments(segments, self.engine.count, self.engine.max_input_tokens, known)
 
     def translate_texts(self, texts: list[str], advance: Callable[[int], None]) -> dict[str, tuple[str, str, str | None]]:
         """Unique texts -> (target, origin, flag). Reviewed translations first (any model), then the
@@ -129,6 +150,8 @@ class Translator:
         """engine.run(), except that a segment the model cannot take even alone (out of memory after
         every halving) goes into `failed` and the others still go on: after such a failure the rest
         run one at a time, to tell which of them fail too (rare; slow only then)."""
+        if not texts:  # everything was cached: do not load the model for nothing
+            return
         finished: set[int] = set()
         try:
             for positions, outputs in self.engine.run(texts):
@@ -293,25 +316,30 @@ class Translators:
                                    f"{pivot_error}") from None
 
     def _load_direct(self, src: str, tgt: str) -> Translator:
+        """The model's exact version and the decoding that will really run (hence the cache key)
+        are settled now, from the local files; the model itself loads when first needed."""
         ref = models.pick_model(src, tgt, self.override)
         self.device = self.device or ct2.choose_device(self.run.device, self.decode.backend)
-        engine = self._engine(ref)
-        signature = engine.decode.signature(TASK, ref.repo, engine.loaded.revision)
-        return Translator(engine, signature, self.cache, (src, tgt))
+        revision = models.resolved_revision(ref, models.ensure_local(ref))
+        decode = self._resolved(self.decode)
+        signature = decode.signature(TASK, ref.repo, revision)
+        return Translator(lambda: self._engine(ref, decode), signature, self.cache, (src, tgt), ref, revision)
 
-    def _engine(self, ref: models.ModelRef) -> Engine:
-        """A torch or CTranslate2 engine (ct2.choose_backend); its decode options name the backend
-        and precision that really run, so the cache key tells them apart."""
-        if ct2.choose_backend(self.decode.backend, self.device) == "ct2":
+    def _resolved(self, decode: DecodeOptions) -> DecodeOptions:
+        """Backend and precision as they will run (ct2.choose_backend), never "auto": the cache
+        key must tell a CTranslate2 int8 result from a torch fp32 one."""
+        if ct2.choose_backend(decode.backend, self.device) == "ct2":
+            return replace(decode, backend="ct2", precision=ct2.compute_type(self.device, decode.precision))
+        precision = models.default_precision(self.device) if decode.precision == "auto" else decode.precision
+        return replace(decode, backend="torch", precision=precision)
+
+    def _engine(self, ref: models.ModelRef, decode: DecodeOptions) -> Engine:
+        """A torch or CTranslate2 engine for `decode` (already resolved)."""
+        if decode.backend == "ct2":  # it resolves the precision itself, to the same compute type
             return ct2.make_engine(ref, self.device, self.decode, self.run)
         if self.device == "cpu":
             models.set_threads(self.run.threads)
-        precision = self.decode.precision
-        if precision == "auto":
-            precision = models.default_precision(self.device)
-        loaded = models.load(ref, self.device, precision)
-        decode = replace(self.decode, backend="torch", precision=precision)
-        return Engine(loaded, decode, self.run.batch_tokens)
+        return Engine(models.load(ref, self.device, decode.precision), decode, self.run.batch_tokens)
 
 
 def open_cache(run: RunOptions) -> Cache | NoCache:
@@ -381,10 +409,10 @@ def _prepare(doc, segments: list[Segment], src: str, tgt: str, translators: Tran
         return result
     try:
         translator = translators.get(result.src_lang, tgt)
+        result.segments = translator.fit(segments)
     except TkError as err:  # a model that cannot load: name the document too, as every other error does
         result.error = f"{doc.source_name}: {err}"
         return result
-    result.segments = translator.fit(segments)
     _describe_model(result, translator)
     return result
 
