@@ -132,3 +132,16 @@ def test_cached_rerun_loads_no_model(offline_hub, tmp_path, monkeypatch):
     path.write_text("Une phrase toute nouvelle ici.", encoding="utf-8")
     run_json(str(path), "--out", out)
     assert len(loads) == 1  # a miss loads the model, once
+
+
+def test_detected_language_is_remembered(offline_hub, tmp_path, monkeypatch):
+    from translate_kit import language
+
+    out = str(tmp_path / "out")
+    calls = []
+    original = language.detect_language
+    monkeypatch.setattr(language, "detect_language", lambda text: calls.append(1) or original(text))
+    assert {d["src_lang"] for d in run_json(str(SEEDS), "--out", out)["documents"]} == {"fr"}
+    assert len(calls) == 5
+    assert {d["src_lang"] for d in run_json(str(SEEDS), "--out", out)["documents"]} == {"fr"}
+    assert len(calls) == 5  # the re-run asked the cache, not the detector

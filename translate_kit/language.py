@@ -11,6 +11,13 @@ from __future__ import annotations
 SAMPLE_CHARS = 4000
 
 
+def sample_key(text: str) -> str:
+    """Cache key of a detection: the sample the detector reads, and the detector's version."""
+    import hashlib
+
+    return hashlib.sha256(f"py3langid-0.4:{text[:SAMPLE_CHARS]}".encode()).hexdigest()
+
+
 def detect_language(text: str) -> str:
     """ISO 639-1 code of the text's language (from its first few thousand characters)."""
     import py3langid

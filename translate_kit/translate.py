@@ -403,7 +403,7 @@ def _prepare(doc, segments: list[Segment], src: str, tgt: str, translators: Tran
     if isinstance(doc, DocumentError):
         return DocResult(doc.path, doc.path, error=str(doc))
     result = DocResult(doc.id, doc.source_name, document=doc, segments=segments, tgt_lang=tgt)
-    result.src_lang = _source_language(doc, src)
+    result.src_lang = _source_language(doc, src, translators.cache)
     if result.src_lang == tgt:
         _pass_through(result)
         return result
@@ -423,12 +423,18 @@ def _describe_model(result: DocResult, translator: Translator | PivotTranslator)
     result.pinned, result.pivot = translator.pinned, translator.pivot
 
 
-def _source_language(doc: Document, src: str) -> str:
+def _source_language(doc: Document, src: str, cache: Cache | NoCache) -> str:
+    """--from, else the detected language, remembered in the cache so a re-run loads no detector."""
     if src != "auto":
         return src
-    from .language import detect_language
+    from .language import detect_language, sample_key
 
-    return detect_language(doc.text)
+    key = sample_key(doc.text)
+    lang = cache.get_language(key)
+    if lang is None:
+        lang = detect_language(doc.text)
+        cache.put_language(key, lang)
+    return lang
 
 
 def _pass_through(result: DocResult) -> None:
