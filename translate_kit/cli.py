@@ -10,6 +10,7 @@ import json
 import logging
 import signal
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -47,6 +48,17 @@ def say(message: str) -> None:
 def fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
     say(message)
     return typer.Exit(code)
+
+
+@contextmanager
+def options_or_exit():
+    """Building options from flags: a UsageError exits 2, any other TkError exits 1, one line each."""
+    try:
+        yield
+    except UsageError as err:
+        raise fail(str(err), EXIT_USAGE)
+    except TkError as err:
+        raise fail(str(err))
 
 
 def setup_logging(quiet: bool) -> None:
@@ -128,16 +140,13 @@ def translate(
 
     setup_logging(quiet)
     terminate_as_interrupt()
-    try:
+    with options_or_exit():
         writers = get_writers(fmt)
         check_writable(out)
         run = RunOptions.from_env(device=device, batch_tokens=batch_tokens, threads=threads, cache_dir=cache_dir,
                                   use_cache=not no_cache)
-        decode = DecodeOptions(beams=beams, precision=precision, backend=backend or env("BACKEND", "auto"))
-    except UsageError as err:
-        raise fail(str(err), EXIT_USAGE)
-    except TkError as err:
-        raise fail(str(err))
+        # without --backend, DecodeOptions reads TK_BACKEND itself (defaults < environment < flags)
+        decode = DecodeOptions(beams=beams, precision=precision, **({"backend": backend} if backend else {}))
     docs = load_documents(paths, corpus_dir(corpus), exclude=out)
     bar, progress = progress_bar(quiet)
     reports, failed = [], False
@@ -211,16 +220,12 @@ def summarize(
 
     setup_logging(quiet)
     terminate_as_interrupt()
-    try:
+    with options_or_exit():
         options = SummaryOptions(method, length, parse_langs(lang), src, model).check()
         if out is not None:
             check_writable(out)
         run = RunOptions.from_env(device=device, threads=threads, cache_dir=cache_dir, use_cache=not no_cache)
         decode = DecodeOptions(precision=precision)  # as `tk translate` builds it: same cache entries
-    except UsageError as err:
-        raise fail(str(err), EXIT_USAGE)
-    except TkError as err:
-        raise fail(str(err))
     reports, failed = [], False
     try:
         for result in run_summary(load_documents(docs, corpus_dir(corpus)), options, decode=decode, run=run):
