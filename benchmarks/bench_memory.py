@@ -3,11 +3,12 @@
     python benchmarks/bench_memory.py                 # 2 MB and 20 MB
     python benchmarks/bench_memory.py --sizes 0.5 2   # a quicker look
 
-Each size is one plain-text document of unique French sentences (the seed sentences, numbered so
-that no two are equal: deduplication must not hide any work), written to a temporary folder and
-translated by a fresh `tk translate` process (md, jsonl and txt outputs, a fresh cache). Peak RSS
-is that process's own `ru_maxrss`, read with os.wait4. A one-sentence document gives the fixed
-part (Python, torch, the tokenizer, the model) that every run pays.
+Each size is one plain-text document of French sentences (the seed sentences, each with a number
+inside it so that deduplication and the cache cannot hide the work: 98% of the segments are
+distinct), written to a temporary folder and translated by a fresh `tk translate` process (md,
+jsonl and txt outputs by default, `--format all` for every format; a fresh cache). Peak RSS is that
+process's own `ru_maxrss`, read with os.wait4. A one-sentence document gives the fixed part
+(Python, torch, the tokenizer, the model) that every run pays.
 
 The model is a tiny random Marian with the test tokenizer whose output bias makes it stop at once
 (an empty output). Memory, not translation, is measured: every segment still goes through
@@ -15,10 +16,10 @@ tokenizing, batching, generate(), the quality check (and, as every output is emp
 the cache and the writers; only the decoding loop is short. A real model adds its weights
 (~300 MB for OPUS-MT) and per-batch activations, both independent of the document's size.
 
-Where memory goes for one huge document (translate.py, writers/): the Document text, its Segment
-objects (source + target) for the whole document, since a document is written when it is complete;
-everything else is bounded: unique texts go to the cache and the model WINDOW_SEGMENTS at a time,
-batches by --batch-tokens, and md/jsonl/txt stream to disk line by line.
+Where memory goes for one huge document: a document over PART_SEGMENTS segments is segmented
+lazily and comes in parts (translate.translate_parts); each part is written as it arrives
+(writers.DocumentOutputs) and dropped. What remains proportional to the file is the file's own
+text while it is read.
 Prints a Markdown table and writes JSON to benchmarks/results/.
 """
 
@@ -64,11 +65,17 @@ def seed_sentences() -> list[str]:
     return [s for s in re.split(r"(?<=[.!?»])\s+", " ".join(text.split())) if 20 < len(s) < 400]
 
 
+def numbered(sentence: str, n: int) -> str:
+    """The sentence with a number inside it, before its final punctuation: "(12)" after the full stop
+    would be a segment of its own, and the sentences themselves would repeat."""
+    return f"{sentence[:-1]} n{n}{sentence[-1]}"
+
+
 def unique_sentences(limit_bytes: int, per_paragraph: int = 5):
     """Paragraphs of unique sentences until `limit_bytes` of UTF-8, as lines of a document."""
     sentences, size, n = seed_sentences(), 0, 0
     while size < limit_bytes:
-        para = " ".join(f"{sentences[(n + k) % len(sentences)]} ({n + k})" for k in range(per_paragraph)) + "\n\n"
+        para = " ".join(numbered(sentences[(n + k) % len(sentences)], n + k) for k in range(per_paragraph)) + "\n\n"
         n += per_paragraph
         size += len(para.encode())
         yield para
@@ -96,7 +103,7 @@ def peak_rss(args: list[str], env: dict) -> tuple[float, float, str]:
 def tk_translate(inputs: list[Path], work: Path, model: Path, extra: list[str] = ()) -> list[str]:
     return [sys.executable, "-m", "translate_kit", "translate", *map(str, inputs), "--from", "fr", "--to", "en",
             "--model", str(model), "--backend", "torch", "--beams", "1", "--out", str(work / "out"),
-            "--cache-dir", str(work / "cache"), "--format", "md,jsonl,txt", "--quiet", *extra]
+            "--cache-dir", str(work / "cache"), "--quiet", *extra]
 
 
 def measure(label: str, inputs: list[Path], work: Path, model: Path, input_bytes: int, extra: list[str] = ()) -> dict:
@@ -112,24 +119,27 @@ def measure(label: str, inputs: list[Path], work: Path, model: Path, input_bytes
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=float, nargs="+", default=[2.0, 20.0], help="document sizes in MB")
+    parser.add_argument("--format", default="md,jsonl,txt", help="tk translate --format (default md,jsonl,txt)")
     args = parser.parse_args(argv)
     model = stop_model()
+    fmt = ["--format", args.format]
     rows = []
     print("| case | input MB | outputs MB | peak RSS MB | seconds |\n| --- | --- | --- | --- | --- |", flush=True)
     with tempfile.TemporaryDirectory(prefix="tk-bench-memory-") as tmp:
         tiny = Path(tmp) / "baseline" / "one.txt"
         tiny.parent.mkdir()
         tiny.write_text("Le chat dort sur le canapé.\n", encoding="utf-8")
-        rows.append(measure("one sentence (fixed cost)", [tiny], tiny.parent, model, tiny.stat().st_size))
+        rows.append(measure("one sentence (fixed cost)", [tiny], tiny.parent, model, tiny.stat().st_size, fmt))
         for mb in args.sizes:
             work = Path(tmp) / f"doc-{mb}"
             work.mkdir()
             doc = work / f"big-{mb}MB.txt"
-            rows.append(measure(f"one {mb} MB document", [doc], work, model, write_document(doc, mb)))
+            rows.append(measure(f"one {mb} MB document", [doc], work, model, write_document(doc, mb), fmt))
             doc.unlink()
     RESULTS.mkdir(exist_ok=True)
     out = RESULTS / f"memory-{time.strftime('%Y%m%d-%H%M%S')}.json"
-    out.write_text(json.dumps({"machine": platform.platform(), "cpus": os.cpu_count(), "rows": rows}, indent=2))
+    out.write_text(json.dumps({"machine": platform.platform(), "cpus": os.cpu_count(), "format": args.format,
+                               "rows": rows}, indent=2))
     print(f"\nwritten to {out.relative_to(ROOT)}")
     return 0
 

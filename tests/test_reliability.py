@@ -25,11 +25,12 @@ from typer.testing import CliRunner
 from translate_kit import DecodeOptions, RunOptions, load_documents, translate
 from translate_kit.cache import DB_NAME
 from translate_kit.cli import app
-from translate_kit.documents import decode
+from translate_kit.documents import Document, decode
 from translate_kit.engine import Engine
 from translate_kit.errors import DocumentError
 from translate_kit.segment import reassemble, segment_document
-from translate_kit.writers import atomic_write
+from translate_kit.translate import DocResult
+from translate_kit.writers import DocumentOutputs, get_writers
 
 SEEDS = Path(__file__).parents[1] / "seeds"
 runner = CliRunner()
@@ -325,13 +326,15 @@ def test_unwritable_out_fails_before_any_model_work(offline_hub, tmp_path, monke
 
 
 def test_interrupted_write_leaves_neither_target_nor_temp(tmp_path):
-    def pieces():
-        yield "half of it"
-        raise KeyboardInterrupt
-
-    target = tmp_path / "doc.fr-en.md"
+    """A document interrupted after its first part was written: the temporary files go, no output appears."""
+    doc = Document(id="doc", text="Une phrase. Une autre.")
+    first = DocResult("doc", "doc.txt", "fr", "en", document=doc, segments=segment_document(doc), final=False)
     with pytest.raises(KeyboardInterrupt):
-        atomic_write(target, pieces())
+        with DocumentOutputs(get_writers("all"), first, tmp_path) as outputs:
+            outputs.add(first)
+            written = sorted(p.name for p in tmp_path.iterdir())
+            raise KeyboardInterrupt
+    assert len(written) == 6 and all(name.startswith(".doc.fr-en.") and name.endswith(".part") for name in written)
     assert list(tmp_path.iterdir()) == []
 
 

@@ -135,8 +135,8 @@ def translate(
 ) -> None:
     """Translate documents into aligned bilingual documents."""
     from .documents import load_documents
-    from .translate import translate as run_translation
-    from .writers import get_writers
+    from .translate import translate_parts
+    from .writers import DocumentOutputs, get_writers
 
     setup_logging(quiet)
     terminate_as_interrupt()
@@ -150,15 +150,24 @@ def translate(
     docs = load_documents(paths, corpus_dir(corpus), exclude=out)
     bar, progress = progress_bar(quiet)
     reports, failed = [], False
+    outputs: DocumentOutputs | None = None  # the document being written, part by part
     try:
-        for result in run_translation(docs, to, src=src, decode=decode, run=run, model=model, progress=progress):
-            if result.error:
+        for part in translate_parts(docs, to, src=src, decode=decode, run=run, model=model, progress=progress):
+            if part.error:  # nothing of it is written: its temporary files go
+                if outputs is not None:
+                    outputs.abort()
+                    outputs = None
                 failed = True
                 bar.clear()
-                say(result.error)
+                say(part.error)
             else:
-                result.outputs = [str(w.write(result, out)) for w in writers]
-            reports.append(report(result))
+                outputs = outputs or DocumentOutputs(writers, part, out)
+                outputs.add(part)
+                if part.final:
+                    part.outputs = [str(p) for p in outputs.finish(part)]
+                    outputs = None
+            if part.final:
+                reports.append(report(part))
     except KeyboardInterrupt:
         bar.close()
         raise fail(f"interrupted; {len(reports)} document(s) written, finished batches are cached: run again to resume",
@@ -166,6 +175,9 @@ def translate(
     except TkError as err:
         bar.close()
         raise fail(str(err))
+    finally:
+        if outputs is not None:  # interrupted in the middle of a document: no file that looks complete
+            outputs.abort()
     bar.close()
     if as_json:
         typer.echo(json.dumps({"documents": reports, "ok": not failed}, ensure_ascii=False, indent=2))

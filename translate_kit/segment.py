@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 
 from .documents import Document
 
@@ -90,25 +90,47 @@ def _rejoin(pieces: list[str]) -> list[str]:
 
 def split_sentences(paragraph: str, lang: str = "fr") -> list[str]:
     """Sentences of one paragraph; each keeps its trailing whitespace; they join to `paragraph`."""
-    out: list[str] = []
-    pos = 0
-    for match in list(LINE_END.finditer(paragraph)) + [None]:
-        end = match.end() if match else len(paragraph)
-        line = paragraph[pos:end]
-        pos = end
+    return list(iter_sentences(paragraph, lang))
+
+
+def iter_sentences(paragraph: str, lang: str = "fr") -> Iterator[str]:
+    """`split_sentences` one at a time (a huge paragraph is never a list of all its lines).
+    The newest sentence is held back until the next line is seen: a blank line joins it."""
+    pending: str | None = None
+    for line in _lines(paragraph):
         if line.strip():
-            out.extend(_rejoin(_sentencex(line, lang)))
-        elif out:
-            out[-1] += line
+            for sentence in _rejoin(_sentencex(line, lang)):
+                if pending:
+                    yield pending
+                pending = sentence
+        elif pending is not None:
+            pending += line  # blank lines stay with the sentence before them
         else:
-            out.append(line)
-    return [s for s in out if s]
+            pending = line  # blank lines opening the paragraph: an item of their own
+    if pending:
+        yield pending
+
+
+def _lines(text: str) -> Iterator[str]:
+    """Lines of `text`, each with its line break (\n, \r\n or \r)."""
+    pos = 0
+    for match in LINE_END.finditer(text):
+        yield text[pos : match.end()]
+        pos = match.end()
+    if pos < len(text):
+        yield text[pos:]
 
 
 def split_paragraphs(text: str) -> list[str]:
     """Paragraphs split at blank lines; each keeps the blank lines after it; they join to `text`."""
-    out, pos = [], 0
-    for match in PARAGRAPH_BREAK.finditer(text):
+    return list(iter_paragraphs(text))
+
+
+def iter_paragraphs(text: str, start: int = 0) -> Iterator[str]:
+    """`split_paragraphs` of `text[start:]` one at a time: a huge document is never copied, whole or
+    into a list."""
+    pos = start
+    for match in PARAGRAPH_BREAK.finditer(text, start):
         end = match.end()
         # runs of several blank lines stay with the paragraph before them
         while True:
@@ -118,28 +140,31 @@ def split_paragraphs(text: str) -> list[str]:
             end = extra.end()
         if end <= pos:
             continue
-        out.append(text[pos:end])
+        yield text[pos:end]
         pos = end
     if pos < len(text):
-        out.append(text[pos:])
-    return out
+        yield text[pos:]
 
 
 def segment_document(doc: Document, lang: str = "fr") -> list[Segment]:
     """All segments of a document, in order. Leading whitespace stays in the first segment."""
-    segments: list[Segment] = []
-    text = doc.text
+    return list(iter_segments(doc, lang))
+
+
+def iter_segments(doc: Document, lang: str = "fr") -> Iterator[Segment]:
+    """`segment_document` one segment at a time, for documents too large to hold as segments.
+    The newest segment is held back: whitespace that follows may still belong to it."""
+    pending: list[Segment] = []
     marker = doc.meta.get("marker", "")
     if marker:
         body = marker.rstrip()
-        segments.append(Segment(0, 0, body, marker[len(body):], kind="meta", origin="meta"))
-        text = text[len(marker):]
-    para = 0
-    for p_index, paragraph in enumerate(split_paragraphs(text)):
-        para = p_index
-        for sentence in split_sentences(paragraph, lang):
-            _append(segments, para, sentence)
-    return segments
+        pending.append(Segment(0, 0, body, marker[len(body):], kind="meta", origin="meta"))
+    for para, paragraph in enumerate(iter_paragraphs(doc.text, len(marker))):
+        for sentence in iter_sentences(paragraph, lang):
+            _append(pending, para, sentence)
+            while len(pending) > 1:
+                yield pending.pop(0)
+    yield from pending
 
 
 def _append(segments: list[Segment], para: int, sentence: str) -> None:
@@ -239,11 +264,13 @@ def fit_segments(segments: list[Segment], count: Callable[[str], int], budget: i
             body = piece.rstrip()
             space = piece[len(body):] + (s.space_after if i == len(pieces) - 1 else "")
             out.append(Segment(s.para, 0, body, space))
-    return _renumber(out)
+    return renumber(out)
 
 
-def _renumber(segments: list[Segment]) -> list[Segment]:
-    counters: dict[int, int] = {}
+def renumber(segments: list[Segment], counters: dict[int, int] | None = None) -> list[Segment]:
+    """Number segments from 0 within each paragraph. `counters` (paragraph -> next number) carries
+    the count over when a document comes in parts and a paragraph spans two of them."""
+    counters = {} if counters is None else counters
     for s in segments:
         s.seg = counters.get(s.para, 0)
         counters[s.para] = s.seg + 1

@@ -5,7 +5,11 @@
 
 Documents are processed in windows of a few thousand segments, so memory follows the window,
 not the corpus; inside a window, segments of all documents share batches, and identical
-sentences are translated once.
+sentences are translated once. A document longer than a window comes in parts
+(`translate_parts`): it is segmented lazily, cut at paragraph boundaries where it can be, and
+each part is handed on as soon as it is translated, so one 20 MB file never has all its segments
+(or their translations) in memory at once. `translate()` joins the parts for callers that want
+whole documents.
 
 A pair with no direct model (neither in models.lock nor in the local cache) is translated
 through English by a PivotTranslator: two Translators chained, src -> en -> tgt.
@@ -24,12 +28,13 @@ from .documents import Document
 from .engine import Engine, GenerationFailed
 from .errors import DocumentError, ModelUnavailable, TkError
 from .options import DecodeOptions, RunOptions
-from .segment import Segment, fit_segments, segment_document, split_to_budget
+from .segment import Segment, fit_segments, iter_segments, renumber, split_to_budget
 
 log = logging.getLogger("translate_kit")
 
 TASK = "translate"
 WINDOW_SEGMENTS = 2048  # segments translated together; bounds memory on large corpora
+PART_SEGMENTS = WINDOW_SEGMENTS  # a longer document comes in parts of about this many segments
 PIVOT = "en"  # OPUS-MT has X->en and en->X models for far more languages than direct X->Y pairs
 
 
@@ -51,19 +56,40 @@ class DocResult:
     outputs: list[str] = field(default_factory=list)
     error: str | None = None
     note: str | None = None  # e.g. "already in the target language"
+    part: int = 0  # a long document comes in parts (translate_parts): which one this is
+    final: bool = True  # the document's last part (a part with an error is its last)
+    totals: dict | None = None  # counts over this document's parts so far; None: count `segments`
 
     @property
     def counts(self) -> dict:
-        origins = [s.origin for s in self.segments if s.kind != "meta"]
-        return {
-            "segments": len(origins),
-            "translated": origins.count("model"),
-            "cached": origins.count("cache"),
-            "duplicates": origins.count("duplicate"),
-            "copied": origins.count("copy") + origins.count("passthrough"),
-            "reviewed": origins.count("review"),
-            "flagged": sum(1 for s in self.segments if s.flag),
-        }
+        """Segments by origin: for a part, over the whole document up to and including it."""
+        return dict(self.totals) if self.totals is not None else count_origins(self.segments)
+
+
+def count_origins(segments: list[Segment]) -> dict:
+    origins = [s.origin for s in segments if s.kind != "meta"]
+    return {
+        "segments": len(origins),
+        "translated": origins.count("model"),
+        "cached": origins.count("cache"),
+        "duplicates": origins.count("duplicate"),
+        "copied": origins.count("copy") + origins.count("passthrough"),
+        "reviewed": origins.count("review"),
+        "flagged": sum(1 for s in segments if s.flag),
+    }
+
+
+@dataclass
+class _InFlight:
+    """A document being translated: what its parts share."""
+
+    head: DocResult  # every field but the segments
+    translator: Translator | PivotTranslator | None = None
+    counters: dict[int, int] = field(default_factory=dict)  # next segment number per paragraph, across parts
+    totals: dict = field(default_factory=dict)
+    seconds: float = 0.0
+    parts: int = 0  # handed on so far
+    closed: bool = False  # failed: its remaining parts are not translated
 
 
 @dataclass
@@ -346,7 +372,23 @@ def open_cache(run: RunOptions) -> Cache | NoCache:
     return Cache(run.cache_dir) if run.use_cache else NoCache()
 
 
-def translate(
+def translate(documents: Iterable[Document | DocumentError], tgt: str, **options) -> Iterator[DocResult]:
+    """Translate documents into `tgt`; yields one whole DocResult per input, in input order.
+    Options as `translate_parts`, whose parts this joins (a huge document is then in memory whole)."""
+    whole: DocResult | None = None
+    for part in translate_parts(documents, tgt, **options):
+        if whole is None:
+            whole = part
+        else:
+            whole.segments.extend(part.segments)
+            whole.error, whole.seconds, whole.totals = part.error, part.seconds, part.totals
+        if part.final:
+            whole.final = True
+            yield whole
+            whole = None
+
+
+def translate_parts(
     documents: Iterable[Document | DocumentError],
     tgt: str,
     *,
@@ -356,7 +398,13 @@ def translate(
     model: str | None = None,
     progress: Progress | None = None,
 ) -> Iterator[DocResult]:
-    """Translate documents into `tgt`; yields one DocResult per input, in input order."""
+    """Translate documents into `tgt`, yielding each document as one or more parts, in input order.
+
+    A document of up to PART_SEGMENTS segments is one part. A longer one is cut into parts at
+    paragraph boundaries (inside a paragraph only when the paragraph alone is twice that long);
+    every part carries the document's fields, its own segments, `part` (0, 1, ...) and `final`,
+    and `counts`/`seconds` over the document so far. A part with an error is the document's last:
+    its remaining parts are not translated (what was translated is cached)."""
     decode, run, progress = decode or DecodeOptions(), run or RunOptions.from_env(), progress or Progress()
     cache = open_cache(run)
     translators = Translators(decode, run, cache, model)
@@ -367,22 +415,42 @@ def translate(
         cache.close()
 
 
-def _windows(documents: Iterable[Document | DocumentError]) -> Iterator[list[tuple[Document | DocumentError, list[Segment]]]]:
+def _windows(documents: Iterable[Document | DocumentError]) -> Iterator[list[tuple[_InFlight, list[Segment], bool]]]:
+    """(document, part's segments, last part?) in windows of about WINDOW_SEGMENTS segments."""
     window, size = [], 0
     for doc in documents:
-        segments = [] if isinstance(doc, DocumentError) else segment_document(doc)
-        window.append((doc, segments))
-        size += len(segments)
-        if size >= WINDOW_SEGMENTS:
-            yield window
-            window, size = [], 0
+        for doc_state, segments, last in _parts(doc):
+            if doc_state.closed:  # an earlier part failed: stop segmenting it
+                break
+            window.append((doc_state, segments, last))
+            size += len(segments)
+            if size >= WINDOW_SEGMENTS:
+                yield window
+                window, size = [], 0
     if window:
         yield window
 
 
+def _parts(doc: Document | DocumentError) -> Iterator[tuple[_InFlight, list[Segment], bool]]:
+    """One document's segments, lazily, in parts (see translate_parts)."""
+    if isinstance(doc, DocumentError):
+        yield _InFlight(DocResult(doc.path, doc.path, error=str(doc))), [], True
+        return
+    doc_state = _InFlight(DocResult(doc.id, doc.source_name, document=doc))
+    part: list[Segment] = []
+    for s in iter_segments(doc):
+        if len(part) >= 2 * PART_SEGMENTS or (len(part) >= PART_SEGMENTS and s.para != part[-1].para):
+            yield doc_state, part, False
+            part = []
+        part.append(s)
+    yield doc_state, part, True
+
+
 def _translate_window(window, src: str, tgt: str, translators: Translators, progress: Progress) -> Iterator[DocResult]:
     started = time.perf_counter()
-    results = [_prepare(doc, segments, src, tgt, translators) for doc, segments in window]
+    parts = [(doc_state, _start_part(doc_state, segments, last, src, tgt, translators))
+             for doc_state, segments, last in window]
+    results = [part for _, part in parts]
     progress.add_total(sum(len(r.segments) for r in results if not r.error))
     for pair in sorted({(r.src_lang, r.tgt_lang) for r in results if not r.error and not r.note}):
         group = [r for r in results if (r.src_lang, r.tgt_lang) == pair and not r.error and not r.note]
@@ -393,28 +461,55 @@ def _translate_window(window, src: str, tgt: str, translators: Translators, prog
                 r.error = f"{r.source_name}: {err}"
     elapsed = time.perf_counter() - started
     total = sum(len(r.segments) for r in results) or 1
-    for r in results:
-        r.seconds = round(elapsed * len(r.segments) / total, 3)  # the window's time, shared by size
+    for doc_state, r in parts:
+        doc_state.seconds += elapsed * len(r.segments) / total  # the window's time, shared by size
+        _add_counts(doc_state.totals, count_origins(r.segments))
+        r.seconds, r.totals = round(doc_state.seconds, 3), dict(doc_state.totals)
+        if r.error:
+            r.final, doc_state.closed = True, True
         yield r
 
 
-def _prepare(doc, segments: list[Segment], src: str, tgt: str, translators: Translators) -> DocResult:
-    """Language, model and budget-fitted segments for one document; errors become the result."""
-    if isinstance(doc, DocumentError):
-        return DocResult(doc.path, doc.path, error=str(doc))
-    result = DocResult(doc.id, doc.source_name, document=doc, segments=segments, tgt_lang=tgt)
+def _start_part(doc_state: _InFlight, segments: list[Segment], last: bool, src: str, tgt: str,
+                translators: Translators) -> DocResult:
+    """One part as a DocResult, its segments fitted to the model's budget and numbered; a document's
+    first part settles its language and model."""
+    if doc_state.parts == 0 and not doc_state.head.error:
+        _prepare(doc_state, src, tgt, translators)
+    part = replace(doc_state.head, segments=segments, part=doc_state.parts, final=last)
+    doc_state.parts += 1
+    if part.error:
+        return part
+    if part.note:
+        _pass_through(part)
+    else:
+        try:
+            part.segments = doc_state.translator.fit(segments)
+        except TkError as err:
+            part.error = f"{part.source_name}: {err}"
+    renumber(part.segments, doc_state.counters)
+    return part
+
+
+def _add_counts(totals: dict, counts: dict) -> None:
+    for key, value in counts.items():
+        totals[key] = totals.get(key, 0) + value
+
+
+def _prepare(doc_state: _InFlight, src: str, tgt: str, translators: Translators) -> None:
+    """A document's language and model (on its head); errors become the document's error."""
+    result, doc = doc_state.head, doc_state.head.document
+    result.tgt_lang = tgt
     result.src_lang = _source_language(doc, src, translators.cache)
     if result.src_lang == tgt:
-        _pass_through(result)
-        return result
+        result.note = "already in the target language; passed through untranslated"
+        return
     try:
-        translator = translators.get(result.src_lang, tgt)
-        result.segments = translator.fit(segments)
+        doc_state.translator = translators.get(result.src_lang, tgt)
     except TkError as err:  # a model that cannot load: name the document too, as every other error does
         result.error = f"{doc.source_name}: {err}"
-        return result
-    _describe_model(result, translator)
-    return result
+        return
+    _describe_model(result, doc_state.translator)
 
 
 def _describe_model(result: DocResult, translator: Translator | PivotTranslator) -> None:
@@ -438,7 +533,6 @@ def _source_language(doc: Document, src: str, cache: Cache | NoCache) -> str:
 
 
 def _pass_through(result: DocResult) -> None:
-    result.note = "already in the target language; passed through untranslated"
     for s in result.segments:
         if s.kind != "meta":
             s.target, s.origin = s.text, "passthrough"
@@ -469,9 +563,10 @@ def _translate_group(results: list[DocResult], translator: Translator, progress:
 
 def _fail_on_lost_segments(result: DocResult) -> None:
     """A document with a segment the model could not take becomes an error (no output with a hole);
-    its other segments are cached, so a re-run redoes only what failed."""
+    its other segments are cached, so a re-run redoes only what failed (and, for a long document, the
+    parts after it, which are not translated once a part has failed)."""
     failed = [s for s in result.segments if s.origin == "failed"]
     if failed:
         more = f" and {len(failed) - 1} more" if len(failed) > 1 else ""
-        result.error = (f"{result.source_name}: {failed[0].flag}{more}; the other segments are cached: run again, "
+        result.error = (f"{result.source_name}: {failed[0].flag}{more}; the segments translated so far are cached: run again, "
                         f"e.g. with a smaller --batch-tokens or --device cpu")

@@ -1,10 +1,15 @@
 """Output writers, one small module per format, picked by name.
 
-Every writer renders the same aligned segment records (`records()`); a writer is the only place
-that knows its format. Adding a format is one new module in this package defining a `Writer`
-subclass with `name`, `ext` and `render()`: it is found by name automatically. A format that can
-write a huge document piece by piece also overrides `chunks()` (md, jsonl and txt do), so the
-whole output never sits in memory as one string.
+Every writer renders the same aligned segments; a writer is the only place that knows its format.
+Adding a format is one new module in this package defining a `Writer` subclass with `name`, `ext`
+and `paragraph()` (plus `head()` and `tail()` when the format has them): it is found by name
+automatically.
+
+Writers work paragraph by paragraph, so a huge document never has to be in memory whole: the
+translation comes in parts (translate.translate_parts), and `DocumentOutputs` writes each part to
+temporary files as it arrives and renames them into place when the document is complete. A
+paragraph longer than a part arrives in pieces: the second and later pieces come with
+`continued=True` (md continues its table; html and xliff start a new row or unit).
 """
 
 from __future__ import annotations
@@ -20,36 +25,134 @@ from ..errors import UsageError
 
 
 class Writer:
+    """One output format. An instance writes one document at a time: `head()` starts it and may
+    reset whatever the writer remembers between paragraphs."""
+
     name = ""
     ext = ""
 
-    def render(self, result) -> str:
+    def head(self, result) -> str:
+        """Everything before the first paragraph (`result` is the document's first part)."""
+        return ""
+
+    def paragraph(self, result, segments: list, continued: bool) -> str:
+        """One paragraph's segments (meta records left out), or a later piece of one when `continued`."""
         raise NotImplementedError
 
-    def chunks(self, result) -> Iterable[str]:
-        """The output in pieces that join to `render(result)`; by default, all of it at once."""
-        yield self.render(result)
+    def tail(self, result) -> str:
+        """Everything after the last paragraph."""
+        return ""
+
+    def chunks(self, result) -> Iterator[str]:
+        """The whole document of a complete result, in pieces."""
+        yield self.head(result)
+        for segments, continued in paragraph_pieces(result.segments):
+            yield self.paragraph(result, segments, continued)
+        yield self.tail(result)
+
+    def render(self, result) -> str:
+        return "".join(self.chunks(result))
 
     def path_for(self, result, out_dir: Path) -> Path:
         return out_dir / f"{result.doc_id}.{result.src_lang}-{result.tgt_lang}.{self.ext}"
 
     def write(self, result, out_dir: Path) -> Path:
-        """Write atomically: a temporary file in the same folder, renamed over the target when complete,
-        so an interrupted run never leaves a file that looks finished."""
-        path = self.path_for(result, out_dir)
-        atomic_write(path, self.chunks(result))
+        """Write a complete result atomically (see DocumentOutputs)."""
+        with DocumentOutputs([self], result, out_dir) as outputs:
+            outputs.add(result)
+            (path,) = outputs.finish()
         return path
 
 
-def atomic_write(path: Path, text: str | Iterable[str]) -> None:
-    """`text` (a string, or pieces of one) into `path` through a temporary `.NAME.*.part` file."""
+def paragraph_pieces(segments: Iterable, last_para: int | None = None) -> Iterator[tuple[list, bool]]:
+    """Consecutive segments of one paragraph, meta records left out, with whether the piece continues
+    paragraph `last_para` (the last one written before these segments)."""
+    piece: list = []
+    for s in segments:
+        if s.kind == "meta":
+            continue
+        if piece and s.para != piece[0].para:
+            yield piece, piece[0].para == last_para
+            last_para, piece = piece[0].para, []
+        piece.append(s)
+    if piece:
+        yield piece, piece[0].para == last_para
+
+
+class DocumentOutputs:
+    """One document's output files, written part by part.
+
+    Each file is written under a temporary `.NAME.*.part` name in the output folder and renamed over
+    the real name by `finish()`, so an interrupted run never leaves a file that looks complete;
+    `abort()` (or leaving the `with` block through an exception) removes the temporary files.
+    Every part's segments are written as the part arrives and can then be dropped: memory follows
+    the part, not the document.
+    """
+
+    def __init__(self, writers: list[Writer], first_part, out_dir: Path):
+        self.writers = [type(w)() for w in writers]  # a fresh instance each: writers keep per-document state
+        self.paths = [w.path_for(first_part, out_dir) for w in self.writers]
+        self.temps: list[Path] = []
+        self.files = []
+        self.last_para: int | None = None
+        try:
+            out_dir.mkdir(parents=True, exist_ok=True)
+            for path in self.paths:
+                fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+                self.temps.append(Path(tmp))
+                self.files.append(os.fdopen(fd, "w", encoding="utf-8", newline=""))
+            self._write(lambda w: w.head(first_part))
+        except BaseException:
+            self.abort()
+            raise
+
+    def add(self, part) -> None:
+        """Write one part's segments (parts come in document order)."""
+        for segments, continued in paragraph_pieces(part.segments, self.last_para):
+            self._write(lambda w: w.paragraph(part, segments, continued))
+            self.last_para = segments[0].para
+
+    def finish(self, last_part=None) -> list[Path]:
+        """Write the tails, then rename every file into place; returns the paths."""
+        self._write(lambda w: w.tail(last_part))
+        for fh in self.files:
+            fh.close()
+        mode = 0o666 & ~_umask()  # mkstemp makes 0600 files; outputs get the usual permissions
+        for tmp, path in zip(self.temps, self.paths):
+            os.chmod(tmp, mode)
+            os.replace(tmp, path)
+        self.temps = []
+        return self.paths
+
+    def abort(self) -> None:
+        for fh in self.files:
+            fh.close()
+        for tmp in self.temps:
+            tmp.unlink(missing_ok=True)
+        self.temps = []
+
+    def _write(self, render) -> None:
+        for writer, fh in zip(self.writers, self.files):
+            text = render(writer)
+            if text:
+                fh.write(text)
+
+    def __enter__(self) -> "DocumentOutputs":
+        return self
+
+    def __exit__(self, kind, value, traceback) -> None:
+        if kind is not None:
+            self.abort()
+
+
+def atomic_write(path: Path, text: str) -> None:
+    """`text` into `path` through a temporary `.NAME.*.part` file renamed into place."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            for chunk in [text] if isinstance(text, str) else text:
-                fh.write(chunk)
-        os.chmod(tmp, 0o666 & ~_umask())  # mkstemp makes 0600 files; outputs get the usual permissions
+            fh.write(text)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -86,38 +189,23 @@ def get_writers(spec: str) -> list[Writer]:
     return [known[n] for n in dict.fromkeys(names)]
 
 
-def records(result) -> list[dict]:
-    """The aligned segment records every format is rendered from (and `jsonl` writes as they are)."""
-    return list(iter_records(result))
-
-
-def iter_records(result) -> Iterator[dict]:
-    """`records()` one at a time, for writers that stream a huge document."""
-    for s in result.segments:
-        row = {
-            "doc": result.doc_id,
-            "para": s.para,
-            "seg": s.seg,
-            "kind": s.kind,
-            "src_lang": result.src_lang,
-            "tgt_lang": result.tgt_lang,
-            "source": s.source,
-            "target": "" if s.kind == "meta" else s.target,
-            "space_after": s.space_after,
-            "origin": s.origin,
-        }
-        if s.flag:
-            row["flag"] = s.flag
-        yield row
-
-
-def paragraphs(result) -> list[list]:
-    """Segments grouped by paragraph, meta records left out."""
-    groups: dict[int, list] = {}
-    for s in result.segments:
-        if s.kind != "meta":
-            groups.setdefault(s.para, []).append(s)
-    return [groups[k] for k in sorted(groups)]
+def record(result, s) -> dict:
+    """One aligned segment as a record (what `jsonl` writes, one per line)."""
+    row = {
+        "doc": result.doc_id,
+        "para": s.para,
+        "seg": s.seg,
+        "kind": s.kind,
+        "src_lang": result.src_lang,
+        "tgt_lang": result.tgt_lang,
+        "source": s.source,
+        "target": "" if s.kind == "meta" else s.target,
+        "space_after": s.space_after,
+        "origin": s.origin,
+    }
+    if s.flag:
+        row["flag"] = s.flag
+    return row
 
 
 def header_fields(result) -> list[tuple[str, str]]:

@@ -42,3 +42,26 @@ def serialize(root: ET.Element, doctype: str = "") -> str:
     body = ET.tostring(root, encoding="unicode")
     head = '<?xml version="1.0" encoding="UTF-8"?>\n' + (doctype + "\n" if doctype else "")
     return head + body + "\n"
+
+
+CHILDREN = "tk-children"  # stands for the streamed children while the frame is serialised
+
+
+class Frame:
+    """A document whose `container` gets its children one at a time (a huge document is never one
+    tree): `head`, then `child(element)` for each, then `tail`. The text is the same as
+    `serialize()` of the whole tree would give."""
+
+    def __init__(self, root: ET.Element, container: ET.Element, doctype: str = ""):
+        marker = ET.SubElement(container, CHILDREN)
+        text = serialize(root, doctype)
+        container.remove(marker)
+        before, after = text.split(f"<{CHILDREN} />")
+        self.head = before.rstrip(" ")  # ends with the line break before the first child
+        self.indent = before[len(self.head):]
+        self.tail = after[1:]  # after the line break that follows the last child
+
+    def child(self, element: ET.Element) -> str:
+        """One child of the container, indented as in the whole document, on its own lines."""
+        ET.indent(element, space="  ", level=len(self.indent) // 2)
+        return self.indent + ET.tostring(element, encoding="unicode") + "\n"

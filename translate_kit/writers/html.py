@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from html import escape
 
-from . import Writer, header_fields, paragraphs
+from . import Writer, header_fields
 
 STYLE = """
 :root{--ink:#1f2328;--muted:#59636e;--line:#d8dee4;--hl:#ffe58f}
@@ -82,14 +82,10 @@ class HtmlWriter(Writer):
     name = "html"
     ext = "html"
 
-    def render(self, result) -> str:
+    def head(self, result) -> str:
         doc = result.document
         title = doc.title if doc is not None else result.doc_id
         src, tgt = result.src_lang, result.tgt_lang
-        rows = [
-            f'<section class="row para" id="p{para[0].para}">{_column(para, "src", src)}{_column(para, "tgt", tgt)}</section>'
-            for para in paragraphs(result)
-        ]
         return "\n".join([
             "<!DOCTYPE html>",
             f'<html lang="{escape(tgt)}">',
@@ -99,9 +95,14 @@ class HtmlWriter(Writer):
             "<body>",
             _header(result, title),
             f'<main><div class="row labels" aria-hidden="true"><div>{escape(src)}</div><div>{escape(tgt)}</div></div>',
-            *rows,
-            "</main>",
-            f"<script>{SCRIPT}</script>",
-            "</body></html>",
             "",
         ])
+
+    def paragraph(self, result, segments, continued) -> str:
+        """A row of two columns; a continued paragraph is another row (only the first has the id)."""
+        ident = "" if continued else f' id="p{segments[0].para}"'
+        columns = _column(segments, "src", result.src_lang) + _column(segments, "tgt", result.tgt_lang)
+        return f'<section class="row para"{ident}>{columns}</section>\n'
+
+    def tail(self, result) -> str:
+        return f"</main>\n<script>{SCRIPT}</script>\n</body></html>\n"

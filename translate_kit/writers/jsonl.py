@@ -2,15 +2,20 @@
 
 import json
 
-from . import Writer, iter_records
+from . import Writer, record
+
+
+def _lines(result, segments) -> str:
+    return "".join(json.dumps(record(result, s), ensure_ascii=False) + "\n" for s in segments)
 
 
 class JsonlWriter(Writer):
     name = "jsonl"
     ext = "jsonl"
 
-    def render(self, result) -> str:
-        return "".join(self.chunks(result))
+    def head(self, result) -> str:
+        """The meta records (the ` date ` marker), which open the document."""
+        return _lines(result, [s for s in result.segments if s.kind == "meta"])
 
-    def chunks(self, result):
-        return (json.dumps(r, ensure_ascii=False) + "\n" for r in iter_records(result))
+    def paragraph(self, result, segments, continued) -> str:
+        return _lines(result, segments)

@@ -1,6 +1,6 @@
 """`md`: a header, then each paragraph as a two-column table, one row per aligned segment."""
 
-from . import Writer, header_fields, paragraphs
+from . import Writer, header_fields
 
 
 def cell(text: str) -> str:
@@ -12,25 +12,12 @@ class MarkdownWriter(Writer):
     name = "md"
     ext = "md"
 
-    def render(self, result) -> str:
-        return "".join(self.chunks(result))
-
-    def chunks(self, result):
-        """Lines joined by line breaks, one at a time (a huge document is never one string)."""
-        lines = iter(self.lines(result))
-        previous = next(lines)
-        for line in lines:
-            yield previous + "\n"
-            previous = line
-        yield previous
-
-    def lines(self, result):
+    def head(self, result) -> str:
         doc = result.document
         title = doc.title if doc is not None else result.doc_id
-        yield from [f"# {cell(title)}", ""]
-        yield from [f"- **{key}:** {cell(value)}" for key, value in header_fields(result)]
-        yield ""
-        for para in paragraphs(result):
-            yield from [f"| {result.src_lang} | {result.tgt_lang} |", "| --- | --- |"]
-            yield from (f"| {cell(s.source)} | {cell(s.target)}{' ⚠️ ' + s.flag if s.flag else ''} |" for s in para)
-            yield ""
+        return f"# {cell(title)}\n\n" + "".join(f"- **{key}:** {cell(value)}\n" for key, value in header_fields(result))
+
+    def paragraph(self, result, segments, continued) -> str:
+        """A blank line and a table; a continued paragraph only adds rows to the table before."""
+        rows = "".join(f"| {cell(s.source)} | {cell(s.target)}{' ⚠️ ' + s.flag if s.flag else ''} |\n" for s in segments)
+        return rows if continued else f"\n| {result.src_lang} | {result.tgt_lang} |\n| --- | --- |\n" + rows

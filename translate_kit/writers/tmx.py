@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from . import Writer, paragraphs
-from ._xml import XML_NS, serialize, tool_version, xml_safe
+from . import Writer
+from ._xml import XML_NS, Frame, tool_version, xml_safe
 
 DOCTYPE = '<!DOCTYPE tmx SYSTEM "tmx14.dtd">'
 
@@ -45,24 +45,30 @@ def _header(result) -> ET.Element:
     return header
 
 
+def _tu(result, s) -> ET.Element:
+    tu = ET.Element("tu", tuid=xml_safe(f"{result.doc_id}:{s.para}.{s.seg}"))
+    _prop(tu, "x-document", result.doc_id)
+    _prop(tu, "x-position", f"{s.para}.{s.seg}")
+    _prop(tu, "x-origin", s.origin or "model")
+    if s.flag:
+        _prop(tu, "x-flag", s.flag)
+    _tuv(tu, result.src_lang, s.text)
+    _tuv(tu, result.tgt_lang, s.target.strip())
+    return tu
+
+
 class TmxWriter(Writer):
     name = "tmx"
     ext = "tmx"
 
-    def render(self, result) -> str:
+    def head(self, result) -> str:
         root = ET.Element("tmx", version="1.4")
         root.append(_header(result))
-        body = ET.SubElement(root, "body")
-        for para in paragraphs(result):
-            for s in para:
-                if not s.target.strip():
-                    continue
-                tu = ET.SubElement(body, "tu", tuid=xml_safe(f"{result.doc_id}:{s.para}.{s.seg}"))
-                _prop(tu, "x-document", result.doc_id)
-                _prop(tu, "x-position", f"{s.para}.{s.seg}")
-                _prop(tu, "x-origin", s.origin or "model")
-                if s.flag:
-                    _prop(tu, "x-flag", s.flag)
-                _tuv(tu, result.src_lang, s.text)
-                _tuv(tu, result.tgt_lang, s.target.strip())
-        return serialize(root, DOCTYPE)
+        self.frame = Frame(root, ET.SubElement(root, "body"), DOCTYPE)
+        return self.frame.head
+
+    def paragraph(self, result, segments, continued) -> str:
+        return "".join(self.frame.child(_tu(result, s)) for s in segments if s.target.strip())
+
+    def tail(self, result) -> str:
+        return self.frame.tail

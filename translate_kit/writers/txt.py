@@ -7,15 +7,19 @@ class TextWriter(Writer):
     name = "txt"
     ext = "txt"
 
-    def render(self, result) -> str:
-        return "".join(self.chunks(result))
+    def head(self, result) -> str:
+        self.last = ""  # the last text written: the file ends with a line break, added if it is missing
+        return ""
 
-    def chunks(self, result):
-        last = ""
-        for s in result.segments:
+    def paragraph(self, result, segments, continued) -> str:
+        out = []
+        for s in segments:
             lead = s.source[: len(s.source) - len(s.source.lstrip())]  # blank lines opening the document
-            if s.kind != "meta" and lead + s.target + s.space_after:
-                last = lead + s.target + s.space_after
-                yield last
-        if not last.endswith("\n"):
-            yield "\n"
+            if lead + s.target + s.space_after:
+                out.append(lead + s.target + s.space_after)
+        if out:
+            self.last = out[-1]
+        return "".join(out)
+
+    def tail(self, result) -> str:
+        return "" if self.last.endswith("\n") else "\n"

@@ -23,8 +23,8 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from . import Writer, paragraphs
-from ._xml import XML_NS, serialize, xml_safe
+from . import Writer
+from ._xml import XML_NS, Frame, xml_safe
 
 NS = "urn:oasis:names:tc:xliff:document:2.0"
 VERSION = "2.1"
@@ -72,20 +72,24 @@ def _segment(unit: ET.Element, s) -> None:
     ET.SubElement(segment, "target").text = xml_safe(s.target.strip())
 
 
-def _unit(file: ET.Element, para: list) -> None:
-    unit = ET.SubElement(file, "unit", id=f"p{para[0].para}")
+def _unit(para: list, continued: bool) -> ET.Element:
+    """One paragraph; a later piece of a paragraph too long for one part is a unit of its own, whose
+    id also names its first segment (unit ids are unique in a file)."""
+    first = para[0]
+    unit = ET.Element("unit", id=f"p{first.para}-s{first.seg}" if continued else f"p{first.para}")
     _notes(unit, [("flag", f"s{s.seg}: {s.flag}") for s in para if s.flag])
     for s in para:
         _ignorable(unit, f"i{s.seg}a", s.source[: len(s.source) - len(s.source.lstrip())])
         _segment(unit, s)
         _ignorable(unit, f"i{s.seg}", s.space_after)
+    return unit
 
 
 class XliffWriter(Writer):
     name = "xliff"
     ext = "xlf"
 
-    def render(self, result) -> str:
+    def head(self, result) -> str:
         root = ET.Element("xliff", xmlns=NS, version=VERSION, srcLang=result.src_lang, trgLang=result.tgt_lang)
         file = ET.SubElement(root, "file", {
             "id": nmtoken(result.doc_id),
@@ -93,6 +97,11 @@ class XliffWriter(Writer):
             f"{{{XML_NS}}}space": "preserve",
         })
         _notes(file, _file_notes(result))
-        for para in paragraphs(result):
-            _unit(file, para)
-        return serialize(root)
+        self.frame = Frame(root, file)
+        return self.frame.head
+
+    def paragraph(self, result, segments, continued) -> str:
+        return self.frame.child(_unit(segments, continued))
+
+    def tail(self, result) -> str:
+        return self.frame.tail
