@@ -6,9 +6,11 @@ and emoji. Budgets use cheap counts (words, characters) instead of a tokenizer, 
 tokenizer-backed budget is checked end to end with a real 64-position model in test_reliability.
 """
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from translate_kit import segment
 from translate_kit.documents import Document, parse_meta
 from translate_kit.segment import fit_segments, has_words, reassemble, segment_document, split_to_budget
 
@@ -50,6 +52,33 @@ def test_segments_reassemble_exactly(text):
         if s.kind == "text":
             assert has_words(s.source)
         assert not s.space_after.strip()  # only whitespace follows a segment
+
+
+class InPieces(Document):
+    """A document whose text arrives in pieces, as a StreamedDocument's does from its file."""
+
+    cuts: list[int] = []
+
+    def pieces(self):
+        bounds = [0, *sorted(c % (len(self.text) + 1) for c in self.cuts), len(self.text)]
+        return (self.text[a:b] for a, b in zip(bounds, bounds[1:]))
+
+
+@SETTINGS
+@given(text=TEXT, cuts=st.lists(st.integers(0, 10_000), max_size=12))
+@example(text="Un.\n\n  \nDeux.\r\n\r\nTrois", cuts=[4, 5, 8, 14])
+@example(text=" date 2024-06 Un.\r\nDeux.\r\n\r\nTrois.", cuts=[3, 19, 20])
+def test_text_in_pieces_segments_as_the_whole_text(text, cuts):
+    """Whatever the pieces (a CRLF or a blank-line run split between two, paragraphs cut because they
+    outgrow MAX_PENDING_CHARS), segmentation is the one of the whole text."""
+    if not text.strip():
+        return
+    doc = InPieces(id="fuzz", text=text, meta=parse_meta(text))
+    doc.cuts = cuts
+    key = [(s.para, s.seg, s.kind, s.source, s.space_after) for s in segment_document(document(text))]
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(segment, "MAX_PENDING_CHARS", 5)  # paragraphs get cut into pieces all the time
+        assert [(s.para, s.seg, s.kind, s.source, s.space_after) for s in segment_document(doc)] == key
 
 
 @SETTINGS

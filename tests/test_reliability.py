@@ -212,6 +212,79 @@ def test_nul_bytes_in_text_are_dropped_and_said():
     assert text == FRENCH.replace("10 000", "10000") and warnings == ["1 NUL byte(s) removed"]
 
 
+# A large file is decoded as it is read (documents.StreamedDocument); here "large" is made 1 byte
+# and the blocks 7 bytes, so every multi-byte character and CRLF is split between two blocks.
+STREAMED = {**ENCODED,
+            "damaged utf-8": (FRENCH.encode() * 3 + b"caf\xe9 cr\xe8me\n", "utf-8"),
+            "NUL bytes": (FRENCH.encode().replace(b"10 000", b"10\x00000"), "utf-8"),
+            "CRLF": (FRENCH.replace("\n", "\r\n").encode(), "utf-8")}
+
+
+@pytest.fixture
+def stream_everything(monkeypatch):
+    import translate_kit.documents as documents
+
+    monkeypatch.setattr(documents, "STREAM_BYTES", 1)
+    monkeypatch.setattr(documents, "BLOCK_BYTES", 7)
+    return documents
+
+
+@pytest.mark.parametrize("case", sorted(STREAMED))
+def test_large_files_are_read_in_blocks_to_the_same_text(case, tmp_path, stream_everything):
+    data, _ = STREAMED[case]
+    path = write(tmp_path / "big.txt", data)
+    in_memory = stream_everything.make_document(data, str(path), "big", path)
+    streamed = stream_everything.read_document(path)
+    assert isinstance(streamed, stream_everything.StreamedDocument)
+    assert "".join(streamed.pieces()) == in_memory.text and len(list(streamed.pieces())) > 1
+    assert (streamed.encoding, streamed.warnings, streamed.title) == (in_memory.encoding, in_memory.warnings, in_memory.title)
+    assert reassemble(segment_document(streamed)) == in_memory.text
+
+
+@pytest.mark.parametrize("data, problem", [
+    (b"\x00\x01\x02\x03binary\xff\xfe\x00" * 50, "not a text file"),
+    (b" \n\t\r\n" * 40, "contains only whitespace"),
+])
+def test_large_files_are_refused_as_small_ones_are(data, problem, tmp_path, stream_everything):
+    path = write(tmp_path / "big.txt", data)
+    with pytest.raises(DocumentError, match=problem):
+        stream_everything.read_document(path)
+
+
+def test_large_file_whose_beginning_is_ascii_is_not_read_as_ascii(tmp_path, stream_everything, monkeypatch):
+    """The encoding of a large file is detected from its beginning; when the rest does not decode
+    with it (plain ASCII first, accents later), the Western default is checked over the whole file."""
+    monkeypatch.setattr(stream_everything, "DETECT_BYTES", 64)
+    data = b"The first lines are plain ASCII, as English quotes can be. " * 3 + FRENCH.encode("cp1252")
+    doc = stream_everything.read_document(write(tmp_path / "big.txt", data))
+    assert (doc.encoding, doc.warnings) == ("cp1252", []) and "".join(doc.pieces()).endswith(FRENCH)
+
+
+def test_large_file_read_as_it_is_translated_gives_the_same_outputs(offline_hub, tmp_path, monkeypatch):
+    """tk translate on a file read block by block writes what it writes for the file read at once."""
+    import importlib
+
+    import translate_kit.documents as documents
+
+    translate_module = importlib.import_module("translate_kit.translate")
+    monkeypatch.setattr(translate_module, "PART_SEGMENTS", 3)
+    monkeypatch.setattr(translate_module, "WINDOW_SEGMENTS", 3)
+    text = (" date 2024-06 " + FRENCH.replace("\n", "\r\n") + "\r\n") * 4 + "Dernier paragraphe. Fin."
+    path = write(tmp_path / "big.txt", text.encode("cp1252"))
+    args = ("--format", "all", "--from", "fr", "--no-cache")
+    assert tk(str(path), "--out", str(tmp_path / "whole"), *args).exit_code == 0
+    monkeypatch.setattr(documents, "STREAM_BYTES", 1)
+    monkeypatch.setattr(documents, "BLOCK_BYTES", 5)
+    monkeypatch.setattr(documents, "DETECT_BYTES", len(text))
+    result = tk(str(path), "--out", str(tmp_path / "streamed"), *args)
+    assert result.exit_code == 0, result.output
+    names = sorted(p.name for p in (tmp_path / "whole").iterdir())
+    assert len(names) == 6 and names == sorted(p.name for p in (tmp_path / "streamed").iterdir())
+    for name in names:
+        assert (tmp_path / "streamed" / name).read_bytes() == (tmp_path / "whole" / name).read_bytes(), name
+    assert "Encoding:** cp1252" in (tmp_path / "streamed" / "big.fr-en.md").read_text(encoding="utf-8")
+
+
 def test_encoding_and_repairs_reported_in_json_and_header(offline_hub, tmp_path):
     latin = write(tmp_path / "latin.txt", FRENCH.encode("cp1252"))
     damaged = write(tmp_path / "damaged.txt", FRENCH.encode() + b"caf\xe9.\n")

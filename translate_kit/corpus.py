@@ -7,7 +7,7 @@ from pathlib import Path
 from .documents import corpus_files, read_document
 from .errors import DocumentError
 from .language import detect_language
-from .segment import segment_document
+from .segment import iter_segments
 
 
 def describe(corpus: Path) -> list[dict]:
@@ -18,13 +18,17 @@ def describe(corpus: Path) -> list[dict]:
         except DocumentError as err:
             rows.append({"id": path.stem, "error": err.problem})
             continue
-        segments = [s for s in segment_document(doc) if s.kind != "meta"]
+        paragraphs, sentences = set(), 0  # counted as they come: a huge file is never held whole
+        for s in iter_segments(doc):
+            if s.kind != "meta":
+                paragraphs.add(s.para)
+                sentences += 1
         rows.append({
             "id": doc.id,
-            "lang": detect_language(doc.text),
-            "paragraphs": len({s.para for s in segments}),
-            "sentences": len(segments),
-            "characters": len(doc.text),
+            "lang": detect_language(doc.head),
+            "paragraphs": len(paragraphs),
+            "sentences": sentences,
+            "characters": sum(len(piece) for piece in doc.pieces()),
             "date": doc.meta.get("date"),
             "title": doc.title,
         })

@@ -28,7 +28,7 @@ import re
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from .errors import DocumentError, UnknownDocument
 
@@ -46,6 +46,10 @@ FIRST_LINE = re.compile(r"[^\r\n\x0b\x0c\x1c-\x1e\x85\u2028\u2029]*")  # up to w
 # C0 control characters other than tab, line feed, vertical tab, form feed and carriage return.
 CONTROL = re.compile(r"[\x00-\x08\x0e-\x1f\x7f]")
 BINARY_SHARE = 0.05  # over 5% control characters (or U+FFFD) in the first 64 KB: not text
+HEAD_CHARS = 65536
+STREAM_BYTES = 8_000_000  # a file this large is decoded as it is read, never held whole
+BLOCK_BYTES = 1 << 20  # how much of such a file is read (and decoded) at a time
+DETECT_BYTES = 1 << 20  # how much of such a file an undecided encoding is detected from
 
 
 @dataclass
@@ -62,10 +66,46 @@ class Document:
         return display_name(self.path) if self.path else "<stdin>"
 
     @property
+    def head(self) -> str:
+        """The beginning of the text (HEAD_CHARS): enough for the title, the date marker and language detection."""
+        return self.text[:HEAD_CHARS]
+
+    def pieces(self) -> Iterator[str]:
+        """The text in pieces that join to it (one piece here; a StreamedDocument reads its file)."""
+        yield self.text
+
+    @property
     def title(self) -> str:
-        body = self.text[len(self.meta.get("marker", "")):].lstrip()
-        first = FIRST_LINE.match(body).group().strip()  # not splitlines(): a 20 MB document is one call away
+        head = self.head
+        body = head[len(self.meta.get("marker", "")):].lstrip()
+        first = FIRST_LINE.match(body).group().strip()
         return first if len(first) <= 120 else first[:117].rstrip() + "..."
+
+
+class StreamedDocument(Document):
+    """A file too large to hold in memory (STREAM_BYTES or more): decoded block by block as it is
+    read, every time `pieces()` is iterated. `text` reads it whole, for callers that need that
+    (tk summarize, tk ls); tk translate never does."""
+
+    def __init__(self, id: str, path: Path, encoding: str, errors: str, head: str,
+                 meta: dict, warnings: list[str]):
+        self.id, self.path, self.encoding, self.meta, self.warnings = id, path, encoding, meta, warnings
+        self._errors, self._head = errors, head
+
+    @property
+    def text(self) -> str:
+        return "".join(self.pieces())
+
+    @property
+    def head(self) -> str:
+        return self._head
+
+    def pieces(self) -> Iterator[str]:
+        for piece in decoded_blocks(file_blocks(self.path), self.encoding, self._errors):
+            yield piece.replace("\x00", "")  # counted and said when the file was first read
+
+    def __repr__(self) -> str:
+        return f"StreamedDocument(id={self.id!r}, path={self.path!r}, encoding={self.encoding!r})"
 
 
 def display_name(path: Path | str) -> str:
@@ -84,10 +124,9 @@ def parse_meta(text: str) -> dict:
 
 def decode(data: bytes, name: str) -> tuple[str, str, list[str]]:
     """Bytes -> (text, encoding, warnings). Raises DocumentError for binary or undecodable data."""
-    text, encoding, warnings = _decode_text(data, name)
-    sample = text[:65536]
-    if len(CONTROL.findall(sample)) + sample.count("\ufffd") > BINARY_SHARE * len(sample):
-        raise DocumentError(name, "not a text file (binary data: too many control characters)")
+    encoding, errors, warnings = choose_encoding(lambda: iter([data]), data, len(data), name)
+    text = data.decode(encoding, errors)
+    _check_binary(text[:HEAD_CHARS], name)
     nuls = text.count("\x00")
     if nuls:
         text = text.replace("\x00", "")
@@ -95,30 +134,85 @@ def decode(data: bytes, name: str) -> tuple[str, str, list[str]]:
     return text, encoding, warnings
 
 
-def _decode_text(data: bytes, name: str) -> tuple[str, str, list[str]]:
+def _check_binary(sample: str, name: str) -> None:
+    if len(CONTROL.findall(sample)) + sample.count("\ufffd") > BINARY_SHARE * len(sample):
+        raise DocumentError(name, "not a text file (binary data: too many control characters)")
+
+
+Blocks = Callable[[], Iterator[bytes]]  # the bytes of one input, from the start, each time it is called
+
+
+def choose_encoding(blocks: Blocks, sample: bytes, size: int, name: str) -> tuple[str, str, list[str]]:
+    """(encoding, errors, warnings) for the bytes `blocks()` gives (`size` of them, starting with
+    `sample`), in the order the module docstring gives. Whole-input checks read the blocks again,
+    so a file need not be in memory; the detector reads `sample` alone."""
     for bom, enc in BOMS:
-        if data.startswith(bom):
-            return data.decode(enc, errors="replace"), enc, []
-    utf16 = _utf16_without_bom(data)
-    if utf16:
-        try:
-            return data.decode(utf16), utf16, []
-        except UnicodeDecodeError:
-            pass
+        if sample.startswith(bom):
+            return enc, "replace", []
+    utf16 = _utf16_without_bom(sample, size)
+    if utf16 and _decodes(blocks, utf16):
+        return utf16, "strict", []
+    if _decodes(blocks, "utf-8"):
+        return "utf-8", "strict", []
+    damaged, valid = _utf8_damage(blocks)
+    if valid > damaged:
+        return "utf-8", "replace", [f"{damaged} invalid UTF-8 byte sequence(s) replaced with U+FFFD (\ufffd)"]
+    encoding = _detect(sample, name)
+    if size <= len(sample) or _decodes(blocks, encoding):
+        return encoding, "strict", []
+    # detected from the beginning alone, and the rest does not fit: the Western default, if it does
+    if _decodes(blocks, LEGACY_WESTERN):
+        return LEGACY_WESTERN, "strict", []
+    return encoding, "replace", [f"bytes that are not {encoding} replaced with U+FFFD (\ufffd)"]
+
+
+def decoded_blocks(blocks: Blocks, encoding: str, errors: str = "strict") -> Iterator[str]:
+    """The text of `blocks()`, decoded incrementally (a character split between blocks is whole)."""
+    decoder = codecs.getincrementaldecoder(encoding)(errors=errors)
+    for block in blocks():
+        text = decoder.decode(block)
+        if text:
+            yield text
+    text = decoder.decode(b"", final=True)
+    if text:
+        yield text
+
+
+def file_blocks(path: Path) -> Blocks:
+    def blocks() -> Iterator[bytes]:
+        with path.open("rb") as fh:
+            while block := fh.read(BLOCK_BYTES):
+                yield block
+
+    return blocks
+
+
+def _decodes(blocks: Blocks, encoding: str) -> bool:
     try:
-        return data.decode("utf-8"), "utf-8", []
+        for _ in decoded_blocks(blocks, encoding):
+            pass
     except UnicodeDecodeError:
-        pass
-    text, damaged = _mostly_utf8(data)
-    if text is not None:
-        return text, "utf-8", [f"{damaged} invalid UTF-8 byte sequence(s) replaced with U+FFFD (\ufffd)"]
-    return (*_detect(data, name), [])
+        return False
+    return True
 
 
-def _utf16_without_bom(data: bytes) -> str | None:
+def _utf8_damage(blocks: Blocks) -> tuple[int, int]:
+    """(invalid UTF-8 sequences, valid non-ASCII characters): UTF-8 with a few damaged sequences has
+    more valid accented characters than damage; a legacy code page read as UTF-8 has none."""
+    damaged = valid = 0
+    for text in decoded_blocks(blocks, "utf-8", "replace"):
+        replaced = text.count("\ufffd")
+        damaged += replaced
+        valid += len(text) - len(text.encode("ascii", "ignore")) - replaced
+    for block in blocks():  # U+FFFD already in the file is no damage
+        damaged -= block.count("\ufffd".encode())
+    return damaged, valid
+
+
+def _utf16_without_bom(data: bytes, size: int) -> str | None:
     """'utf-16-le' / 'utf-16-be' when every other byte is mostly NUL (Latin-script UTF-16), else None."""
     sample = data[:4096]
-    if len(sample) < 4 or len(data) % 2:
+    if len(sample) < 4 or size % 2:
         return None
     even, odd = sample[0::2].count(0) / len(sample[0::2]), sample[1::2].count(0) / len(sample[1::2])
     if odd > 0.3 and even < 0.05:
@@ -126,14 +220,6 @@ def _utf16_without_bom(data: bytes) -> str | None:
     if even > 0.3 and odd < 0.05:
         return "utf-16-be"
     return None
-
-
-def _mostly_utf8(data: bytes) -> tuple[str | None, int]:
-    """UTF-8 with a few damaged sequences: (text with U+FFFD, how many); (None, 0) when it is not UTF-8."""
-    text = data.decode("utf-8", errors="replace")
-    damaged = text.count("\ufffd") - data.count("\ufffd".encode())
-    valid = sum(1 for c in text if c > "\x7f" and c != "\ufffd")
-    return (text, damaged) if valid > damaged else (None, 0)
 
 
 def _single_high_bytes(data: bytes) -> bool:
@@ -144,19 +230,18 @@ def _single_high_bytes(data: bytes) -> bool:
     return bool(runs) and alone >= 0.7 * sum(map(len, runs))
 
 
-def _detect(data: bytes, name: str) -> tuple[str, str]:
+def _detect(data: bytes, name: str) -> str:
+    """The encoding charset-normalizer finds for `data`, windows-1252 where it reads as well (_western)."""
     from charset_normalizer import from_bytes
 
     matches = list(from_bytes(data))
     if not matches:
         raise DocumentError(name, "not a text file (no text encoding fits its bytes)")
-    best = matches[0]
-    western = _western(data, matches)
-    return (western, LEGACY_WESTERN) if western is not None else (str(best), best.encoding)
+    return LEGACY_WESTERN if _western(data, matches) else matches[0].encoding
 
 
-def _western(data: bytes, matches: list) -> str | None:
-    """The windows-1252 reading when it is as good as the detector's pick: among its equals, or
+def _western(data: bytes, matches: list) -> bool:
+    """Whether the windows-1252 reading is as good as the detector's pick: among its equals, or
     (accented letters standing alone) reading about as cleanly by charset-normalizer's own
     mess measure. On short texts the detector otherwise picks cp1257 for French."""
     from charset_normalizer.md import mess_ratio
@@ -164,20 +249,21 @@ def _western(data: bytes, matches: list) -> str | None:
     try:
         text = data.decode(LEGACY_WESTERN)
     except UnicodeDecodeError:
-        return None
+        return False
     best = matches[0]
     tied = [m for m in matches if m.chaos <= best.chaos + 0.01 and m.coherence >= best.coherence - 0.05]
     if any(LEGACY_WESTERN in m.could_be_from_charset for m in tied):
-        return text
-    if _single_high_bytes(data) and mess_ratio(text, 1.0) <= best.chaos + 0.1:
-        return text
-    return None
+        return True
+    return _single_high_bytes(data) and mess_ratio(text, 1.0) <= best.chaos + 0.1
 
 
 def read_document(path: Path, doc_id: str | None = None) -> Document:
     """Read and decode one file. Raises DocumentError with a one-line reason."""
     name = display_name(path)
+    doc_id = doc_id or display_name(path.stem)
     try:
+        if path.stat().st_size >= STREAM_BYTES and path.is_file():
+            return _streamed_document(path, name, doc_id)
         data = path.read_bytes()
     except FileNotFoundError:
         raise DocumentError(name, "no such file") from None
@@ -187,7 +273,31 @@ def read_document(path: Path, doc_id: str | None = None) -> Document:
         raise DocumentError(name, "permission denied (cannot read)") from None
     except OSError as err:
         raise DocumentError(name, f"cannot read ({err.strerror or err})") from None
-    return make_document(data, name, doc_id or display_name(path.stem), path)
+    return make_document(data, name, doc_id, path)
+
+
+def _streamed_document(path: Path, name: str, doc_id: str) -> StreamedDocument:
+    """A large file, checked as `make_document` checks one in memory, in one reading pass that keeps
+    only the beginning of the text (and which reading again during translation repeats)."""
+    blocks = file_blocks(path)
+    with path.open("rb") as fh:
+        sample = fh.read(DETECT_BYTES)
+    encoding, errors, warnings = choose_encoding(blocks, sample, path.stat().st_size, name)
+    head, nuls, has_text = "", 0, False
+    for piece in decoded_blocks(blocks, encoding, errors):
+        if len(head) < HEAD_CHARS:
+            head += piece[: HEAD_CHARS - len(head)]
+            _check_binary(head, name)
+        nuls += piece.count("\x00")
+        has_text = has_text or bool(piece.replace("\x00", "").strip())
+    if not has_text:
+        raise DocumentError(name, "contains only whitespace, nothing to translate")
+    if nuls:
+        warnings.append(f"{nuls} NUL byte(s) removed")
+        head = head.replace("\x00", "")
+    for warning in warnings:
+        log.warning("%s: %s", name, warning)
+    return StreamedDocument(doc_id, path, encoding, errors, head, parse_meta(head), warnings)
 
 
 def read_stdin(doc_id: str = "stdin") -> Document:

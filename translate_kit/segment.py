@@ -130,6 +130,16 @@ def iter_paragraphs(text: str, start: int = 0) -> Iterator[str]:
     """`split_paragraphs` of `text[start:]` one at a time: a huge document is never copied, whole or
     into a list."""
     pos = start
+    for end in _paragraph_ends(text, start):
+        yield text[pos:end]
+        pos = end
+    if pos < len(text):
+        yield text[pos:]
+
+
+def _paragraph_ends(text: str, start: int) -> Iterator[int]:
+    """Where each paragraph of `text[start:]` but the last ends: after its run of blank lines."""
+    pos = start
     for match in PARAGRAPH_BREAK.finditer(text, start):
         end = match.end()
         # runs of several blank lines stay with the paragraph before them
@@ -138,12 +148,51 @@ def iter_paragraphs(text: str, start: int = 0) -> Iterator[str]:
             if not extra:
                 break
             end = extra.end()
-        if end <= pos:
+        if end > pos:
+            yield end
+            pos = end
+
+
+NEXT_LINE_STARTS = re.compile(r"[ \t]*[^ \t\r\n]")  # a line with something on it begins here
+LINE_BEFORE_TEXT = re.compile(r"\n(?=[ \t]*[^ \t\r\n])")
+MAX_PENDING_CHARS = 1 << 20  # an unfinished paragraph longer than this is handed on in pieces
+
+
+def stream_paragraphs(pieces: Iterable[str], start: int = 0) -> Iterator[tuple[str, bool]]:
+    """`iter_paragraphs` for text that arrives in pieces (a file decoded as it is read): yields
+    (text, whether it opens a new paragraph). A paragraph is handed on once the next one has begun;
+    one longer than MAX_PENDING_CHARS comes in several pieces, cut after a line break (sentences never
+    span lines, so they are the same), the later pieces with False. `start` skips the beginning."""
+    pending, pos, opens, skip = "", 0, True, start
+    for piece in pieces:
+        if skip >= len(piece):
+            skip -= len(piece)
             continue
-        yield text[pos:end]
-        pos = end
-    if pos < len(text):
-        yield text[pos:]
+        if pending:
+            pending, pos = pending[pos:] + piece, 0
+        else:
+            pending, pos, skip = piece, skip, 0  # the first piece is not copied (a position skips `start`)
+        for end in _paragraph_ends(pending, 0):
+            if not NEXT_LINE_STARTS.match(pending, end):  # the run of blank lines may go on in the next piece
+                break
+            yield pending[pos:end], opens
+            pos, opens = end, True
+        if len(pending) - pos > MAX_PENDING_CHARS:
+            cut = _last_line_start(pending, pos)
+            if cut > pos:
+                yield pending[pos:cut], opens
+                pos, opens = cut, False
+    for paragraph in iter_paragraphs(pending, pos):
+        yield paragraph, opens
+        opens = True
+
+
+def _last_line_start(text: str, pos: int) -> int:
+    """The start of the last line in `text[pos:]` that has something on it (pos if there is none)."""
+    last = pos
+    for match in LINE_BEFORE_TEXT.finditer(text, pos):
+        last = match.end()
+    return last
 
 
 def segment_document(doc: Document, lang: str = "fr") -> list[Segment]:
@@ -159,7 +208,9 @@ def iter_segments(doc: Document, lang: str = "fr") -> Iterator[Segment]:
     if marker:
         body = marker.rstrip()
         pending.append(Segment(0, 0, body, marker[len(body):], kind="meta", origin="meta"))
-    for para, paragraph in enumerate(iter_paragraphs(doc.text, len(marker))):
+    para = -1
+    for paragraph, opens in stream_paragraphs(doc.pieces(), len(marker)):
+        para += opens
         for sentence in iter_sentences(paragraph, lang):
             _append(pending, para, sentence)
             while len(pending) > 1:

@@ -406,7 +406,7 @@ def _source_language(doc: Document, src: str) -> str:
         return src
     from .language import detect_language
 
-    return detect_language(doc.text)
+    return detect_language(doc.head)
 
 
 def _model_row(role: str, label: str, revision: str) -> dict:

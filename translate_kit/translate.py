@@ -524,10 +524,10 @@ def _source_language(doc: Document, src: str, cache: Cache | NoCache) -> str:
         return src
     from .language import detect_language, sample_key
 
-    key = sample_key(doc.text)
+    key = sample_key(doc.head)
     lang = cache.get_language(key)
     if lang is None:
-        lang = detect_language(doc.text)
+        lang = detect_language(doc.head)
         cache.put_language(key, lang)
     return lang
 
