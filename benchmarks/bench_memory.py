@@ -18,8 +18,9 @@ the cache and the writers; only the decoding loop is short. A real model adds it
 
 Where memory goes for one huge document: a document over PART_SEGMENTS segments is segmented
 lazily and comes in parts (translate.translate_parts); each part is written as it arrives
-(writers.DocumentOutputs) and dropped. What remains proportional to the file is the file's own
-text while it is read.
+(writers.DocumentOutputs) and dropped. A file of STREAM_BYTES (8 MB) or more is not even held as
+text: it is decoded block by block as it is segmented (documents.StreamedDocument). What remains
+proportional to the input is a smaller file's own text (under 8 MB of bytes).
 Prints a Markdown table and writes JSON to benchmarks/results/.
 """
 

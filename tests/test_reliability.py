@@ -15,7 +15,6 @@ import signal
 import sqlite3
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
@@ -222,7 +221,7 @@ STREAMED = {**ENCODED,
 
 @pytest.fixture
 def stream_everything(monkeypatch):
-    import translate_kit.documents as documents
+    from translate_kit import documents
 
     monkeypatch.setattr(documents, "STREAM_BYTES", 1)
     monkeypatch.setattr(documents, "BLOCK_BYTES", 7)
@@ -264,7 +263,7 @@ def test_large_file_read_as_it_is_translated_gives_the_same_outputs(offline_hub,
     """tk translate on a file read block by block writes what it writes for the file read at once."""
     import importlib
 
-    import translate_kit.documents as documents
+    from translate_kit import documents
 
     translate_module = importlib.import_module("translate_kit.translate")
     monkeypatch.setattr(translate_module, "PART_SEGMENTS", 3)
@@ -402,11 +401,10 @@ def test_interrupted_write_leaves_neither_target_nor_temp(tmp_path):
     """A document interrupted after its first part was written: the temporary files go, no output appears."""
     doc = Document(id="doc", text="Une phrase. Une autre.")
     first = DocResult("doc", "doc.txt", "fr", "en", document=doc, segments=segment_document(doc), final=False)
-    with pytest.raises(KeyboardInterrupt):
-        with DocumentOutputs(get_writers("all"), first, tmp_path) as outputs:
-            outputs.add(first)
-            written = sorted(p.name for p in tmp_path.iterdir())
-            raise KeyboardInterrupt
+    with pytest.raises(KeyboardInterrupt), DocumentOutputs(get_writers("all"), first, tmp_path) as outputs:
+        outputs.add(first)
+        written = sorted(p.name for p in tmp_path.iterdir())
+        raise KeyboardInterrupt
     assert len(written) == 6 and all(name.startswith(".doc.fr-en.") and name.endswith(".part") for name in written)
     assert list(tmp_path.iterdir()) == []
 

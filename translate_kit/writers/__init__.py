@@ -60,7 +60,7 @@ class Writer:
         """Write a complete result atomically (see DocumentOutputs)."""
         with DocumentOutputs([self], result, out_dir) as outputs:
             outputs.add(result)
-            (path,) = outputs.finish()
+            (path,) = outputs.finish(result)
         return path
 
 
@@ -101,7 +101,7 @@ class DocumentOutputs:
                 fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
                 self.temps.append(Path(tmp))
                 self.files.append(os.fdopen(fd, "w", encoding="utf-8", newline=""))
-            self._write(lambda w: w.head(first_part))
+            self._write("head", first_part)
         except BaseException:
             self.abort()
             raise
@@ -109,12 +109,12 @@ class DocumentOutputs:
     def add(self, part) -> None:
         """Write one part's segments (parts come in document order)."""
         for segments, continued in paragraph_pieces(part.segments, self.last_para):
-            self._write(lambda w: w.paragraph(part, segments, continued))
+            self._write("paragraph", part, segments, continued)
             self.last_para = segments[0].para
 
-    def finish(self, last_part=None) -> list[Path]:
+    def finish(self, last_part) -> list[Path]:
         """Write the tails, then rename every file into place; returns the paths."""
-        self._write(lambda w: w.tail(last_part))
+        self._write("tail", last_part)
         for fh in self.files:
             fh.close()
         mode = 0o666 & ~_umask()  # mkstemp makes 0600 files; outputs get the usual permissions
@@ -131,13 +131,13 @@ class DocumentOutputs:
             tmp.unlink(missing_ok=True)
         self.temps = []
 
-    def _write(self, render) -> None:
+    def _write(self, method: str, *args) -> None:
         for writer, fh in zip(self.writers, self.files):
-            text = render(writer)
+            text = getattr(writer, method)(*args)
             if text:
                 fh.write(text)
 
-    def __enter__(self) -> "DocumentOutputs":
+    def __enter__(self) -> DocumentOutputs:
         return self
 
     def __exit__(self, kind, value, traceback) -> None:
