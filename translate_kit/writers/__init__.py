@@ -208,6 +208,11 @@ def record(result, s) -> dict:
     return row
 
 
+def title_of(result) -> str:
+    """The document's title (its first line), or its id when there is no document."""
+    return result.document.title if result.document is not None else result.doc_id
+
+
 def header_fields(result) -> list[tuple[str, str]]:
     """Title, source, languages, model, date, encoding: shown at the top of human-readable formats."""
     doc = result.document

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from html import escape
 
-from . import Writer, header_fields
+from . import Writer, header_fields, title_of
 
 STYLE = """
 :root{--ink:#1f2328;--muted:#59636e;--line:#d8dee4;--hl:#ffe58f}
@@ -83,8 +83,7 @@ class HtmlWriter(Writer):
     ext = "html"
 
     def head(self, result) -> str:
-        doc = result.document
-        title = doc.title if doc is not None else result.doc_id
+        title = title_of(result)
         src, tgt = result.src_lang, result.tgt_lang
         return "\n".join([
             "<!DOCTYPE html>",

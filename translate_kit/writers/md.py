@@ -1,6 +1,6 @@
 """`md`: a header, then each paragraph as a two-column table, one row per aligned segment."""
 
-from . import Writer, header_fields
+from . import Writer, header_fields, title_of
 
 
 def cell(text: str) -> str:
@@ -13,8 +13,7 @@ class MarkdownWriter(Writer):
     ext = "md"
 
     def head(self, result) -> str:
-        doc = result.document
-        title = doc.title if doc is not None else result.doc_id
+        title = title_of(result)
         return f"# {cell(title)}\n\n" + "".join(f"- **{key}:** {cell(value)}\n" for key, value in header_fields(result))
 
     def paragraph(self, result, segments, continued) -> str:
