@@ -41,6 +41,7 @@ def document(text: str) -> Document:
 @example("\r\n\r\n  Titre\r\n\r\n\r\nTexte. Suite.\r\n")
 @example(" date 2024-06 \r«\r\n»\r")
 @example("\u00a0\n")
+@example("\n\n date 2024-06 a")  # a date marker after blank lines
 def test_segments_reassemble_exactly(text):
     if not text.strip():
         return  # documents.py refuses blank files before segmentation

@@ -172,7 +172,7 @@ def stream_paragraphs(pieces: Iterable[str], start: int = 0) -> Iterator[tuple[s
             pending, pos = pending[pos:] + piece, 0
         else:
             pending, pos, skip = piece, skip, 0  # the first piece is not copied (a position skips `start`)
-        for end in _paragraph_ends(pending, 0):
+        for end in _paragraph_ends(pending, pos):
             if not NEXT_LINE_STARTS.match(pending, end):  # the run of blank lines may go on in the next piece
                 break
             yield pending[pos:end], opens
