@@ -19,7 +19,7 @@ import os
 import pkgutil
 import tempfile
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, TextIO
 
 from ..errors import UsageError
 
@@ -43,25 +43,14 @@ class Writer:
         """Everything after the last paragraph."""
         return ""
 
-    def chunks(self, result) -> Iterator[str]:
-        """The whole document of a complete result, in pieces."""
-        yield self.head(result)
-        for segments, continued in paragraph_pieces(result.segments):
-            yield self.paragraph(result, segments, continued)
-        yield self.tail(result)
-
     def render(self, result) -> str:
-        return "".join(self.chunks(result))
+        """The whole document of a complete result (head first: it resets the writer's state)."""
+        out = [self.head(result)]
+        out += [self.paragraph(result, segments, continued) for segments, continued in paragraph_pieces(result.segments)]
+        return "".join(out + [self.tail(result)])
 
     def path_for(self, result, out_dir: Path) -> Path:
         return out_dir / f"{result.doc_id}.{result.src_lang}-{result.tgt_lang}.{self.ext}"
-
-    def write(self, result, out_dir: Path) -> Path:
-        """Write a complete result atomically (see DocumentOutputs)."""
-        with DocumentOutputs([self], result, out_dir) as outputs:
-            outputs.add(result)
-            (path,) = outputs.finish(result)
-        return path
 
 
 def paragraph_pieces(segments: Iterable, last_para: int | None = None) -> Iterator[tuple[list, bool]]:
@@ -96,11 +85,10 @@ class DocumentOutputs:
         self.files = []
         self.last_para: int | None = None
         try:
-            out_dir.mkdir(parents=True, exist_ok=True)
             for path in self.paths:
-                fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-                self.temps.append(Path(tmp))
-                self.files.append(os.fdopen(fd, "w", encoding="utf-8", newline=""))
+                tmp, fh = _temporary(path)
+                self.temps.append(tmp)
+                self.files.append(fh)
             self._write("head", first_part)
         except BaseException:
             self.abort()
@@ -117,10 +105,8 @@ class DocumentOutputs:
         self._write("tail", last_part)
         for fh in self.files:
             fh.close()
-        mode = 0o666 & ~_umask()  # mkstemp makes 0600 files; outputs get the usual permissions
         for tmp, path in zip(self.temps, self.paths):
-            os.chmod(tmp, mode)
-            os.replace(tmp, path)
+            _publish(tmp, path)
         self.temps = []
         return self.paths
 
@@ -147,16 +133,27 @@ class DocumentOutputs:
 
 def atomic_write(path: Path, text: str) -> None:
     """`text` into `path` through a temporary `.NAME.*.part` file renamed into place."""
+    tmp, fh = _temporary(path)
+    try:
+        with fh:
+            fh.write(text)
+        _publish(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
+
+
+def _temporary(path: Path) -> tuple[Path, TextIO]:
+    """A new `.NAME.*.part` file beside `path`, open for writing text."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.chmod(tmp, 0o666 & ~_umask())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    return Path(tmp), os.fdopen(fd, "w", encoding="utf-8", newline="")
+
+
+def _publish(tmp: Path, path: Path) -> None:
+    """Rename a finished temporary file over `path`, with the usual permissions (mkstemp makes 0600)."""
+    os.chmod(tmp, 0o666 & ~_umask())
+    os.replace(tmp, path)
 
 
 def _umask() -> int:
