@@ -196,3 +196,27 @@ def test_failure_in_a_later_part_writes_nothing_of_that_document(offline_hub, ar
     resent = sum(len(lengths) for _, lengths in spy)
     assert resent < total - 2 * PART + 1  # the first two parts came from the cache
     assert sent < total  # the parts after the failed one were not translated
+
+
+def test_failed_part_ends_its_document_within_one_window(offline_hub, article, tmp_path, monkeypatch):
+    """With parts smaller than a window, the parts after a failed one may share its window: they are
+    not handed on, so nothing of the document is written and it is reported once."""
+    import torch
+
+    monkeypatch.setattr(translate_module, "PART_SEGMENTS", 2)
+    monkeypatch.setattr(translate_module, "WINDOW_SEGMENTS", 1000)
+    culprit = [s for p in run_parts(article)[1:2] for s in p.segments if s.kind == "text"][0].text
+    original = Engine.generate
+
+    def generate(self, texts, **overrides):
+        if culprit in texts:
+            raise torch.cuda.OutOfMemoryError("CUDA out of memory")
+        return original(self, texts, **overrides)
+
+    monkeypatch.setattr(Engine, "generate", generate)
+    parts = run_parts(article)
+    assert [p.part for p in parts] == [0, 1] and parts[0].error is None  # nothing after the failed part
+    assert parts[1].final and "out of memory" in parts[1].error
+    result = tk(str(article), "--out", str(tmp_path / "out"), "--no-cache", "--json")
+    assert result.exit_code == 1
+    assert len(json.loads(result.stdout)["documents"]) == 1 and not list((tmp_path / "out").iterdir())

@@ -462,6 +462,8 @@ def _translate_window(window, src: str, tgt: str, translators: Translators, prog
     elapsed = time.perf_counter() - started
     total = sum(len(r.segments) for r in results) or 1
     for doc_state, r in parts:
+        if doc_state.closed:  # an earlier part in this window failed (only if parts are smaller than windows)
+            continue
         doc_state.seconds += elapsed * len(r.segments) / total  # the window's time, shared by size
         _add_counts(doc_state.totals, count_origins(r.segments))
         r.seconds, r.totals = round(doc_state.seconds, 3), dict(doc_state.totals)
