@@ -118,7 +118,7 @@ class Stubborn:
     def count(self, text: str) -> int:
         return words(text)
 
-    def summarize(self, pieces, bounds):
+    def summarize(self, pieces, bounds, advance=lambda n: None):
         self.asked.append(bounds)
         return [" ".join(["w"] * (bounds[1] * self.blowup)) for _ in pieces]
 
@@ -134,7 +134,7 @@ def test_map_reduce_ends_with_a_model_that_never_shortens(blowup):
 
 def test_map_reduce_raises_rather_than_loop_or_truncate():
     class Hopeless(Stubborn):
-        def summarize(self, pieces, bounds):
+        def summarize(self, pieces, bounds, advance=lambda n: None):
             return [" ".join(["w"] * self.window) for _ in pieces]  # ignores every limit
 
     with pytest.raises(SummaryFailed, match="rounds"):

@@ -97,20 +97,36 @@ def check_writable(out: Path) -> None:
         raise OutputError(f"{out}: cannot write output here ({err.strerror or err})") from None
 
 
-def progress_bar(quiet: bool):
+def progress_bar(quiet: bool, desc: str = "translating"):
     """A tqdm bar on stderr (segments, rate, ETA) wired to the library's progress callbacks.
-    Off with --quiet, and when stderr is not a terminal (logs get no bar redraws)."""
+    Off with --quiet, and when stderr is not a terminal (logs get no bar redraws). What a long
+    wait is ("loading Helsinki-NLP/opus-mt-fr-en", "converting ... for CTranslate2 (once)") shows
+    as the bar's label until the work starts; the step under way (translating, summarizing) too."""
     from tqdm import tqdm
 
-    from .translate import Progress
+    from .translators import Progress
 
-    bar = tqdm(total=0, unit="seg", desc="translating", disable=True if quiet else None, file=sys.stderr, dynamic_ncols=True)
+    bar = tqdm(total=0, unit="seg", desc=desc, disable=True if quiet else None, file=sys.stderr, dynamic_ncols=True)
+    label = {"step": desc, "shown": desc}
+
+    def show(text: str, refresh: bool = True) -> None:
+        label["shown"] = text
+        bar.set_description_str(text, refresh=refresh)
 
     def add_total(n: int) -> None:
         bar.total += n
         bar.refresh()
 
-    return bar, Progress(add_total=add_total, advance=bar.update)
+    def advance(n: int) -> None:
+        if label["shown"] != label["step"]:  # a note was showing: the work has started
+            show(label["step"], refresh=False)
+        bar.update(n)
+
+    def stage(step: str) -> None:
+        label["step"] = step
+        show(step)
+
+    return bar, Progress(add_total=add_total, advance=advance, stage=stage, note=show)
 
 
 @app.command()
@@ -198,13 +214,14 @@ def report(result) -> dict:
         "revision": result.revision,
         "pinned": result.pinned,
         "pivot": result.pivot,
+        "signature": result.signature,
         "encoding": result.document.encoding if result.document else None,
         "warnings": getattr(result.document, "warnings", []),  # what reading repaired (documents.decode)
         **result.counts,
         "seconds": result.seconds,
         "outputs": result.outputs,
         "note": result.note,
-        "error": result.error,
+        "error": str(result.error) if result.error else None,
     }
 
 
@@ -218,7 +235,8 @@ def summarize(
     out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Also write <id>.summary.md and <id>.summary.json here.")] = None,
     model: Annotated[Optional[str], typer.Option("--model", help="Summarizer: a models.lock name, a repo id, or a local folder.")] = None,
     device: DeviceOpt = None,
-    precision: Annotated[str, typer.Option("--precision", help="auto (fp16 on CUDA, fp32 elsewhere), fp32, fp16, bf16, int8 (CPU).")] = "auto",
+    precision: Annotated[str, typer.Option("--precision", help="auto (int8 with ct2 on CPU, fp16 on CUDA), fp32, fp16, bf16, int8.")] = "auto",
+    backend: Annotated[Optional[str], typer.Option("--backend", help="auto (ct2 on CPU, torch on GPU), torch, ct2 (env TK_BACKEND).")] = None,
     threads: ThreadsOpt = None,
     corpus: CorpusOpt = None,
     cache_dir: CacheDirOpt = None,
@@ -237,11 +255,15 @@ def summarize(
         if out is not None:
             check_writable(out)
         run = RunOptions.from_env(device=device, threads=threads, cache_dir=cache_dir, use_cache=not no_cache)
-        decode = DecodeOptions(precision=precision)  # as `tk translate` builds it: same cache entries
+        # as `tk translate` builds it (same cache entries); without --backend, TK_BACKEND
+        decode = DecodeOptions(precision=precision, **({"backend": backend} if backend else {}))
     reports, failed = [], False
+    bar, progress = progress_bar(quiet, "translating" if method == "abstractive" else "summarizing")
     try:
-        for result in run_summary(load_documents(docs, corpus_dir(corpus)), options, decode=decode, run=run):
+        for result in run_summary(load_documents(docs, corpus_dir(corpus)), options, decode=decode, run=run,
+                                  progress=progress):
             failed = failed or bool(result.error)
+            bar.clear()
             if result.error:
                 say(result.error)
             elif out is not None:
@@ -252,9 +274,12 @@ def summarize(
                 typer.echo(render_text(result))
             reports.append(result.to_dict())
     except KeyboardInterrupt:
+        bar.close()
         raise fail(f"interrupted; {len(reports)} document(s) done, finished batches are cached", EXIT_INTERRUPTED)
     except TkError as err:
+        bar.close()
         raise fail(str(err))
+    bar.close()
     if as_json:
         typer.echo(json.dumps({"documents": reports, "ok": not failed}, ensure_ascii=False, indent=2))
     if failed:

@@ -191,19 +191,26 @@ def doctor_report() -> dict:
 
 def _devices(torch, requested: str) -> dict:
     """CUDA devices with their memory, MPS, and what `--device auto` / `--precision auto` would use."""
-    from .models import choose_device, default_precision
-
     cuda = [{"index": i, "name": torch.cuda.get_device_name(i),
              "memory_gb": round(torch.cuda.get_device_properties(i).total_memory / 2**30, 1)}
             for i in range(torch.cuda.device_count())] if torch.cuda.is_available() else []
     mps = bool(getattr(torch.backends, "mps", None) and torch.backends.mps.is_available())
-    try:
-        device = choose_device(requested)
-        chosen = {"device": device, "precision": default_precision(device)}
-    except TkError as err:
-        chosen = {"device": requested, "error": str(err)}
+    chosen = _resolved(requested)
     return {"cuda_build": torch.version.cuda, "cuda_devices": cuda, "mps": mps,
             "auto": {"requested": requested, **chosen}}
+
+
+def _resolved(device: str) -> dict:
+    """What `--backend auto --precision auto` really runs here, from the same backends.resolve
+    (a frozen Resolved) that a run's engine and cache signature read."""
+    from . import backends
+    from .options import DecodeOptions
+
+    try:
+        requested = DecodeOptions().backend  # TK_BACKEND, else auto
+        return {"backend_requested": requested, **backends.resolve(requested, device, "auto").describe()}
+    except TkError as err:
+        return {"device": device, "error": str(err)}
 
 
 def _threads(requested: int | None) -> dict:

@@ -26,6 +26,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 from collections import deque
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -76,21 +77,12 @@ def choose_device(requested: str, backend: str) -> str:
 
 
 def choose_backend(requested: str, device: str) -> str:
-    """auto -> ct2 on a CPU (measured ~4x faster than torch there, benchmarks/), torch elsewhere.
+    """The backend `requested` stands for on `device`: see backends.choose_backend (the one rule)."""
+    from . import backends
 
-    On CUDA, torch fp16 stays the default until a GPU benchmark shows CTranslate2 faster there
-    (none has been run yet); MPS is torch only. Without the ctranslate2 wheel, auto means torch.
-    """
     if requested not in BACKENDS:  # DecodeOptions checks too; this is for direct callers
         raise UsageError(f"unknown backend '{requested}'; known: {', '.join(BACKENDS)}")
-    kind = device.split(":")[0]
-    if requested == "ct2" and kind not in COMPUTE_TYPES:
-        raise UsageError(f"backend ct2 runs on cpu or cuda, not on '{device}'; use --backend torch")
-    if requested != "auto":
-        return requested
-    if kind == "cpu" and importlib.util.find_spec("ctranslate2") is not None:
-        return "ct2"
-    return "torch"
+    return backends.choose_backend(requested, device)
 
 
 def compute_type(device: str, precision: str) -> str:
@@ -131,19 +123,26 @@ def converted_dir(root: Path, ref: ModelRef, revision: str, quantization: str) -
     return Path(root) / "ct2" / f"{name}--{revision}--{quantization}"
 
 
-def ensure_converted(source: Path, target: Path, quantization: str, label: str) -> Path:
+CHECKSUMS = "tk-checksums.json"  # written by tk at conversion: {file: {size, sha256}}
+
+
+def ensure_converted(source: Path, target: Path, quantization: str, label: str, note=None) -> Path:
     """Convert the Hugging Face model in `source` into `target` once.
 
-    The conversion writes into a temporary folder beside `target` and renames it into place, so
-    an interrupted conversion never looks complete, and two processes converting at once both
-    end with the same finished folder.
+    The conversion writes into a temporary folder beside `target`, records every file's size and
+    sha256 (CHECKSUMS), and renames it into place, so an interrupted conversion never looks
+    complete, and two processes converting at once both end with the same finished folder.
+    A converted folder that no longer matches its checksums (a disk error, a partial copy) is
+    derived data: it is moved aside with a warning and converted again (verified_or_aside).
     """
-    if (target / "model.bin").is_file():
+    if (target / "model.bin").is_file() and verified_or_aside(target, label):
         return target
+    (note or (lambda message: None))(f"converting {label} for CTranslate2 (once)")
     target.parent.mkdir(parents=True, exist_ok=True)
     scratch = Path(tempfile.mkdtemp(prefix=f".{target.name}.", dir=target.parent))
     try:
         _convert(source, scratch, quantization, label)
+        write_checksums(scratch)
         try:
             os.rename(scratch, target)
         except OSError:  # another process finished first: keep its folder
@@ -154,6 +153,37 @@ def ensure_converted(source: Path, target: Path, quantization: str, label: str) 
     return target
 
 
+def write_checksums(folder: Path) -> None:
+    files = sorted(p.name for p in folder.iterdir() if p.is_file() and p.name != CHECKSUMS)
+    (folder / CHECKSUMS).write_text(json.dumps(models.describe_files(folder, files), indent=1), encoding="utf-8")
+
+
+def verified_or_aside(folder: Path, label: str, reason: str | None = None) -> bool:
+    """True when `folder` matches the checksums recorded at its conversion. Otherwise (or when a
+    `reason` says its load failed) it is moved aside as `<name>.damaged-<time>` with a warning and
+    False says: convert again. A folder converted before checksums were recorded gets them now."""
+    if reason is None:
+        try:
+            expected = json.loads((folder / CHECKSUMS).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            write_checksums(folder)
+            return True
+        except (OSError, ValueError):
+            expected = None
+        problems = models.file_problems(folder, expected) if isinstance(expected, dict) else {CHECKSUMS: "unreadable"}
+        if not problems:
+            return True
+        reason = "; ".join(f"{name}: {problem}" for name, problem in list(problems.items())[:2])
+    aside = folder.with_name(f"{folder.name}.damaged-{int(time.time())}")
+    try:
+        os.rename(folder, aside)
+    except OSError:  # another process moved it first
+        pass
+    log.warning("the CTranslate2 conversion of %s in %s is damaged (%s); moved it to %s and converting it again",
+                label, folder.parent, reason, aside.name)
+    return False
+
+
 def _convert(source: Path, out: Path, quantization: str, label: str) -> None:
     missing = [n for n in ("source.spm", "target.spm", "vocab.json") if _is_marian(source) and not (source / n).is_file()]
     if missing:  # the converter would fail with an unhelpful TypeError (NOTES-performance.md)
@@ -162,6 +192,7 @@ def _convert(source: Path, out: Path, quantization: str, label: str) -> None:
     from ctranslate2.converters import TransformersConverter
 
     models.quiet_transformers()
+    _bart_defaults()
     try:
         TransformersConverter(str(source)).convert(str(out), quantization=quantization, force=True)
     except Exception as err:  # unsupported architecture, damaged weights
@@ -169,6 +200,26 @@ def _convert(source: Path, out: Path, quantization: str, label: str) -> None:
                                f"{str(err).strip().splitlines()[0] if str(err).strip() else ''}); "
                                f"if its files are damaged, run `tk models pull {label}` again; "
                                f"if the architecture is not supported, use --backend torch") from err
+
+
+def _bart_defaults() -> None:
+    """CTranslate2's BART loader reads `config.normalize_before`, which transformers 5's
+    BartConfig no longer defines (older checkpoints' config.json still carry it): BART is
+    post-norm, so a config without it means False (and normalize_embedding True)."""
+    from ctranslate2.converters import transformers as converters
+
+    loader = getattr(converters, "_MODEL_LOADERS", {}).get("BartConfig")
+    if loader is None or getattr(loader, "_tk_defaults", False):
+        return
+    original = loader.get_model_spec
+
+    def get_model_spec(model):
+        for name, value in (("normalize_before", False), ("normalize_embedding", True)):
+            if not hasattr(model.config, name):
+                setattr(model.config, name, value)
+        return original(model)
+
+    loader.get_model_spec, loader._tk_defaults = get_model_spec, True
 
 
 def _is_marian(folder: Path) -> bool:
@@ -196,20 +247,45 @@ class Ct2Model:
     threads: int
     config: object
     generation_config: object
+    source: Path | None = None  # the Hugging Face folder it was converted from (to convert it again)
+    label: str = ""
     _translator: object = field(default=None, repr=False)
 
     @property
     def translator(self):
+        """Loaded on first use. A conversion CTranslate2 cannot load (a damaged file, another
+        CTranslate2 version) is moved aside and converted again, once; then it is a model error."""
         if self._translator is None:
-            import ctranslate2
-
-            self._translator = ctranslate2.Translator(
-                str(self.folder), device=self.device.split(":")[0], device_index=_device_index(self.device),
-                compute_type=self.compute_type, inter_threads=self.workers, intra_threads=self.threads)
+            try:
+                self._translator = self._load()
+            except Exception as err:
+                if self.source is None:
+                    raise ModelUnavailable(f"{self.label or self.folder}: CTranslate2 cannot load {self.folder} "
+                                           f"({_first_line(err)})") from err
+                verified_or_aside(self.folder, self.label, reason=_first_line(err))
+                ensure_converted(self.source, self.folder, self.compute_type, self.label)
+                try:
+                    self._translator = self._load()
+                except Exception as again:
+                    raise ModelUnavailable(f"{self.label}: CTranslate2 cannot load its conversion in {self.folder} "
+                                           f"even after converting it again ({_first_line(again)}); "
+                                           f"use --backend torch") from again
         return self._translator
 
+    def _load(self):
+        import ctranslate2
 
-def load(ref: ModelRef, device: str, precision: str, run: RunOptions) -> LoadedModel:
+        return ctranslate2.Translator(
+            str(self.folder), device=self.device.split(":")[0], device_index=_device_index(self.device),
+            compute_type=self.compute_type, inter_threads=self.workers, intra_threads=self.threads)
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return f"{type(err).__name__}: {text[0]}" if text else type(err).__name__
+
+
+def load(ref: ModelRef, device: str, precision: str, run: RunOptions, note=None) -> LoadedModel:
     """repo id -> local Hugging Face cache -> converted model (once) -> a LoadedModel for Ct2Engine.
 
     torch is not imported on this path (after the one conversion): a re-run whose segments are
@@ -219,8 +295,9 @@ def load(ref: ModelRef, device: str, precision: str, run: RunOptions) -> LoadedM
     """
     path = models.ensure_local(ref)
     revision = models.resolved_revision(ref, path)
-    compute = compute_type(device, precision)
-    folder = ensure_converted(path, converted_dir(run.cache_dir, ref, revision, compute), compute, ref.repo)
+    compute = precision if precision in COMPUTE_TYPES[device.split(":")[0]].values() else compute_type(device, precision)
+    folder = ensure_converted(path, converted_dir(run.cache_dir, ref, revision, compute), compute, ref.repo, note)
+    (note or (lambda message: None))(f"loading {ref.repo}")
     models.quiet_transformers()
     try:
         from transformers import GenerationConfig
@@ -233,7 +310,7 @@ def load(ref: ModelRef, device: str, precision: str, run: RunOptions) -> LoadedM
                                f"({type(err).__name__}); run `tk models pull {ref.name or ref.repo}` again, "
                                f"or pass --model DIR") from err
     workers, threads = cpu_layout(run.threads) if device == "cpu" else (1, 1)
-    model = Ct2Model(folder, device, compute, workers, threads, config, generation)
+    model = Ct2Model(folder, device, compute, workers, threads, config, generation, path, ref.repo)
     return LoadedModel(ref, path, revision, tokenizer, model, device)
 
 
@@ -286,13 +363,37 @@ class Ct2Engine(Engine):
         if longest > self.max_input_tokens:  # a bug upstream, never a silent truncation
             raise GenerationFailed(f"internal error: input of {longest} tokens exceeds the model's {self.max_input_tokens}")
         opts = {"beam_size": self.beams, "max_decoding_length": self.max_new_tokens(longest),
-                "max_input_length": 0, "max_batch_size": 0}
+                "max_input_length": 0, "max_batch_size": 0, **self.model_settings()}
+        # transformers forces the end token into the last place when a model sets forced_eos_token_id
+        # (BART); CTranslate2 does not count an end token it never writes there: one less.
+        forced_end = 1 if getattr(self.model.generation_config, "forced_eos_token_id", None) is not None else 0
         for key, value in overrides.items():
             if key in _LENGTHS:
-                opts[_LENGTHS[key]] = max(1, value - 1)
+                opts[_LENGTHS[key]] = max(1, value - 1 - (forced_end if key == "max_length" else 0))
             else:
                 opts[_OVERRIDES.get(key, key)] = value
         return opts
+
+    def model_settings(self) -> dict:
+        """The model's own generation settings that transformers' generate() applies by itself
+        (BART summarizers: length penalty 2, no repeated 3-grams, `<s>` forced first)."""
+        config = self.model.generation_config
+        opts = {}
+        if getattr(config, "length_penalty", None) not in (None, 1.0):
+            opts["length_penalty"] = config.length_penalty
+        if getattr(config, "no_repeat_ngram_size", None):
+            opts["no_repeat_ngram_size"] = config.no_repeat_ngram_size
+        if getattr(config, "repetition_penalty", None) not in (None, 1.0):
+            opts["repetition_penalty"] = config.repetition_penalty
+        return opts
+
+    def prefix(self, size: int) -> list[list[str]] | None:
+        """The forced first token (generation config forced_bos_token_id, `<s>` for BART) as
+        CTranslate2's target prefix, one per example; None when the model forces none."""
+        forced = getattr(self.model.generation_config, "forced_bos_token_id", None)
+        if forced is None:
+            return None
+        return [[self.tokenizer.convert_ids_to_tokens(forced)]] * size
 
     def detokenize(self, hypothesis: list[str]) -> str:
         ids = self.tokenizer.convert_tokens_to_ids(hypothesis)
@@ -301,7 +402,7 @@ class Ct2Engine(Engine):
     def generate(self, texts: Sequence[str], **overrides) -> list[str]:
         """One batch through the model. Every input must already fit the input budget."""
         batch = self.pieces(texts)
-        results = self.translator.translate_batch(batch, **self.options(batch, **overrides))
+        results = self.translator.translate_batch(batch, target_prefix=self.prefix(len(batch)), **self.options(batch, **overrides))
         self.calls += 1
         return [self.detokenize(r.hypotheses[0]) for r in results]
 
@@ -332,7 +433,8 @@ class Ct2Engine(Engine):
 
     def _submit(self, batch: list[list[str]], overrides: dict):
         self.calls += 1
-        return self.translator.translate_batch(batch, asynchronous=True, **self.options(batch, **overrides))
+        return self.translator.translate_batch(batch, asynchronous=True, target_prefix=self.prefix(len(batch)),
+                                               **self.options(batch, **overrides))
 
     def _collect(self, batch: list[int], futures, texts: Sequence[str], overrides: dict):
         """Wait for one submitted batch; out of memory falls back to the halving of Engine."""
@@ -346,8 +448,9 @@ class Ct2Engine(Engine):
         yield batch, outputs
 
 
-def make_engine(ref: ModelRef, device: str, decode: DecodeOptions, run: RunOptions) -> Ct2Engine:
-    """A Ct2Engine whose decode options say what really runs: backend ct2 and its compute type."""
-    loaded = load(ref, device, decode.precision, run)
-    resolved = replace(decode, backend="ct2", precision=loaded.model.compute_type)
-    return Ct2Engine(loaded, resolved, run.batch_tokens)
+def make_engine(ref: ModelRef, resolved, decode: DecodeOptions, run: RunOptions, note=None) -> Ct2Engine:
+    """A Ct2Engine whose decode options say what really runs: backend ct2 and its compute type.
+    `resolved` is a backends.Resolved (or, for direct callers, a device name)."""
+    device, precision = (resolved, decode.precision) if isinstance(resolved, str) else (resolved.device, resolved.precision)
+    loaded = load(ref, device, precision, run, note)
+    return Ct2Engine(loaded, replace(decode, backend="ct2", precision=loaded.model.compute_type), run.batch_tokens)

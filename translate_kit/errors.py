@@ -16,6 +16,19 @@ class DocumentError(TkError):
         super().__init__(f"{self.path}: {problem}")
 
 
+class DocumentFailed(TkError):
+    """A document could not be done: `cause` (a model error, a segment the model could not take)."""
+
+    def __init__(self, source: str, cause: TkError):
+        self.source, self.cause = str(source), cause
+        super().__init__(f"{self.source}: {cause}")
+
+    @classmethod
+    def of(cls, source: str, err: TkError) -> TkError:
+        """`err` for the document `source`; a DocumentError names its file already."""
+        return err if isinstance(err, (DocumentError, DocumentFailed)) else cls(source, err)
+
+
 class UnknownDocument(TkError):
     """A document id or prefix matched nothing, or more than one document."""
 

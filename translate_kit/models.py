@@ -248,6 +248,30 @@ def resolved_revision(ref: ModelRef, path: Path) -> str:
     return "local-" + digest.hexdigest()[:16]
 
 
+def _json(path: Path) -> dict:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def model_beams(path: Path) -> int:
+    """The beam size the model's own generation config asks for (1 without one), from the files:
+    the cache signature is settled before (and often without) loading the model."""
+    return int(_json(path / "generation_config.json").get("num_beams") or _json(path / "config.json").get("num_beams") or 1)
+
+
+def input_limit(path: Path) -> int:
+    """The model's input limit from its files, as Engine.max_input_tokens reads it when loaded:
+    the position table, and the tokenizer's limit if smaller."""
+    limit = int(_json(path / "config.json").get("max_position_embeddings") or 512)
+    tok_limit = _json(path / "tokenizer_config.json").get("model_max_length")
+    if isinstance(tok_limit, (int, float)) and 0 < tok_limit < 1_000_000:
+        limit = min(limit, int(tok_limit))
+    return limit
+
+
 def _first_line(err: BaseException) -> str:
     text = str(err).strip().splitlines()
     return text[0] if text else ""

@@ -8,13 +8,13 @@ reaches the cache key. Settings are resolved at call time: defaults < TK_* envir
 from __future__ import annotations
 
 import hashlib
-import json
 import os
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 #: bumped whenever cached results would be produced differently for the same options
-SCHEMA_VERSION = 1
+#: (2: the readable signature, with backend, precision and beams as they really run)
+SCHEMA_VERSION = 2
 #: --backend choices: auto picks per device (ct2.choose_backend)
 BACKENDS = ("auto", "torch", "ct2")
 
@@ -49,12 +49,50 @@ class DecodeOptions:
 
             raise UsageError(f"unknown backend '{self.backend}'; known: {', '.join(BACKENDS)}")
 
-    def signature(self, task: str, model_id: str, revision: str) -> str:
-        """A stable hash of everything that can change a result for this task and model."""
-        payload = {"schema": SCHEMA_VERSION, "task": task, "model": model_id, "revision": revision}
-        payload.update(asdict(self))
-        blob = json.dumps(payload, sort_keys=True)
+    def signature(self, task: str, model_id: str, revision: str, resolved, beams: int, **more) -> Signature:
+        """Everything that can change a result for this task and model, readable and hashed.
+
+        `resolved` is the backends.Resolved the engine runs with (never "auto"), `beams` the beam
+        size that really runs (the model's own when --beams is not given); `more` are a task's
+        own fields, e.g. a summary's length bounds (min, max)."""
+        fields = [("task", task), ("backend", resolved.backend), ("precision", resolved.precision), ("beams", beams)]
+        if task == "translate":
+            fields += [("length", f"{self.max_length_ratio:g}x+{self.max_length_extra}"),
+                       ("retry", "yes" if self.repetition_retry else "no")]
+        fields += list(more.items())
+        return Signature(model_id, revision, tuple((k, str(v)) for k, v in fields) + (("version", str(SCHEMA_VERSION)),))
+
+
+@dataclass(frozen=True)
+class Signature:
+    """A cache signature as sacrebleu prints its own: `task:translate|backend:ct2|precision:int8|beams:4|...`.
+
+    `text` is what output headers and --json show, beside the model and its revision; `key`
+    hashes all of it (model and revision included) for the cache. Two runs that did not share
+    cached work differ somewhere in `text` or in the model and revision."""
+
+    model: str
+    revision: str
+    fields: tuple[tuple[str, str], ...]
+
+    @property
+    def text(self) -> str:
+        return "|".join(f"{k}:{v}" for k, v in self.fields)
+
+    @property
+    def key(self) -> str:
+        blob = f"model:{self.model}|revision:{self.revision}|{self.text}"
         return hashlib.sha256(blob.encode()).hexdigest()[:32]
+
+    def extend(self, **more) -> Signature:
+        """The same signature with fields added (before the version) or replaced."""
+        fields = dict(self.fields)
+        version = fields.pop("version")
+        fields.update({k: str(v) for k, v in more.items()})
+        return Signature(self.model, self.revision, tuple(fields.items()) + (("version", version),))
+
+    def __str__(self) -> str:
+        return self.text
 
 
 @dataclass(frozen=True)

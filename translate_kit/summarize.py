@@ -20,8 +20,12 @@ Termination with any model, even a random one: each round must at least halve th
 the next round's lengths are halved; with a 2-token limit every summary is empty and the loop
 ends. MAX_ROUNDS is a last guard that raises, rather than cutting text.
 
-Summaries are cached like translations, keyed by content: the summarizer's signature (task
-"summarize", model, revision, decoding options) plus the min/max lengths, and the Piece text.
+The summarizer comes from the same model service as the translators (translators.py): same
+model resolution, backend, device, precision, threads, cache and out-of-memory back-off; on a CPU
+that is CTranslate2 int8 (converted once), on CUDA torch. Summaries are cached like translations,
+keyed by content: the summarizer's signature (`task:summarize|backend:...|beams:4|min:56|max:142`)
+and the Piece text; the whole document's summary is remembered too (`scope:document`), so a
+re-run whose summary is cached loads no model and imports neither torch nor transformers.
 """
 
 from __future__ import annotations
@@ -30,17 +34,16 @@ import json
 import re
 import time
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import models
 from .cache import Cache, NoCache
 from .documents import Document
-from .engine import Engine
-from .errors import DocumentError, TkError, UsageError
+from .errors import DocumentError, DocumentFailed, TkError, UsageError
 from .options import DecodeOptions, RunOptions
 from .segment import LETTER, Segment, segment_document, split_sentences, split_to_budget
-from .translate import DocResult, Translator, Translators, open_cache, translate
+from .translate import DocResult, source_language, translate
+from .translators import Progress, Summarizer, Translator, Translators, open_cache
 
 TASK = "summarize"
 SUMMARIZER = "summarizer"  # the models.lock role
@@ -121,7 +124,7 @@ class SummaryResult:
     seconds: float = 0.0
     notes: list[str] = field(default_factory=list)
     outputs: list[str] = field(default_factory=list)
-    error: str | None = None
+    error: TkError | None = None  # typed until the CLI turns it into words
 
     @property
     def pieces(self) -> int:
@@ -145,82 +148,27 @@ class SummaryResult:
             "length": self.length, "langs": self.langs, "sentences": sentences, "models": self.models,
             "pieces": self.pieces, "rounds": self.rounds, "pieces_per_round": self.pieces_per_round,
             "min_length": self.bounds[0] if self.bounds else None, "max_length": self.bounds[1] if self.bounds else None,
-            "seconds": self.seconds, "notes": self.notes, "outputs": self.outputs, "error": self.error,
+            "seconds": self.seconds, "notes": self.notes, "outputs": self.outputs,
+            "error": str(self.error) if self.error else None,
         }
 
 
-# --- the summarizer ---------------------------------------------------------------------------
-
-
-class Summarizer:
-    """The summarizer model, its cache signature and the cache: Pieces in, summaries out."""
-
-    def __init__(self, engine: Engine, cache: Cache | NoCache):
-        self.engine, self.cache = engine, cache
-
-    @property
-    def window(self) -> int:
-        return self.engine.max_input_tokens
-
-    @property
-    def label(self) -> str:
-        return self.engine.loaded.ref.label
-
-    @property
-    def revision(self) -> str:
-        return self.engine.loaded.revision
-
-    def count(self, text: str) -> int:
-        return self.engine.count(text)
-
-    def signature(self, bounds: tuple[int, int]) -> str:
-        """The translate signature scheme (task, model, revision, decoding) plus the length bounds."""
-        ref = self.engine.loaded.ref
-        return f"{self.engine.decode.signature(TASK, ref.repo, self.revision)}:{bounds[0]}-{bounds[1]}"
-
-    def summarize(self, pieces: Sequence[str], bounds: tuple[int, int]) -> list[str]:
-        """One summary per Piece: cache first, misses through the model batch by batch."""
-        signature = self.signature(bounds)
-        unique = list(dict.fromkeys(pieces))
-        done = {src: target for src, (target, _, _) in self.cache.get_many(signature, unique).items()}
-        misses = [p for p in unique if p not in done]
-        for positions, outputs in self.engine.run(misses, min_length=bounds[0], max_length=bounds[1]):
-            rows = [(misses[i], out, "model", None) for i, out in zip(positions, outputs)]
-            self.cache.put_many(signature, TASK, self.label, rows)
-            done.update({src: out for src, out, _, _ in rows})
-        return [done[p] for p in pieces]
+# --- the models -------------------------------------------------------------------------------
 
 
 class SummaryModels:
-    """The models one run loads at most once each: the summarizer and the sentence translators."""
+    """The models one run loads at most once each, all from one model service (translators.py):
+    the summarizer and the translators (the document into English, the summary into the others)."""
 
-    def __init__(self, options: SummaryOptions, decode: DecodeOptions, run: RunOptions, cache: Cache | NoCache):
+    def __init__(self, options: SummaryOptions, decode: DecodeOptions, run: RunOptions, cache: Cache | NoCache,
+                 progress: Progress | None = None):
         self.options, self.decode, self.run, self.cache = options, decode, run, cache
-        self.translators = Translators(decode, run, cache)
-        self._summarizer: Summarizer | TkError | None = None
+        self.progress = progress or Progress()
+        self.translators = Translators(decode, run, cache, progress=self.progress)
 
     def summarizer(self) -> Summarizer:
-        if self._summarizer is None:
-            try:
-                self._summarizer = self._load_summarizer()
-            except TkError as err:  # remembered: the next document fails the same way, fast
-                self._summarizer = err
-        if isinstance(self._summarizer, TkError):
-            raise self._summarizer
-        return self._summarizer
-
-    def _load_summarizer(self) -> Summarizer:
-        ref = models.model_from_name(self.options.summarizer or SUMMARIZER)
-        device = models.choose_device(self.run.device)
-        if device == "cpu":
-            models.set_threads(self.run.threads)
-        precision = self.decode.precision
-        if precision == "auto":
-            precision = models.default_precision(device)
-        loaded = models.load(ref, device, precision)
-        # always the torch backend (the CTranslate2 one serves translation); the key says so
-        decode = replace(self.decode, precision=precision, backend="torch")
-        return Summarizer(Engine(loaded, decode, self.run.batch_tokens), self.cache)
+        """Settled from local files (signature, window); its model loads only for a summary not cached."""
+        return self.translators.summarizer(self.options.summarizer or SUMMARIZER)
 
 
 # --- map-reduce -------------------------------------------------------------------------------
@@ -258,16 +206,21 @@ def _units(paragraphs: Sequence[str], count, window: int) -> Iterator[tuple[str,
                     first = False
 
 
-def map_reduce(paragraphs: Sequence[str], summarizer: Summarizer, bounds: tuple[int, int]) -> tuple[str, list[int]]:
+def map_reduce(paragraphs: Sequence[str], summarizer: Summarizer, bounds: tuple[int, int],
+               progress: Progress | None = None) -> tuple[str, list[int]]:
     """Summarize Pieces, then their joined summaries, until one Piece holds all the text.
 
     Returns the summary and the number of Pieces of each round. A round that does not at least
-    halve the text halves the next round's lengths, so even a random model ends.
+    halve the text halves the next round's lengths, so even a random model ends. `progress`
+    counts Pieces: the first round is the map step, the later ones the reduce steps.
     """
+    progress = progress or Progress()
     rounds: list[int] = []
     while True:
         pieces = pack(paragraphs, summarizer.count, summarizer.window)
-        summaries = summarizer.summarize(pieces, bounds)
+        progress.stage("summarizing" if not rounds else f"summarizing (reduce {len(rounds)})")
+        progress.add_total(len(pieces))
+        summaries = summarizer.summarize(pieces, bounds, advance=progress.advance)
         rounds.append(len(pieces))
         if len(pieces) <= 1:
             return (summaries[0] if summaries else ""), rounds
@@ -277,6 +230,26 @@ def map_reduce(paragraphs: Sequence[str], summarizer: Summarizer, bounds: tuple[
         paragraphs = [s for s in summaries if s.strip()]
         if summarizer.count("\n".join(paragraphs)) > before // 2:
             bounds = shrink(bounds)
+
+
+def summarize_document(paragraphs: Sequence[str], summarizer: Summarizer, bounds: tuple[int, int],
+                       progress: Progress | None = None) -> tuple[str, list[int]]:
+    """map_reduce, remembered whole: the document's English text -> (summary, Pieces per round) in
+    the cache under the summarizer's signature with `scope:document`. A hit needs no tokenizer
+    (packing Pieces counts tokens), so a re-run loads no model at all."""
+    key = summarizer.signature_for(bounds, scope="document").key
+    text = "\n\n".join(paragraphs)
+    found = summarizer.cache.get_many(key, [text]).get(text)
+    if found is not None:
+        try:
+            remembered = json.loads(found[0])
+            return str(remembered["summary"]), [int(n) for n in remembered["rounds"]]
+        except (ValueError, KeyError, TypeError):
+            pass  # not ours (an older layout): summarize again, and store it anew
+    summary, rounds = map_reduce(paragraphs, summarizer, bounds, progress)
+    blob = json.dumps({"summary": summary, "rounds": rounds}, ensure_ascii=False)
+    summarizer.cache.put_many(key, TASK, summarizer.label, [(text, blob, "model", None)])
+    return summary, rounds
 
 
 def shrink(bounds: tuple[int, int]) -> tuple[int, int]:
@@ -294,22 +267,25 @@ def summarize(
     *,
     decode: DecodeOptions | None = None,
     run: RunOptions | None = None,
+    progress: Progress | None = None,
 ) -> Iterator[SummaryResult]:
     """Summarize documents; yields one SummaryResult per input, in input order.
 
     `decode` are the translation settings: keep them as for `tk translate` to reuse its cache.
+    `progress` counts the translation's segments, then each round's Pieces (map, reduce).
     """
     options = (options or SummaryOptions()).check()
-    decode, run = decode or DecodeOptions(), run or RunOptions.from_env()
+    decode, run, progress = decode or DecodeOptions(), run or RunOptions.from_env(), progress or Progress()
     cache = open_cache(run)
-    loaded = SummaryModels(options, decode, run, cache)
+    loaded = SummaryModels(options, decode, run, cache, progress)
     try:
         if options.method == "extractive":
             yield from (_summarize_one(_extractive, doc, loaded) for doc in documents)
         elif (missing := _summarizer_error(loaded)) is not None:  # say so now, not after translating it all
             yield from (_failed(doc, missing) for doc in documents)
         else:
-            for translated in translate(documents, "en", src=options.src, decode=decode, run=run):
+            for translated in translate(documents, "en", src=options.src, progress=progress,
+                                        translators=loaded.translators):
                 yield _summarize_one(_abstractive, translated, loaded)
     finally:
         cache.close()
@@ -325,8 +301,8 @@ def _summarizer_error(loaded: SummaryModels) -> TkError | None:
 
 def _failed(doc: Document | DocumentError, err: TkError) -> SummaryResult:
     if isinstance(doc, DocumentError):
-        return SummaryResult(doc.path, doc.path, error=str(doc))
-    return SummaryResult(doc.id, doc.source_name, doc, error=f"{doc.source_name}: {err}")
+        return SummaryResult(doc.path, doc.path, error=doc)
+    return SummaryResult(doc.id, doc.source_name, doc, error=DocumentFailed.of(doc.source_name, err))
 
 
 def _summarize_one(step, item, loaded: SummaryModels) -> SummaryResult:
@@ -342,9 +318,9 @@ def _summarize_one(step, item, loaded: SummaryModels) -> SummaryResult:
     return result
 
 
-def _message(result: SummaryResult, err: TkError) -> str:
-    """`<document>: <problem>`, as `tk translate` reports (a DocumentError names its file already)."""
-    return str(err) if isinstance(err, DocumentError) else f"{result.source_name}: {err}"
+def _message(result: SummaryResult, err: TkError) -> TkError:
+    """The error for this document, as `tk translate` reports it: `<document>: <problem>`."""
+    return DocumentFailed.of(result.source_name, err)
 
 
 def _abstractive(translated: DocResult, loaded: SummaryModels) -> SummaryResult:
@@ -354,18 +330,20 @@ def _abstractive(translated: DocResult, loaded: SummaryModels) -> SummaryResult:
     if result.error:
         return result
     if translated.model:
-        result.models.append(_model_row(f"translate {translated.src_lang}-en", translated.model, translated.revision))
+        result.models.append(_model_row(f"translate {translated.src_lang}-en", translated.model, translated.revision,
+                                        translated.signature))
     paragraphs = english_paragraphs(translated)
     try:
         if not any(s.kind == "text" for s in translated.segments):
             raise DocumentError(translated.source_name, "no sentences to summarize")
         summarizer = loaded.summarizer()
         result.bounds = length_bounds(options.length, summarizer.window)
-        summary, result.pieces_per_round = map_reduce(paragraphs, summarizer, result.bounds)
+        summary, result.pieces_per_round = summarize_document(paragraphs, summarizer, result.bounds, loaded.progress)
     except TkError as err:
         result.error = _message(result, err)
         return result
-    result.models.append(_model_row(SUMMARIZER, summarizer.label, summarizer.revision))
+    result.models.append(_model_row(SUMMARIZER, summarizer.label, summarizer.revision,
+                                    summarizer.signature_for(result.bounds).text))
     result.sentences = [SummarySentence({"en": s.strip()}) for s in split_sentences(summary, "en") if s.strip()]
     if not result.sentences:
         result.notes.append("the summarizer wrote an empty summary")
@@ -386,13 +364,13 @@ def _extractive(doc: Document | DocumentError, loaded: SummaryModels) -> Summary
     from .extractive import SENTENCES, central_sentences
 
     if isinstance(doc, DocumentError):
-        return SummaryResult(doc.path, doc.path, error=str(doc))
+        return SummaryResult(doc.path, doc.path, error=doc)
     options = loaded.options
     result = SummaryResult(doc.id, doc.source_name, doc, "extractive", options.length)
-    result.src_lang = result.base_lang = _source_language(doc, options.src)
+    result.src_lang = result.base_lang = source_language(doc, options.src, loaded.cache)
     segments = [s for s in segment_document(doc) if s.kind == "text"]
     if not segments:
-        result.error = str(DocumentError(doc.source_name, "no sentences to summarize"))
+        result.error = DocumentError(doc.source_name, "no sentences to summarize")
         return result
     picked = central_sentences([s.text for s in segments], SENTENCES[options.length])
     result.sentences = [SummarySentence({result.src_lang: segments[i].text}, segments[i].para, segments[i].seg)
@@ -401,16 +379,8 @@ def _extractive(doc: Document | DocumentError, loaded: SummaryModels) -> Summary
     return result
 
 
-def _source_language(doc: Document, src: str) -> str:
-    if src != "auto":
-        return src
-    from .language import detect_language
-
-    return detect_language(doc.head)
-
-
-def _model_row(role: str, label: str, revision: str) -> dict:
-    return {"role": role, "model": label, "revision": revision}
+def _model_row(role: str, label: str, revision: str, signature: str = "") -> dict:
+    return {"role": role, "model": label, "revision": revision, "signature": signature}
 
 
 # --- translating the summary ------------------------------------------------------------------
@@ -435,7 +405,8 @@ def _add_translations(result: SummaryResult, loaded: SummaryModels) -> None:
         for sentence, target in zip(result.sentences, targets):
             sentence.texts[lang] = target
         if texts:
-            result.models.append(_model_row(f"translate {result.base_lang}-{lang}", translator.label, translator.revision))
+            result.models.append(_model_row(f"translate {result.base_lang}-{lang}", translator.label, translator.revision,
+                                            translator.signature_text))
 
 
 def translate_sentences(translators: Translators, sentences: Sequence[str], src: str, tgt: str) -> tuple[list[str], Translator | None]:
@@ -449,8 +420,11 @@ def translate_sentences(translators: Translators, sentences: Sequence[str], src:
     unique = list(dict.fromkeys(s.text for s in fitted if s.kind == "text"))
     done = translator.translate_texts(unique, lambda n: None)
     joined = [""] * len(sentences)
+    lost = next((t.error for t in done.values() if t.error), None)
+    if lost is not None:  # a sentence the model could not take even alone
+        raise lost
     for s in fitted:
-        target = done[s.text][0] if s.kind == "text" else s.text
+        target = done[s.text].target if s.kind == "text" else s.text
         joined[s.para] += target + (" " if s.space_after else "")
     return [j.strip() for j in joined], translator
 

@@ -216,6 +216,8 @@ def header_fields(result) -> list[tuple[str, str]]:
     fields = [("Source", result.source_name), ("Languages", f"{result.src_lang} → {result.tgt_lang}")]
     if result.model:
         fields.append(("Model", f"{result.model} (revision {result.revision})"))
+    if getattr(result, "signature", ""):  # what the cache key says ran: backend:ct2|precision:int8|beams:4|...
+        fields.append(("Signature", result.signature))
     if doc is not None and doc.meta.get("date"):
         fields.append(("Date", doc.meta["date"]))
     if doc is not None and doc.encoding not in ("utf-8", "ascii"):
