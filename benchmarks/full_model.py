@@ -106,3 +106,59 @@ def seed_sentences(count: int = 64) -> list[str]:
     texts = list(dict.fromkeys(texts))
     step = max(1, len(texts) // count)
     return texts[::step][:count]
+
+
+# --- the summarizer: sshleifer/distilbart-cnn-12-6 -------------------------------------------
+
+# distilbart-cnn-12-6's config.json, as published (transformers BartConfig fields): 306 M parameters.
+SUMMARIZER_VOCAB = 50_264
+SUMMARIZER_ARCHITECTURE = dict(
+    d_model=1024, encoder_layers=12, decoder_layers=6, encoder_attention_heads=16, decoder_attention_heads=16,
+    encoder_ffn_dim=4096, decoder_ffn_dim=4096, max_position_embeddings=1024, activation_function="gelu",
+    scale_embedding=False, normalize_before=False, normalize_embedding=True, add_final_layer_norm=False,
+)
+# Its generation settings (the CNN/DailyMail summarization ones it ships with).
+SUMMARIZER_GENERATION = dict(num_beams=4, length_penalty=2.0, min_length=56, max_length=142, no_repeat_ngram_size=3,
+                             early_stopping=True)
+BPE_SIZE = 3000  # a byte-level BPE trained on the seeds, ~1.5 tokens per French word like GPT-2's on news
+
+
+def summarizer_dir(folder: Path = MODELS / "distilbart-cnn-12-6-random") -> Path:
+    """The full-size random summarizer as a Hugging Face folder, built on first use (~1 min)."""
+    if (folder / "model.safetensors").is_file():
+        return folder
+    scratch = folder.with_name(folder.name + ".building")
+    shutil.rmtree(scratch, ignore_errors=True)
+    _build_summarizer(scratch)
+    scratch.rename(folder)
+    return folder
+
+
+def _build_summarizer(out: Path) -> None:
+    import torch
+    from build_models import BART_SPECIAL_TOKENS, load_corpus, split_sentences
+    from tokenizers import ByteLevelBPETokenizer
+    from transformers import BartConfig, BartForConditionalGeneration, GenerationConfig
+
+    out.mkdir(parents=True)
+    bpe = ByteLevelBPETokenizer(add_prefix_space=False)
+    bpe.train_from_iterator([s for t in load_corpus(SEEDS) for s in split_sentences(t)], vocab_size=BPE_SIZE,
+                            min_frequency=2, special_tokens=BART_SPECIAL_TOKENS, show_progress=False)
+    bpe.save_model(str(out))
+    vocab = json.loads((out / "vocab.json").read_text(encoding="utf-8"))
+    for i in range(len(vocab), SUMMARIZER_VOCAB):  # the real embedding and output layer sizes
+        vocab[f"<unused{i}>"] = i
+    (out / "vocab.json").write_text(json.dumps(vocab, ensure_ascii=False), encoding="utf-8")
+    specials = dict(zip(["bos_token", "pad_token", "eos_token", "unk_token", "mask_token"], BART_SPECIAL_TOKENS))
+    (out / "tokenizer_config.json").write_text(json.dumps({
+        "tokenizer_class": "BartTokenizer", "model_max_length": 1024, "add_prefix_space": False,
+        "clean_up_tokenization_spaces": False, "errors": "replace", **specials, "cls_token": "<s>", "sep_token": "</s>",
+    }, indent=1), encoding="utf-8")
+    ids = dict(pad_token_id=1, bos_token_id=0, eos_token_id=2, decoder_start_token_id=2, forced_bos_token_id=0,
+               forced_eos_token_id=2)
+    config = BartConfig(vocab_size=SUMMARIZER_VOCAB, architectures=["BartForConditionalGeneration"],
+                        **ids, **SUMMARIZER_ARCHITECTURE)
+    torch.manual_seed(3)
+    model = BartForConditionalGeneration(config)
+    model.generation_config = GenerationConfig(**ids, **SUMMARIZER_GENERATION)
+    model.save_pretrained(out)

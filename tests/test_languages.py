@@ -166,11 +166,11 @@ def test_pivot_splits_english_over_the_second_models_budget(offline_hub, tmp_pat
     pivot = PivotTranslator(first, second)
     budget = second.engine.max_input_tokens
     long_text = " ".join(sorted(SEEDS.glob("*.txt"))[0].read_text(encoding="utf-8").split()[:45])
-    english = first.translate_texts([long_text], lambda n: None)[long_text][0]
+    english = first.translate_texts([long_text], lambda n: None)[long_text].target
     assert second.engine.count(english) > budget  # the premise: too long for the second model
     advanced = []
     out = pivot.translate_texts([long_text, "Bonjour."], advanced.append)
-    assert out[long_text][0] and out["Bonjour."][0]
+    assert out[long_text].target and out["Bonjour."].target
     second_calls = [counts for repo, counts in spy if repo == str(offline_hub.tiny_marian_64)]
     assert all(n <= budget for counts in second_calls for n in counts)
     assert sum(len(counts) for counts in second_calls) > 2  # the long English went in several pieces

@@ -363,7 +363,8 @@ def test_doctor_json_describes_the_machine(offline_hub, tmp_path, monkeypatch):
     import transformers
 
     assert report["torch"] == torch.__version__ and report["transformers"] == transformers.__version__
-    assert report["auto"]["device"] in ("cpu", "cuda", "mps") and report["auto"]["precision"] in ("fp32", "fp16")
+    assert report["auto"]["device"] in ("cpu", "cuda", "mps") and report["auto"]["backend"] in ("ct2", "torch")
+    assert report["auto"]["precision"] in ("int8", "float16", "fp32", "fp16")  # what auto resolves to (backends.resolve)
     assert report["threads"]["used"] >= 1
     assert report["offline"]["active"] is True and report["offline"]["HF_HUB_OFFLINE"] == "1"
     assert report["hf_hub_cache"]["path"] == str(offline_hub.hub_cache.resolve()) and report["hf_hub_cache"]["bytes"] > 0

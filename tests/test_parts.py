@@ -216,7 +216,7 @@ def test_failed_part_ends_its_document_within_one_window(offline_hub, article, t
     monkeypatch.setattr(Engine, "generate", generate)
     parts = run_parts(article)
     assert [p.part for p in parts] == [0, 1] and parts[0].error is None  # nothing after the failed part
-    assert parts[1].final and "out of memory" in parts[1].error
+    assert parts[1].final and "out of memory" in str(parts[1].error)
     result = tk(str(article), "--out", str(tmp_path / "out"), "--no-cache", "--json")
     assert result.exit_code == 1
     assert len(json.loads(result.stdout)["documents"]) == 1 and not list((tmp_path / "out").iterdir())

@@ -503,8 +503,9 @@ def test_out_of_memory_on_one_segment_fails_only_its_document(offline_hub, tmp_p
     other_doc = write(tmp_path / "other.txt", SHORT_ARTICLE)
     sizes = _oom(monkeypatch, lambda texts: CULPRIT in texts)
     failed, other = _translate([culprit_doc, other_doc])
-    assert failed.error.startswith(f"{culprit_doc}: out of memory on a single segment (") and "\n" not in failed.error
-    assert CULPRIT[:40] in failed.error
+    message = str(failed.error)  # typed until a caller formats it
+    assert message.startswith(f"{culprit_doc}: out of memory on a single segment (") and "\n" not in message
+    assert CULPRIT[:40] in message
     assert other.error is None and all(s.target for s in other.segments if s.kind == "text")
     assert sizes.count(1) > 1  # backed off to the single segment before giving up on it
 

@@ -239,3 +239,33 @@ def test_summarize_bar_quiet_and_non_terminal(offline_hub, corpus):
     quiet = subprocess.run([*base, "--quiet", "--json"], capture_output=True, text=True, env={**os.environ})
     assert quiet.returncode == 0 and quiet.stderr == ""
     assert json.loads(quiet.stdout)["ok"]  # stdout holds only the report
+
+
+def test_terminal_shows_loading_and_converting_before_the_bar(offline_hub, tmp_path):
+    """On a terminal (a pty here) the waits are named, then the bar runs; stdout keeps only --json."""
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    controller, terminal = pty.openpty()
+    fcntl.ioctl(terminal, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 120, 0, 0))  # a terminal has a size
+    command = [sys.executable, "-m", "translate_kit", "translate", SEED, "--out", str(tmp_path), "--beams", "1", "--json"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=terminal, env={**os.environ}) as process:
+        os.close(terminal)
+        screen = b""
+        while True:
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:  # the terminal closed with the process
+                break
+            if not chunk:
+                break
+            screen += chunk
+        stdout = process.stdout.read()
+    os.close(controller)
+    text = screen.decode("utf-8", "replace")
+    converting = text.index("converting Helsinki-NLP/opus-mt-fr-en for CTranslate2 (once)")
+    loading = text.index("loading Helsinki-NLP/opus-mt-fr-en")
+    assert converting < loading < text.rindex("translating")
+    assert json.loads(stdout)["ok"]
