@@ -1,15 +1,16 @@
 """Summarizer speed on a CPU: the usual transformers loop, tk `--backend torch`, tk's default.
 
-    python benchmarks/bench_summarize.py                   # seed 003, 2 interleaved rounds
-    python benchmarks/bench_summarize.py --rounds 1 --length 40   # a quick look while developing
+    python benchmarks/bench_summarize.py --threads 1       # seed 003, 1 round (~25 min on a busy 2-core machine)
+    python benchmarks/bench_summarize.py --rounds 3 --length 142   # more rounds, distilbart's max_length
 
 Every method summarizes the same text with the same full-size random-weight model (the exact
 sshleifer/distilbart-cnn-12-6 architecture, 306 M parameters, benchmarks/full_model.py) and does
 the same work: the text of seed article 003 (a random model reads French as well as English; only
-token counts matter) goes through tk's map-reduce (summarize.map_reduce: Windows of up to the
-model's 1 024 tokens, then their joined summaries again, until one Window holds all), and every
-summary's length is forced to `--length` tokens (min length = max length), so every method
-decodes exactly as many tokens. Beams, length penalty and no-repeat 3-grams are the model's own.
+token counts matter) is packed into Windows of up to the model's 1 024 tokens by tk's own
+summarize.pack (map step), then one Window of stand-ins for their summaries is summarized (reduce
+step; see one_summary), and every summary's length is forced to `--length` tokens (min length =
+max length), so every method reads and decodes exactly as many tokens. Beams (4), length penalty
+and no-repeat 3-grams are the model's own.
 
 - naive: transformers fp32, one Window per model.generate(): what most scripts do.
 - tk-torch: tk's summarizer service (translators.Summarizer) on `--backend torch`, fp32:
@@ -116,22 +117,22 @@ def make_method(name: str):
 
 
 def one_summary(method, text: list[str], length: int) -> dict:
-    """tk's map-reduce over `method`; returns Windows per round and decoded summaries."""
-    from translate_kit.summarize import map_reduce
+    """One map step and one reduce step, the same work for every method.
 
-    calls = []
-    original = method.summarize
+    Map: the article packed into Windows (tk's summarize.pack, the model's 1 024 tokens). Reduce:
+    one Window holding a stand-in for each map summary, a prefix of its Window about `length`
+    tokens long, so the reduce input does not depend on what a random model happened to write
+    (its words re-tokenize into very different lengths). Every summary is forced to `length`
+    tokens."""
+    from translate_kit.summarize import pack
 
-    def counting(windows, bounds, advance=lambda n: None):
-        calls.append(len(windows))
-        return original(windows, bounds, advance)
-
-    method.summarize = counting
-    try:
-        summary, rounds = map_reduce(text, method, (length, length))
-    finally:
-        del method.summarize
-    return {"rounds": rounds, "windows": sum(calls), "summary_tokens": method.count(summary)}
+    windows = pack(text, method.count, method.window)
+    method.summarize(windows, (length, length))
+    stand_ins = [" ".join(w.split()[: max(1, length * 2 // 3)]) for w in windows]  # ~1.5 tokens per word
+    reduce = pack(["\n".join(stand_ins)], method.count, method.window)
+    summary = method.summarize(reduce, (length, length))
+    return {"rounds": [len(windows), len(reduce)], "windows": len(windows) + len(reduce),
+            "window_tokens": [method.count(w) for w in windows + reduce], "summaries": len(summary)}
 
 
 # --- the run -------------------------------------------------------------------------------
@@ -139,8 +140,8 @@ def one_summary(method, text: list[str], length: int) -> dict:
 
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds; the median is reported")
-    parser.add_argument("--length", type=int, default=142, help="forced summary length in tokens (distilbart's max_length)")
+    parser.add_argument("--rounds", type=int, default=1, help="interleaved rounds; the median is reported")
+    parser.add_argument("--length", type=int, default=56, help="forced summary length in tokens (distilbart's min_length)")
     parser.add_argument("--methods", default=",".join(METHODS), help=f"comma list among {', '.join(METHODS)}")
     parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: all cores)")
     parser.add_argument("--no-alone", action="store_true", help="skip the own-process runs (peak RSS, end to end)")

@@ -20,8 +20,6 @@ from typer.testing import CliRunner
 from translate_kit import backends, ct2
 from translate_kit.cache import NoCache
 from translate_kit.cli import app
-from translate_kit.ct2 import Ct2Engine
-from translate_kit.engine import Engine
 from translate_kit.errors import DocumentFailed, ModelUnavailable, UsageError
 from translate_kit.options import DecodeOptions, RunOptions
 from translate_kit.translators import Progress, Translation, Translators

@@ -69,11 +69,19 @@ def choose_device(requested: str, backend: str) -> str:
     """
     if backend == "torch" or importlib.util.find_spec("ctranslate2") is None:
         return models.choose_device(requested)
+    if requested == "cpu" or (requested == "auto" and _no_gpu_driver()):
+        return "cpu"  # not even ctranslate2 imported (0.1-0.3 s): a warm re-run is mostly start-up
     import ctranslate2
 
     if requested == "cpu" or (requested == "auto" and sys.platform != "darwin" and ctranslate2.get_cuda_device_count() == 0):
         return "cpu"
     return models.choose_device(requested)
+
+
+def _no_gpu_driver() -> bool:
+    """A Linux machine with neither an NVIDIA driver nor WSL's GPU device has no CUDA device."""
+    return sys.platform.startswith("linux") and not any(
+        os.path.exists(p) for p in ("/proc/driver/nvidia", "/dev/nvidia0", "/dev/dxg"))
 
 
 def choose_backend(requested: str, device: str) -> str:

@@ -12,11 +12,11 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .backends import CHOICES as BACKENDS  # noqa: F401  --backend choices: auto, then the registry's
+
 #: bumped whenever cached results would be produced differently for the same options
 #: (2: the readable signature, with backend, precision and beams as they really run)
 SCHEMA_VERSION = 2
-#: --backend choices: auto picks per device (ct2.choose_backend)
-BACKENDS = ("auto", "torch", "ct2")
 
 
 def env(name: str, default: str | None = None) -> str | None:

@@ -463,7 +463,8 @@ def render_markdown(result: SummaryResult) -> str:
         lines.append(f"- **Date:** {doc.meta['date']}")
     lines.append(f"- **Languages:** {result.src_lang} → {', '.join(result.langs)}")
     lines.append(f"- **Method:** {how(result)}")
-    lines += [f"- **Model ({m['role']}):** {m['model']} (revision {m['revision']})" for m in result.models]
+    lines += [f"- **Model ({m['role']}):** {m['model']} (revision {m['revision']})"
+              + (f", `{m['signature']}`" if m.get("signature") else "") for m in result.models]
     lines += [f"- **Note:** {note}" for note in result.notes]
     lines += ["", "## Summary", ""]
     for n, s in enumerate(result.sentences, 1):
