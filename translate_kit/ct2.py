@@ -48,6 +48,9 @@ COMPUTE_TYPES = {
     "cuda": {"auto": "float16", "int8": "int8_float16", "fp32": "float32", "fp16": "float16", "bf16": "bfloat16"},
 }
 
+# CTranslate2 runs these on every CPU it supports (x86-64 and ARM64), with or without fast int8 paths.
+ALWAYS_ON_CPU = ("int8", "float32")
+
 # Workers x threads on a CPU. On 2 cores (issue 7's reference run) 1 worker x 2 threads and
 # 2 x 1 were equal at greedy, and 2 x 1 was 1.9x faster at beam 4 (small matrices do not split
 # well over threads; whole batches do). On our busy shared machines 2 x 1 was also 1.5x faster
@@ -95,10 +98,12 @@ def choose_backend(requested: str, device: str) -> str:
 
 def compute_type(device: str, precision: str) -> str:
     """The CTranslate2 compute type for a --precision on a device; UsageError when it cannot run there."""
-    import ctranslate2
-
     kind = device.split(":")[0]
     wanted = COMPUTE_TYPES[kind].get(precision)
+    if kind == "cpu" and wanted in ALWAYS_ON_CPU:  # no import needed (a cached re-run stays light)
+        return wanted
+    import ctranslate2
+
     supported = ctranslate2.get_supported_compute_types(kind, _device_index(device))
     if wanted is None or wanted not in supported:
         choices = sorted(p for p, c in COMPUTE_TYPES[kind].items() if c in supported)

@@ -16,6 +16,7 @@ could not take the text; the CLI turns errors into words.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Callable, Iterator, Literal, Sequence
 
 from . import backends, models, quality
@@ -381,7 +382,7 @@ class Translators:
         signature, factory, _ = self._task(ref, TRANSLATE)
         return Translator(factory, signature, self.cache, (src, tgt), ref, signature.revision)
 
-    def _task(self, ref: models.ModelRef, task: str) -> tuple[Signature, Callable[[], Engine], "models.Path"]:
+    def _task(self, ref: models.ModelRef, task: str) -> tuple[Signature, Callable[[], Engine], Path]:
         """The model's exact version and the decoding that will really run (hence the cache key)
         are settled now, from the local files; the engine is a function that loads it when needed."""
         resolved = self.resolved
