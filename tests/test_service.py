@@ -153,6 +153,9 @@ def test_summarizer_ct2_honours_the_generation_settings(offline_hub):
     opts = engine.options(engine.pieces(texts), min_length=10, max_length=30)
     assert (opts["beam_size"], opts["length_penalty"], opts["no_repeat_ngram_size"]) == (4, 2.0, 3)
     assert engine.prefix(1) == [["<s>"]]
+    forced = engine.options(engine.pieces(texts), min_length=20, max_length=20)  # min = max: a forced length
+    assert forced["min_decoding_length"] == forced["max_decoding_length"] == 18  # start and forced end not counted
+    assert [o for _, batch in engine.run(texts, min_length=20, max_length=20) for o in batch]
 
 
 def test_fully_cached_summarize_loads_no_model(offline_hub, corpus):

@@ -385,6 +385,8 @@ class Ct2Engine(Engine):
                 opts[_LENGTHS[key]] = max(1, value - 1 - (forced_end if key == "max_length" else 0))
             else:
                 opts[_OVERRIDES.get(key, key)] = value
+        if opts.get("min_decoding_length", 0) > opts["max_decoding_length"]:  # min = max asked (forced lengths)
+            opts["min_decoding_length"] = opts["max_decoding_length"]
         return opts
 
     def model_settings(self) -> dict:

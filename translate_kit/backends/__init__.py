@@ -78,7 +78,8 @@ def choose_device(requested: str, backend: str) -> str:
 
 def resolve(backend: str = "auto", device: str = "auto", precision: str = "auto") -> Resolved:
     """Decide once: the device, then the backend for it, then the precision that backend runs."""
-    get(backend) if backend != "auto" else None  # an unknown name fails before any device probing
+    if backend != "auto":
+        get(backend)  # an unknown name fails before any device probing
     device = choose_device(device, backend)
     name = choose_backend(backend, device)
     return Resolved(name, device, get(name).precision(device, precision))
