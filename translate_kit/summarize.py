@@ -83,8 +83,10 @@ class SummaryOptions:
 
 
 def parse_langs(spec: str | None) -> tuple[str, ...]:
-    """'en, fr' -> ('en', 'fr'); None or '' -> () (the default languages)."""
-    return tuple(dict.fromkeys(p.strip().lower() for p in (spec or "").split(",") if p.strip()))
+    """'en, fr' -> ('en', 'fr'); None or '' -> () (the default languages). UsageError for a bad code."""
+    from .language import check_language
+
+    return tuple(dict.fromkeys(check_language(p, "--lang") for p in (spec or "").split(",") if p.strip()))
 
 
 def length_bounds(length: str, window: int) -> tuple[int, int]:

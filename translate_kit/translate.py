@@ -26,7 +26,8 @@ from . import ct2, models, quality
 from .cache import Cache, NoCache
 from .documents import Document
 from .engine import Engine, GenerationFailed
-from .errors import DocumentError, ModelUnavailable, TkError
+from .errors import CacheError, DocumentError, ModelUnavailable, TkError
+from .language import check_language, check_source
 from .options import DecodeOptions, RunOptions
 from .segment import Segment, fit_segments, iter_segments, renumber, split_to_budget
 
@@ -368,8 +369,11 @@ class Translators:
         return Engine(models.load(ref, self.device, decode.precision), decode, self.run.batch_tokens)
 
 
+NO_LANGUAGE = "zxx"  # ISO 639: no linguistic content
+
+
 def open_cache(run: RunOptions) -> Cache | NoCache:
-    return Cache(run.cache_dir) if run.use_cache else NoCache()
+    return Cache(run.cache_dir, run.cache_timeout) if run.use_cache else NoCache()
 
 
 def translate(documents: Iterable[Document | DocumentError], tgt: str, **options) -> Iterator[DocResult]:
@@ -405,6 +409,7 @@ def translate_parts(
     every part carries the document's fields, its own segments, `part` (0, 1, ...) and `final`,
     and `counts`/`seconds` over the document so far. A part with an error is the document's last:
     its remaining parts are not translated (what was translated is cached)."""
+    tgt, src = check_language(tgt, "--to"), check_source(src)  # they go into repo ids and file names
     decode, run, progress = decode or DecodeOptions(), run or RunOptions.from_env(), progress or Progress()
     cache = open_cache(run)
     translators = Translators(decode, run, cache, model)
@@ -456,6 +461,8 @@ def _translate_window(window, src: str, tgt: str, translators: Translators, prog
         group = [r for r in results if (r.src_lang, r.tgt_lang) == pair and not r.error and not r.note]
         try:
             _translate_group(group, translators.get(*pair), progress)
+        except CacheError:  # the cache, not these documents: the run stops with one line
+            raise
         except TkError as err:  # finished batches are cached already; the other pairs go on
             for r in group:
                 r.error = f"{r.source_name}: {err}"
@@ -477,7 +484,7 @@ def _start_part(doc_state: _InFlight, segments: list[Segment], last: bool, src: 
     """One part as a DocResult, its segments fitted to the model's budget and numbered; a document's
     first part settles its language and model."""
     if doc_state.parts == 0 and not doc_state.head.error:
-        _prepare(doc_state, src, tgt, translators)
+        _prepare(doc_state, src, tgt, translators, segments if last else None)
     part = replace(doc_state.head, segments=segments, part=doc_state.parts, final=last)
     doc_state.parts += 1
     if part.error:
@@ -498,10 +505,17 @@ def _add_counts(totals: dict, counts: dict) -> None:
         totals[key] = totals.get(key, 0) + value
 
 
-def _prepare(doc_state: _InFlight, src: str, tgt: str, translators: Translators) -> None:
-    """A document's language and model (on its head); errors become the document's error."""
+def _prepare(doc_state: _InFlight, src: str, tgt: str, translators: Translators,
+             whole: list[Segment] | None = None) -> None:
+    """A document's language and model (on its head); errors become the document's error.
+    `whole`: all its segments when it is one part; with no words in them there is nothing to
+    translate, no language to detect (the detector says "zxx") and no model to look for."""
     result, doc = doc_state.head, doc_state.head.document
     result.tgt_lang = tgt
+    if whole is not None and not any(s.kind == "text" for s in whole):
+        result.src_lang = src if src != "auto" else NO_LANGUAGE
+        result.note = "nothing to translate (no words: only symbols, emoji, numbers or links); copied through"
+        return
     result.src_lang = _source_language(doc, src, translators.cache)
     if result.src_lang == tgt:
         result.note = "already in the target language; passed through untranslated"
