@@ -12,9 +12,6 @@ import logging
 import os
 import shutil
 import sqlite3
-import subprocess
-import sys
-import textwrap
 from pathlib import Path
 
 import pytest
@@ -24,10 +21,12 @@ from translate_kit.cache import DB_NAME, REVIEWS_NAME, Cache
 from translate_kit.cli import app
 from translate_kit.errors import CacheBusy, CacheError
 
+from fs_faults import in_namespace
+
 runner = CliRunner()
 N = 3000
 SOURCES = [f"La phrase numéro {i} du document, assez longue pour remplir les pages." for i in range(N)]
-ROOT = Path(__file__).parents[1]
+
 
 
 def fill(folder: Path) -> None:
@@ -265,28 +264,6 @@ def test_a_full_database_is_one_line_and_keeps_the_cache(tmp_path, monkeypatch):
 
 
 # --- a real full disk and a read-only file system (a tmpfs in a user namespace) ----------------
-
-
-def in_namespace(script: str, size: str = "1m") -> dict:
-    """Run `script` (Python; MNT is the tmpfs) in a mount namespace; its last stdout line is JSON."""
-    if not shutil.which("unshare"):
-        pytest.skip("no unshare(1) here: cannot mount a small tmpfs to fill")
-    mnt = Path(os.environ.get("TMPDIR", "/tmp")) / f"tk-mnt-{os.getpid()}"
-    mnt.mkdir(exist_ok=True)
-    probe = subprocess.run(["unshare", "-rm", "sh", "-c", f"mount -t tmpfs -o size=64k tmpfs {mnt}"],
-                           capture_output=True, text=True)
-    if probe.returncode != 0:
-        mnt.rmdir()
-        pytest.skip(f"cannot mount a tmpfs in a user namespace here: {probe.stderr.strip()}")
-    code = f"MNT = {str(mnt)!r}\n" + textwrap.dedent(script)
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
-    try:
-        done = subprocess.run(["unshare", "-rm", "sh", "-c", f'mount -t tmpfs -o size={size} tmpfs {mnt} && exec "$0" -c "$1"',
-                               sys.executable, code], capture_output=True, text=True, env=env, timeout=300)
-    finally:
-        mnt.rmdir()
-    assert done.returncode == 0, done.stderr
-    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 def test_a_really_full_disk_leaves_the_cache_as_it_was(tmp_path):

@@ -252,6 +252,9 @@ def output_path(out_dir: Path, name: str) -> Path:
     inside = os.path.realpath(path.parent) == os.path.realpath(out_dir)
     if len(parts) != 1 or name in (".", "..") or "\x00" in name or not inside:
         raise DocumentError(name, f"output name would leave the output folder {out_dir}; not written")
+    size, limit = len(os.fsencode(name)), _name_max(out_dir if out_dir.is_dir() else out_dir.parent)
+    if size > limit:  # found before any of the document's files is written, not after some are
+        raise DocumentError(str(path), f"cannot be written (the name is {size} bytes, this file system allows {limit})")
     return path
 
 
