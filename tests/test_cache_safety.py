@@ -333,3 +333,26 @@ def test_a_read_only_cache_folder_is_one_line_and_untouched(offline_hub, tmp_pat
         lines = stderr.strip().splitlines()
         assert code == 1 and len(lines) == 1 and "Traceback" not in stderr, (name, stderr)
         assert os.path.dirname(result["folder"]) in lines[0], (name, lines[0])  # names the place it could not use
+
+
+@pytest.mark.parametrize("command", ["translate", "summarize"])
+def test_a_cache_that_turns_busy_mid_run_is_said_once(offline_hub, tmp_path, monkeypatch, command):
+    """Reading goes on under another tk's write lock; the first write waits, then the run stops with
+    one line (not one per document, not a note in a summary)."""
+    cache_dir = tmp_path / "cache"
+    Cache(cache_dir).close()
+    docs = []
+    for name, text in (("a.txt", "Le chat dort sur le canapé.\n"), ("b.txt", "Le chien joue dans le jardin.\n")):
+        docs.append(str(tmp_path / name))
+        (tmp_path / name).write_text(text, encoding="utf-8")
+    monkeypatch.setenv("TK_CACHE_TIMEOUT", "0.3")
+    writer = sqlite3.connect(cache_dir / DB_NAME, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")
+    args = (["translate", *docs, "--out", str(tmp_path / "out")] if command == "translate"
+            else ["summarize", *docs, "--method", "extractive"])
+    result = runner.invoke(app, [*args, "--from", "fr", "--cache-dir", str(cache_dir), "--quiet"])
+    writer.rollback()
+    writer.close()
+    assert result.exit_code == 1, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("tk: the cache is busy: another tk is using it"), result.stderr

@@ -37,7 +37,7 @@ from . import models
 from .cache import Cache, NoCache
 from .documents import Document
 from .engine import Engine
-from .errors import DocumentError, TkError, UsageError
+from .errors import CacheError, DocumentError, TkError, UsageError
 from .options import DecodeOptions, RunOptions
 from .segment import LETTER, Segment, segment_document, split_sentences, split_to_budget
 from .translate import DocResult, Translator, Translators, open_cache, translate
@@ -345,7 +345,10 @@ def _summarize_one(step, item, loaded: SummaryModels) -> SummaryResult:
 
 
 def _message(result: SummaryResult, err: TkError) -> str:
-    """`<document>: <problem>`, as `tk translate` reports (a DocumentError names its file already)."""
+    """`<document>: <problem>`, as `tk translate` reports (a DocumentError names its file already).
+    A cache error is no document's: it stops the run, said once."""
+    if isinstance(err, CacheError):
+        raise err
     return str(err) if isinstance(err, DocumentError) else f"{result.source_name}: {err}"
 
 
@@ -429,7 +432,7 @@ def _add_translations(result: SummaryResult, loaded: SummaryModels) -> None:
         try:
             targets, translator = translate_sentences(loaded.translators, texts, result.base_lang, lang)
         except TkError as err:
-            if loaded.options.langs:
+            if loaded.options.langs or isinstance(err, CacheError):
                 raise
             result.langs.remove(lang)
             result.notes.append(f"no {lang} summary: {err}")
