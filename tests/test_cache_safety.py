@@ -182,6 +182,14 @@ def test_cache_commands_work_on_a_damaged_file(tmp_path):
     assert cache.stats()["entries"] == 0 and len(cache.get_overrides("fr", "en", ["Bonjour.", "Le chat dort."])) == 2
 
 
+def test_a_cache_folder_that_is_a_file_is_one_line(tmp_path):
+    blocker = tmp_path / "cache"
+    blocker.write_text("not a folder")
+    result = runner.invoke(app, ["cache", "stats", "--cache-dir", str(blocker)])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.stderr.startswith(f"tk: {blocker}: cannot create the cache folder") and blocker.read_text() == "not a folder"
+
+
 # --- a lock held by another tk -----------------------------------------------------------------
 
 

@@ -83,6 +83,11 @@ def test_environment_values_are_validated_like_their_flags(tmp_path, monkeypatch
     assert name in line and repr(value) in line
 
 
+def test_doctor_says_a_bad_environment_value_too(monkeypatch):
+    result = tk("doctor", env={"TK_THREADS": "x"})
+    assert result.exit_code == 2 and "TK_THREADS" in one_line(result)
+
+
 def test_a_flag_wins_over_a_bad_environment_value(tmp_path, monkeypatch):
     from translate_kit.options import RunOptions
 

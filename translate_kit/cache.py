@@ -117,6 +117,13 @@ def problem(err: sqlite3.Error) -> str:
     return "other"
 
 
+def _inode(path: Path) -> int | None:
+    try:
+        return os.stat(path).st_ino
+    except OSError:
+        return None
+
+
 def _disk_full(folder: Path) -> bool:
     try:
         stat = os.statvfs(folder)
@@ -206,6 +213,7 @@ class _Store:
         """Copy every readable row into a fresh file, keep the damaged one (and its WAL) aside."""
         log.warning("cache %s is damaged (%s); recovering what can be read", self.path, reason)
         db, self.db = self.db, None
+        inode = _inode(self.path)
         aside = self.path.with_name(f"{self.path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}")
         fresh = self.path.with_name(f"{self.path.name}.recovering-{os.getpid()}")
         try:
@@ -214,6 +222,9 @@ class _Store:
             mine = self._build(fresh, tables)
             # The WAL and shared memory are copied beside the damaged file before anything closes it
             # (closing the last connection would checkpoint and delete the WAL); the file itself is renamed.
+            if _inode(self.path) != inode:  # another tk recovered it meanwhile: use its file
+                fresh.unlink(missing_ok=True)
+                return {"recovered": {}, "unreadable_pages": False, "kept_as": "(recovered by another tk)"}
             for suffix in ("-wal", "-shm"):
                 if Path(f"{self.path}{suffix}").exists():
                     shutil.copy2(f"{self.path}{suffix}", f"{aside}{suffix}")

@@ -506,9 +506,9 @@ def render_markdown(result: SummaryResult) -> str:
 
 def write_summary(result: SummaryResult, out_dir: Path) -> list[Path]:
     """`<id>.summary.md` and `<id>.summary.json`, each written atomically."""
-    from .writers import atomic_write
+    from .writers import atomic_write, output_path
 
-    md, js = out_dir / f"{result.doc_id}.summary.md", out_dir / f"{result.doc_id}.summary.json"
+    md, js = output_path(out_dir, f"{result.doc_id}.summary.md"), output_path(out_dir, f"{result.doc_id}.summary.json")
     result.outputs = [str(md), str(js)]
     atomic_write(md, render_markdown(result))
     atomic_write(js, json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")
