@@ -7,24 +7,44 @@ again by the next run, whatever order it takes. The source is stored beside the 
 collision is detectable and entries can be inspected.
 
 Overrides are human translations imported from a reviewed XLIFF file (`tk import-review`). They
-live in their own table keyed by (source language, target language, exact source text), NOT by
-signature: a reviewer's sentence stays right when the model, its revision or the beam size
-changes. `tk cache clear` leaves them alone: they are work, not a cache.
+are keyed by (source language, target language, exact source text), NOT by signature: a
+reviewer's sentence stays right when the model, its revision or the beam size changes. They are
+the user's work, not a cache, so they live in a file of their own (`reviews.sqlite3`, beside
+`translations.sqlite3`): `tk cache clear` leaves them alone, and a damaged translation file
+cannot take them along. (Caches written before the split had an `overrides` table in the
+translations file; it is moved over the first time such a cache is opened.)
+
+What may happen to a cache file, and what tk does (`_Store.do` is the one place that decides):
+- another tk holds the write lock: wait (TK_CACHE_TIMEOUT seconds, default 60), then stop the
+  run with CacheBusy. Nothing is moved.
+- disk full, read-only file system, no permission: CacheError, one line naming the file. Nothing
+  is moved; the cache is as it was.
+- SQLite says the file is damaged ("file is not a database", "database disk image is malformed",
+  or `PRAGMA quick_check` failing): every row that can still be read is copied into a new file
+  (`_salvage`, a rowid walk that steps over unreadable pages, like the sqlite3 shell's `.recover`
+  does for the tables tk knows), the damaged file is renamed `.damaged-<time>` together with its
+  `-wal` and `-shm` (never deleted: they may hold the last committed transactions), the new file
+  takes its place, and the operation is retried once.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
+import os
+import shutil
 import sqlite3
 import time
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
+
+from .errors import CacheBusy, CacheError, UsageError
 
 log = logging.getLogger("translate_kit")
 
 DB_NAME = "translations.sqlite3"
-SCHEMA = """
+REVIEWS_NAME = "reviews.sqlite3"
+ENTRIES_SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
     key TEXT PRIMARY KEY,
     signature TEXT NOT NULL,
@@ -37,6 +57,12 @@ CREATE TABLE IF NOT EXISTS entries (
     created REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS entries_model ON entries(model);
+CREATE TABLE IF NOT EXISTS languages (
+    key TEXT PRIMARY KEY,  -- sha256 of the text sample the detector reads
+    lang TEXT NOT NULL
+);
+"""
+REVIEWS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS overrides (
     src_lang TEXT NOT NULL,
     tgt_lang TEXT NOT NULL,
@@ -47,70 +73,346 @@ CREATE TABLE IF NOT EXISTS overrides (
     created REAL NOT NULL,
     PRIMARY KEY (src_lang, tgt_lang, source)
 );
-CREATE TABLE IF NOT EXISTS languages (
-    key TEXT PRIMARY KEY,  -- sha256 of the text sample the detector reads
-    lang TEXT NOT NULL
-);
 """
+#: table -> number of columns, for every table a cache file may hold (salvage copies these)
+TABLES = {"entries": 9, "languages": 2, "overrides": 7}
 CHUNK = 500  # rows per lookup query: well under SQLite's bound-parameter limit
+DEFAULT_TIMEOUT = 60.0  # seconds to wait for another tk's write lock (TK_CACHE_TIMEOUT)
+MAX_ROWID = 2**63 - 1
 
 
 def entry_key(signature: str, source: str) -> str:
     return hashlib.sha256(f"{signature}\x00{source}".encode()).hexdigest()
 
 
-class Cache:
-    """get_many / put_many over one SQLite file. Safe for several processes at once."""
+def cache_timeout() -> float:
+    """TK_CACHE_TIMEOUT, validated like a flag (UsageError when it is no number >= 0)."""
+    from .options import env
 
-    def __init__(self, folder: Path | str):
-        self.folder = Path(folder)
-        self.path = self.folder / DB_NAME
-        self.db = self._open()
+    value = env("CACHE_TIMEOUT")
+    if value is None:
+        return DEFAULT_TIMEOUT
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:  # also NaN
+        raise UsageError(f"TK_CACHE_TIMEOUT={value!r} is not a number of seconds (0 or more)")
+    return seconds
 
-    def _open(self) -> sqlite3.Connection:
-        self.folder.mkdir(parents=True, exist_ok=True)
-        try:
-            return self._connect()
-        except sqlite3.DatabaseError as err:
-            aside = self.path.with_name(f"{self.path.name}.damaged-{int(time.time())}")
-            log.warning("cache %s is damaged (%s); moved it to %s and started a fresh cache", self.path, err, aside.name)
-            self.path.rename(aside)
-            for suffix in ("-wal", "-shm"):
-                Path(f"{self.path}{suffix}").unlink(missing_ok=True)
-            return self._connect()
+
+def problem(err: sqlite3.Error) -> str:
+    """What kind of trouble an sqlite3 error is: busy | full | unwritable | damaged | other."""
+    name = getattr(err, "sqlite_errorname", "") or ""
+    text = str(err).lower()
+    if name.startswith(("SQLITE_BUSY", "SQLITE_LOCKED")) or "database is locked" in text or "is busy" in text:
+        return "busy"
+    if name == "SQLITE_FULL" or "disk is full" in text:
+        return "full"
+    if name.startswith(("SQLITE_CORRUPT", "SQLITE_NOTADB")) or "malformed" in text or "not a database" in text:
+        return "damaged"
+    if name.startswith(("SQLITE_READONLY", "SQLITE_CANTOPEN", "SQLITE_IOERR", "SQLITE_PERM", "SQLITE_AUTH")) \
+            or "readonly" in text or "unable to open" in text or "disk i/o" in text:
+        return "unwritable"
+    return "other"
+
+
+def _inode(path: Path) -> int | None:
+    try:
+        return os.stat(path).st_ino
+    except OSError:
+        return None
+
+
+def _disk_full(folder: Path) -> bool:
+    try:
+        stat = os.statvfs(folder)
+    except (OSError, AttributeError):
+        return False
+    return stat.f_bavail * stat.f_frsize < 64 * 1024
+
+
+def _read_error(err: sqlite3.Error) -> bool:
+    """An I/O error while reading (a short read: a truncated file) may be damage; a write error is not."""
+    name = getattr(err, "sqlite_errorname", "") or ""
+    return name in ("SQLITE_IOERR", "SQLITE_IOERR_READ", "SQLITE_IOERR_SHORT_READ")
+
+
+class _Store:
+    """One SQLite file of the cache folder: opening it, and what to do when SQLite complains."""
+
+    def __init__(self, path: Path, schema: str, timeout: float, on_salvage: Callable[[dict], None] | None = None,
+                 connect: bool = True):
+        self.path, self.schema, self.timeout = path, schema, timeout
+        self.on_salvage = on_salvage  # rows of tables this file should not hold (a legacy overrides table)
+        self.db: sqlite3.Connection | None = None
+        if connect:
+            self.do(lambda db: None)  # opens it (and repairs it if SQLite says it is damaged)
+
+    # -- opening and errors -----------------------------------------------------------------------
 
     def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.path, timeout=60, isolation_level=None)
-        db.execute("PRAGMA busy_timeout = 60000")  # another tk process writing: wait, do not fail
-        db.execute("PRAGMA journal_mode = WAL")
-        db.execute("PRAGMA synchronous = NORMAL")
-        db.executescript(SCHEMA)
-        db.execute("SELECT count(*) FROM entries LIMIT 1").fetchone()  # a non-database fails here
+        db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
+        try:
+            db.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")  # another tk writing: wait
+            db.execute("PRAGMA journal_mode = WAL")
+            db.execute("PRAGMA synchronous = NORMAL")
+            db.executescript(self.schema)
+            db.execute("SELECT count(*) FROM sqlite_master").fetchone()  # a non-database fails here
+        except BaseException:
+            db.close()
+            raise
         return db
+
+    def do(self, work: Callable[[sqlite3.Connection], object]):
+        """work(connection), with every SQLite failure turned into a CacheError (file untouched),
+        except real damage: then what can be read is recovered and `work` runs once more."""
+        for attempt in (1, 2):
+            try:
+                if self.db is None:
+                    self.db = self._connect()
+                return work(self.db)
+            except sqlite3.Error as err:
+                kind = problem(err)
+                if kind == "other" and not isinstance(err, sqlite3.OperationalError) or _read_error(err):
+                    kind = "damaged" if self.damage() else kind  # SQLite's own check decides
+                if kind == "damaged" and attempt == 1:
+                    self.recover(str(err))
+                    continue
+                raise self._error(kind, err) from None
+
+    def _error(self, kind: str, err: sqlite3.Error) -> CacheError:
+        if kind == "unwritable" and _disk_full(self.path.parent):  # SQLite says "disk I/O error" for its -shm
+            kind = "full"
+        if kind == "busy":
+            return CacheBusy(f"the cache is busy: another tk is using it ({self.path}; waited {self.timeout:g} s, "
+                             "TK_CACHE_TIMEOUT); try again when it is done, or use --cache-dir elsewhere or --no-cache")
+        if kind == "full":
+            return CacheError(f"{self.path}: the disk is full; the cache was left as it was "
+                              "(free some space, or run with --cache-dir elsewhere or --no-cache)")
+        if kind == "unwritable":
+            return CacheError(f"{self.path}: cannot write the cache here ({err}); the cache was left as it was "
+                              "(use --cache-dir elsewhere or --no-cache)")
+        return CacheError(f"{self.path}: the cache cannot be used ({err}); it was left as it was")
+
+    def damage(self) -> str | None:
+        """What `PRAGMA quick_check` finds wrong with the file (None when it is sound)."""
+        try:  # read-only: closing it cannot checkpoint the WAL into a damaged file
+            db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, timeout=self.timeout)
+            try:
+                rows = [r[0] for r in db.execute("PRAGMA quick_check(20)")]
+            finally:
+                db.close()
+        except sqlite3.Error as err:
+            return str(err) if problem(err) in ("damaged", "other") or _read_error(err) else None
+        return None if rows == ["ok"] else "; ".join(rows)
+
+    # -- recovery -----------------------------------------------------------------------------------
+
+    def recover(self, reason: str) -> dict:
+        """Copy every readable row into a fresh file, keep the damaged one (and its WAL) aside."""
+        log.warning("cache %s is damaged (%s); recovering what can be read", self.path, reason)
+        db, self.db = self.db, None
+        inode = _inode(self.path)
+        aside = self.path.with_name(f"{self.path.name}.damaged-{time.strftime('%Y%m%d-%H%M%S')}-{os.getpid()}")
+        fresh = self.path.with_name(f"{self.path.name}.recovering-{os.getpid()}")
+        try:
+            db = db or _open_damaged(self.path)
+            tables, lost = _salvage(db) if db is not None else ({}, True)  # through the WAL: it is part of the data
+            mine = self._build(fresh, tables)
+            # The WAL and shared memory are copied beside the damaged file before anything closes it
+            # (closing the last connection would checkpoint and delete the WAL); the file itself is renamed.
+            if _inode(self.path) != inode:  # another tk recovered it meanwhile: use its file
+                fresh.unlink(missing_ok=True)
+                return {"recovered": {}, "unreadable_pages": False, "kept_as": "(recovered by another tk)"}
+            for suffix in ("-wal", "-shm"):
+                if Path(f"{self.path}{suffix}").exists():
+                    shutil.copy2(f"{self.path}{suffix}", f"{aside}{suffix}")
+            os.replace(self.path, aside)
+        except (sqlite3.Error, OSError) as err:
+            fresh.unlink(missing_ok=True)
+            raise CacheError(f"{self.path}: the cache is damaged and could not be recovered here ({err}); "
+                             "it was left as it was") from None
+        finally:
+            if db is not None:
+                db.close()
+        for suffix in ("-wal", "-shm"):  # copies are kept aside; these would otherwise be read as the new file's
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+        os.replace(fresh, self.path)
+        others = {t: rows for t, rows in tables.items() if t not in mine and rows}
+        if others and self.on_salvage:
+            self.on_salvage(others)
+        kept = {t: len(rows) for t, rows in tables.items() if t in mine or t == "overrides"}
+        log.warning("cache %s: recovered %s; %s; the damaged file is kept as %s", self.path,
+                    ", ".join(f"{n} {t}" for t, n in kept.items()) or "nothing",
+                    "some pages could not be read" if lost else "every row could be read", aside.name)
+        return {"recovered": kept, "unreadable_pages": lost, "kept_as": str(aside)}
+
+    def _build(self, fresh: Path, tables: dict[str, list[tuple]]) -> set[str]:
+        """A new file with this store's schema and the salvaged rows of its tables; returns its tables."""
+        fresh.unlink(missing_ok=True)
+        db = sqlite3.connect(fresh, isolation_level=None)
+        try:
+            db.executescript(self.schema)
+            mine = {t for (t,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+            with db:
+                db.execute("BEGIN")
+                for table, rows in tables.items():
+                    if table in mine:
+                        db.executemany(f"INSERT OR IGNORE INTO {table} VALUES ({','.join('?' * TABLES[table])})", rows)
+        finally:
+            db.close()
+        return mine
+
+    def close(self) -> None:
+        if self.db is not None:
+            self.db.close()
+            self.db = None
+
+
+def _open_damaged(path: Path) -> sqlite3.Connection | None:
+    """A connection to read a damaged file from, or None when SQLite cannot read even that much."""
+    try:
+        db = sqlite3.connect(path, isolation_level=None)
+    except sqlite3.Error:
+        return None
+    return db
+
+
+def _salvage(db: sqlite3.Connection) -> tuple[dict[str, list[tuple]], bool]:
+    """Every row of the known tables that can be read from a damaged file, and whether some could not."""
+    tables: dict[str, list[tuple]] = {}
+    try:
+        names = [t for (t,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'") if t in TABLES]
+    except sqlite3.Error:
+        return {}, True  # not even the schema can be read: nothing to copy
+    lost = False
+    for table in names:
+        tables[table], table_lost = _salvage_table(db, table)
+        lost = lost or table_lost
+    return tables, lost
+
+
+def _salvage_table(db: sqlite3.Connection, table: str) -> tuple[list[tuple], bool]:
+    """Rows in rowid order; where a page cannot be read, the walk resumes at the next readable rowid."""
+    rows: list[tuple] = []
+    lost, start = False, -MAX_ROWID - 1
+    while start is not None:
+        try:
+            for row in db.execute(f"SELECT rowid, * FROM {table} WHERE rowid >= ? ORDER BY rowid", (start,)):
+                rows.append(row[1:])
+                start = row[0] + 1
+            return rows, lost
+        except sqlite3.DatabaseError:
+            lost = True
+            start = _next_readable(db, table, start)
+    return rows, lost
+
+
+def _next_readable(db: sqlite3.Connection, table: str, bad: int) -> int | None:
+    """The first rowid after the unreadable one at `bad` from which rows can be read again (None: none)."""
+
+    def probe(at: int) -> tuple[bool, int | None]:
+        try:
+            row = db.execute(f"SELECT rowid FROM {table} WHERE rowid >= ? ORDER BY rowid LIMIT 1", (at,)).fetchone()
+        except sqlite3.DatabaseError:
+            return False, None
+        return True, row[0] if row else None
+
+    step = 1
+    while bad + step <= MAX_ROWID:  # doubling steps jump over a damaged range...
+        ok, first = probe(bad + step)
+        if ok:
+            break
+        step *= 2
+    else:
+        return None
+    low, high = bad + step // 2, bad + step  # ...and bisection finds where reading starts again
+    while high - low > 1:
+        mid = (low + high) // 2
+        low, high = (low, mid) if probe(mid)[0] else (mid, high)
+    ok, first = probe(high)
+    return first if first is not None and first > bad else None
+
+
+class Cache:
+    """get_many / put_many over the cache folder's SQLite files. Safe for several processes at once."""
+
+    def __init__(self, folder: Path | str, timeout: float | None = None):
+        self.folder = Path(folder)
+        self.path = self.folder / DB_NAME
+        self.reviews_path = self.folder / REVIEWS_NAME
+        timeout = cache_timeout() if timeout is None else timeout
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            raise CacheError(f"{self.folder}: cannot create the cache folder ({err.strerror or err}); "
+                             "use --cache-dir elsewhere or --no-cache") from None
+        self.reviews = _Store(self.reviews_path, REVIEWS_SCHEMA, timeout)
+        try:
+            self.entries = _Store(self.path, ENTRIES_SCHEMA, timeout, on_salvage=self._take_overrides)
+            self._move_legacy_overrides()
+        except BaseException:
+            self.reviews.close()
+            raise
+
+    @property
+    def db(self) -> sqlite3.Connection:
+        return self.entries.db
+
+    # -- reviews, kept apart ------------------------------------------------------------------------
+
+    def _take_overrides(self, tables: dict) -> None:
+        _take_overrides(self.reviews, tables)
+
+    def _move_legacy_overrides(self) -> None:
+        def move(db):
+            if not db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'overrides'").fetchone():
+                return
+            rows = db.execute("SELECT * FROM overrides").fetchall()
+            self._take_overrides({"overrides": rows})  # committed in reviews.sqlite3 first...
+            with db:
+                db.execute("BEGIN IMMEDIATE")
+                db.execute("DROP TABLE IF EXISTS overrides")  # ...then dropped here
+
+        self.entries.do(move)
+
+    # -- translations -------------------------------------------------------------------------------
 
     def get_many(self, signature: str, sources: Sequence[str]) -> dict[str, tuple[str, str, str | None]]:
         """source -> (target, origin, flag) for every source found."""
-        found: dict[str, tuple[str, str, str | None]] = {}
         keys = {entry_key(signature, s): s for s in sources}
         key_list = list(keys)
-        for i in range(0, len(key_list), CHUNK):
-            chunk = key_list[i : i + CHUNK]
-            marks = ",".join("?" * len(chunk))
-            rows = self.db.execute(f"SELECT key, source, target, origin, flag FROM entries WHERE key IN ({marks})", chunk)
-            for key, source, target, origin, flag in rows:
-                if source == keys[key]:  # a hash collision would show here
-                    found[source] = (target, origin, flag)
-        return found
+
+        def lookup(db):
+            found: dict[str, tuple[str, str, str | None]] = {}
+            for i in range(0, len(key_list), CHUNK):
+                chunk = key_list[i : i + CHUNK]
+                marks = ",".join("?" * len(chunk))
+                rows = db.execute(f"SELECT key, source, target, origin, flag FROM entries WHERE key IN ({marks})", chunk)
+                for key, source, target, origin, flag in rows:
+                    if source == keys[key]:  # a hash collision would show here
+                        found[source] = (target, origin, flag)
+            return found
+
+        return self.entries.do(lookup)
 
     def put_many(self, signature: str, task: str, model: str, items: Iterable[tuple[str, str, str, str | None]]) -> None:
         """Store (source, target, origin, flag) rows in one transaction."""
         now = time.time()
         rows = [(entry_key(signature, s), signature, task, model, s, t, o, f, now) for s, t, o, f in items]
-        if not rows:
-            return
-        with self.db:
-            self.db.execute("BEGIN IMMEDIATE")
-            self.db.executemany("INSERT OR REPLACE INTO entries VALUES (?,?,?,?,?,?,?,?,?)", rows)
+        if rows:
+            self.entries.do(lambda db: _insert(db, "entries", rows))
+
+    def get_language(self, key: str) -> str | None:
+        """A language detected before for the same text (loading the detector takes ~0.7 s)."""
+        row = self.entries.do(lambda db: db.execute("SELECT lang FROM languages WHERE key = ?", (key,)).fetchone())
+        return row[0] if row else None
+
+    def put_language(self, key: str, lang: str) -> None:
+        self.entries.do(lambda db: _insert(db, "languages", [(key, lang)]))
+
+    # -- overrides (reviews.sqlite3) ----------------------------------------------------------------
 
     def put_overrides(self, src_lang: str, tgt_lang: str, items: Iterable[tuple[str, str, str | None]],
                       origin: str = "review") -> int:
@@ -119,60 +421,96 @@ class Cache:
         now = time.time()
         rows = [(src_lang, tgt_lang, s, t, origin, d, now) for s, t, d in items]
         if rows:
-            with self.db:
-                self.db.execute("BEGIN IMMEDIATE")
-                self.db.executemany("INSERT OR REPLACE INTO overrides VALUES (?,?,?,?,?,?,?)", rows)
+            self.reviews.do(lambda db: _insert(db, "overrides", rows))
         return len(rows)
 
     def get_overrides(self, src_lang: str, tgt_lang: str, texts: Sequence[str]) -> dict[str, str]:
         """source -> human target, for every text that has an override in this language pair."""
-        found: dict[str, str] = {}
         unique = list(dict.fromkeys(texts))
-        for i in range(0, len(unique), CHUNK):
-            chunk = unique[i : i + CHUNK]
-            marks = ",".join("?" * len(chunk))
-            rows = self.db.execute(
-                f"SELECT source, target FROM overrides WHERE src_lang = ? AND tgt_lang = ? AND source IN ({marks})",
-                [src_lang, tgt_lang, *chunk],
-            )
-            found.update(rows)
-        return found
+
+        def lookup(db):
+            found: dict[str, str] = {}
+            for i in range(0, len(unique), CHUNK):
+                chunk = unique[i : i + CHUNK]
+                marks = ",".join("?" * len(chunk))
+                found.update(db.execute(
+                    f"SELECT source, target FROM overrides WHERE src_lang = ? AND tgt_lang = ? AND source IN ({marks})",
+                    [src_lang, tgt_lang, *chunk]))
+            return found
+
+        return self.reviews.do(lookup)
+
+    # -- maintenance --------------------------------------------------------------------------------
 
     def stats(self) -> dict:
-        total = self.db.execute("SELECT count(*) FROM entries").fetchone()[0]
-        per_model = self.db.execute(
+        total = self.entries.do(lambda db: db.execute("SELECT count(*) FROM entries").fetchone()[0])
+        per_model = self.entries.do(lambda db: db.execute(
             "SELECT model, task, count(*), sum(length(source) + length(target)) FROM entries GROUP BY model, task ORDER BY model, task"
-        ).fetchall()
-        size = sum(p.stat().st_size for p in self.folder.glob(DB_NAME + "*") if ".damaged-" not in p.name)
+        ).fetchall())
+        reviews = self.reviews.do(lambda db: db.execute("SELECT count(*) FROM overrides").fetchone()[0])
+        names = (DB_NAME, REVIEWS_NAME)
+        size = sum(p.stat().st_size for p in self.folder.iterdir()
+                   if p.name.startswith(names) and ".damaged-" not in p.name and ".recovering-" not in p.name)
         return {
             "path": str(self.path),
             "entries": total,
+            "reviews": reviews,
+            "reviews_path": str(self.reviews_path),
             "bytes": size,
             "models": [{"model": m, "task": t, "entries": n, "text_chars": c or 0} for m, t, n, c in per_model],
+            "damaged_files": sorted(p.name for p in self.folder.glob("*.damaged-*") if not p.name.endswith(("-wal", "-shm"))),
         }
 
     def clear(self, model: str | None = None) -> int:
-        with self.db:
-            self.db.execute("BEGIN IMMEDIATE")
-            if model:
-                removed = self.db.execute("DELETE FROM entries WHERE model = ? OR model LIKE ?", (model, model + "@%")).rowcount
-            else:
-                removed = self.db.execute("DELETE FROM entries").rowcount
-        self.db.execute("VACUUM")
+        def delete(db):
+            with db:
+                db.execute("BEGIN IMMEDIATE")
+                if model:
+                    return db.execute("DELETE FROM entries WHERE model = ? OR model LIKE ?", (model, model + "@%")).rowcount
+                return db.execute("DELETE FROM entries").rowcount
+
+        removed = self.entries.do(delete)
+        self.entries.do(lambda db: db.execute("VACUUM"))
         return removed
 
     def close(self) -> None:
-        self.db.close()
+        self.entries.close()
+        self.reviews.close()
 
 
-    def get_language(self, key: str) -> str | None:
-        """A language detected before for the same text (loading the detector takes ~0.7 s)."""
-        row = self.db.execute("SELECT lang FROM languages WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else None
+def _take_overrides(reviews: _Store, tables: dict) -> None:
+    """Reviews found in a translations file (recovered from it, or a cache from before the split)
+    into reviews.sqlite3; a review imported there since is newer and stays."""
+    rows = tables.get("overrides", [])
+    if rows:
+        reviews.do(lambda db: _insert(db, "overrides", rows, "INSERT OR IGNORE"))
 
-    def put_language(self, key: str, lang: str) -> None:
-        with self.db:
-            self.db.execute("INSERT OR REPLACE INTO languages VALUES (?, ?)", (key, lang))
+
+def _insert(db: sqlite3.Connection, table: str, rows: list[tuple], verb: str = "INSERT OR REPLACE") -> None:
+    """Rows into a table in one write transaction."""
+    with db:
+        db.execute("BEGIN IMMEDIATE")
+        db.executemany(f"{verb} INTO {table} VALUES ({','.join('?' * TABLES[table])})", rows)
+
+
+def check(folder: Path | str, repair: bool = False) -> list[dict]:
+    """`tk cache check`: each cache file, whether SQLite finds it sound, and (with `repair`) what was
+    recovered from a damaged one. Checking never changes a file; only `repair` does."""
+    folder = Path(folder)
+    timeout = cache_timeout()
+    report = []
+    for name, schema in ((REVIEWS_NAME, REVIEWS_SCHEMA), (DB_NAME, ENTRIES_SCHEMA)):
+        store = _Store(folder / name, schema, timeout, connect=False)
+        row: dict = {"path": str(store.path), "exists": store.path.exists(), "damage": None}
+        if row["exists"]:
+            row["damage"] = store.damage()
+            if row["damage"] and repair:
+                if name == DB_NAME:  # reviews recovered from an old-style translations file go to reviews.sqlite3
+                    reviews = _Store(folder / REVIEWS_NAME, REVIEWS_SCHEMA, timeout)
+                    store.on_salvage = lambda tables: _take_overrides(reviews, tables)
+                row["repair"] = store.recover(row["damage"])
+        report.append(row)
+    return report
 
 
 class NoCache:

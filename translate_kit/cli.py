@@ -16,7 +16,8 @@ from typing import Annotated, Optional
 
 import typer
 
-from .errors import OutputError, TkError, UsageError
+from .errors import CacheError, DocumentError, OutputError, TkError, UsageError
+from .language import check_language, check_source
 from .options import DecodeOptions, RunOptions, env
 
 app = typer.Typer(help="Local, offline bilingual translation and summaries of foreign-language articles.",
@@ -89,12 +90,15 @@ def check_writable(out: Path) -> None:
     """Fail before any model work when the output folder cannot be written."""
     import tempfile
 
+    from .writers import remove_stale_temporaries
+
     try:
         out.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryFile(dir=out):
             pass
     except OSError as err:
         raise OutputError(f"{out}: cannot write output here ({err.strerror or err})") from None
+    remove_stale_temporaries(out)  # left by a tk that was killed
 
 
 def progress_bar(quiet: bool, desc: str = "translating"):
@@ -157,6 +161,7 @@ def translate(
     setup_logging(quiet)
     terminate_as_interrupt()
     with options_or_exit():
+        to, src = check_language(to, "--to"), check_source(src)  # before anything: they become file names
         writers = get_writers(fmt)
         check_writable(out)
         run = RunOptions.from_env(device=device, batch_tokens=batch_tokens, threads=threads, cache_dir=cache_dir,
@@ -167,22 +172,32 @@ def translate(
     bar, progress = progress_bar(quiet)
     reports, failed = [], False
     outputs: DocumentOutputs | None = None  # the document being written, part by part
+    write_error: str | None = None  # this document's outputs cannot be written: its later parts are skipped
     try:
         for part in translate_parts(docs, to, src=src, decode=decode, run=run, model=model, progress=progress):
-            if part.error:  # nothing of it is written: its temporary files go
+            if part.error or write_error:  # nothing of it is written: its temporary files go
                 if outputs is not None:
                     outputs.abort()
                     outputs = None
+            if part.error and not write_error:
                 failed = True
                 bar.clear()
                 say(part.error)
-            else:
-                outputs = outputs or DocumentOutputs(writers, part, out)
-                outputs.add(part)
-                if part.final:
-                    part.outputs = [str(p) for p in outputs.finish(part)]
-                    outputs = None
+            elif not write_error:
+                try:
+                    outputs = outputs or DocumentOutputs(writers, part, out)
+                    outputs.add(part)
+                    if part.final:
+                        part.outputs = [str(p) for p in outputs.finish(part)]
+                        outputs = None
+                except DocumentError as err:  # e.g. a name the file system refuses: the others are still written
+                    if outputs is not None:
+                        outputs.abort()
+                    outputs, write_error, failed = None, str(err), True
+                    bar.clear()
+                    say(write_error)
             if part.final:
+                part.error, write_error = part.error or write_error, None
                 reports.append(report(part))
     except KeyboardInterrupt:
         bar.close()
@@ -251,7 +266,7 @@ def summarize(
     setup_logging(quiet)
     terminate_as_interrupt()
     with options_or_exit():
-        options = SummaryOptions(method, length, parse_langs(lang), src, model).check()
+        options = SummaryOptions(method, length, parse_langs(lang), check_source(src), model).check()
         if out is not None:
             check_writable(out)
         run = RunOptions.from_env(device=device, threads=threads, cache_dir=cache_dir, use_cache=not no_cache)
@@ -315,11 +330,14 @@ def import_review(
     """Use the segments marked reviewed or final in XLIFF files as translations in later runs."""
     from .review import import_review as run_import
 
-    folder = cache_dir or RunOptions.from_env().cache_dir
+    with options_or_exit():
+        folder = cache_dir or RunOptions.from_env().cache_dir
     reports, failed = [], False
     for path in files:
         try:
             reports.append(run_import(path, folder))
+        except CacheError as err:  # the cache, not this file: the same for every file, so say it once
+            raise fail(str(err))
         except TkError as err:
             failed = True
             say(str(err))
@@ -335,18 +353,33 @@ def import_review(
         raise typer.Exit(EXIT_FAILED)
 
 
+@contextmanager
+def cache_or_exit(cache_dir: Path | None):
+    """The cache of a `tk cache` command; whatever stops it is one line and exit 1 (2 for usage)."""
+    from .cache import Cache
+
+    with options_or_exit():
+        cache = Cache(cache_dir or RunOptions.from_env().cache_dir)
+        try:
+            yield cache
+        finally:
+            cache.close()
+
+
 @cache_app.command("stats")
 def cache_stats(cache_dir: CacheDirOpt = None, as_json: JsonOpt = False) -> None:
     """Entries, size on disk, and entries per model."""
-    from .cache import Cache
-
-    stats = Cache(cache_dir or RunOptions.from_env().cache_dir).stats()
+    with cache_or_exit(cache_dir) as cache:
+        stats = cache.stats()
     if as_json:
         typer.echo(json.dumps(stats, indent=2))
         return
-    typer.echo(f"{stats['path']}: {stats['entries']} entries, {stats['bytes'] / 1e6:.1f} MB")
+    typer.echo(f"{stats['path']}: {stats['entries']} entries, {stats['bytes'] / 1e6:.1f} MB; "
+               f"{stats['reviews']} imported review(s) in {Path(stats['reviews_path']).name}")
     for m in stats["models"]:
         typer.echo(f"  {m['model']:<48} {m['task']:<10} {m['entries']:>7}")
+    for name in stats["damaged_files"]:
+        typer.echo(f"  set aside as damaged (kept, safe to delete once you no longer need it): {name}")
 
 
 @cache_app.command("clear")
@@ -354,11 +387,41 @@ def cache_clear(
     model: Annotated[Optional[str], typer.Option("--model", help="Only this model's entries (repo id).")] = None,
     cache_dir: CacheDirOpt = None,
 ) -> None:
-    """Remove cached results (all, or one model's)."""
-    from .cache import Cache
-
-    removed = Cache(cache_dir or RunOptions.from_env().cache_dir).clear(model)
+    """Remove cached results (all, or one model's). Imported reviews are kept."""
+    with cache_or_exit(cache_dir) as cache:
+        removed = cache.clear(model)
     say(f"removed {removed} cache entries")
+
+
+@cache_app.command("check")
+def cache_check(
+    repair: Annotated[bool, typer.Option("--repair", help="Recover what can be read from a damaged file into a new one (the damaged file is kept aside).")] = False,
+    cache_dir: CacheDirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Ask SQLite whether the cache files are sound (PRAGMA quick_check); changes nothing unless --repair."""
+    from .cache import check
+
+    with options_or_exit():
+        folder = cache_dir or RunOptions.from_env().cache_dir
+        rows = check(folder, repair)
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+    for row in rows if not as_json else []:
+        if not row["exists"]:
+            typer.echo(f"{row['path']}: not there (nothing cached yet)")
+        elif not row["damage"]:
+            typer.echo(f"{row['path']}: ok")
+        elif "repair" in row:
+            r = row["repair"]
+            typer.echo(f"{row['path']}: was damaged ({row['damage']}); recovered "
+                       f"{', '.join(f'{n} {t}' for t, n in r['recovered'].items()) or 'nothing'}; "
+                       f"the damaged file is kept as {Path(r['kept_as']).name}")
+        else:
+            typer.echo(f"{row['path']}: damaged ({row['damage']}); `tk cache check --repair` recovers what can be "
+                       "read (the next tk run that uses the cache does too)")
+    if any(row["damage"] and "repair" not in row for row in rows):
+        raise typer.Exit(EXIT_FAILED)
 
 
 def main() -> None:

@@ -14,7 +14,7 @@ from typing import Annotated, Optional
 
 import typer
 
-from .errors import TkError
+from .errors import TkError, UsageError
 
 models_app = typer.Typer(help="List, download, pin and verify the models named in models.lock.", no_args_is_help=True)
 
@@ -143,7 +143,11 @@ def _report(outcomes, as_json: bool, line) -> None:
 
 def doctor(as_json: JsonOpt = False) -> None:
     """Versions, devices, the device and precision `auto` picks, threads, caches, offline switch, models present."""
-    report = doctor_report()
+    try:
+        report = doctor_report()
+    except UsageError as err:  # a TK_* setting that does not parse: the same line and status as for a run
+        typer.echo(f"tk: {err}", err=True)
+        raise typer.Exit(2)
     if as_json:
         echo_json(report)
         return

@@ -47,3 +47,11 @@ class UsageError(TkError):
 
 class OutputError(TkError):
     """The output folder cannot be written."""
+
+
+class CacheError(TkError):
+    """The cache cannot be used for this run (busy, disk full, read-only); the run stops, the cache is left as it was."""
+
+
+class CacheBusy(CacheError):
+    """Another process held the cache's write lock for longer than tk waits."""

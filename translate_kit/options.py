@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -95,27 +96,70 @@ class Signature:
         return self.text
 
 
+#: --device forms (TK_DEVICE too), checked before anything loads
+DEVICE_FORMS = "auto, cpu, cuda, cuda:N (N = 0, 1, ...), mps"
+_DEVICE = re.compile(r"auto|cpu|cuda(?::\d{1,3})?|mps")
+
+
+def check_device(value: str, name: str = "--device") -> str:
+    """A device string in its canonical (lower-case) form; UsageError listing the accepted forms."""
+    device = value.strip().lower()
+    if not _DEVICE.fullmatch(device):
+        raise _usage(f"{name} {value!r} is not a device; accepted: {DEVICE_FORMS}")
+    return device
+
+
+def _whole(value: str | int | None, name: str) -> int | None:
+    """A whole number of 1 or more (TK_BATCH_TOKENS, TK_THREADS and their flags)."""
+    if value is None:
+        return None
+    try:
+        number = int(str(value).strip(), 10)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise _usage(f"{name}={value!r} is not a whole number of 1 or more" if name.startswith("TK_")
+                     else f"{name} {value!r} is not a whole number of 1 or more")
+    return number
+
+
+def _usage(message: str):
+    from .errors import UsageError
+
+    return UsageError(message)
+
+
 @dataclass(frozen=True)
 class RunOptions:
-    """Settings that must not change results: where and how fast the work runs."""
+    """Settings that must not change results: where and how fast the work runs.
+
+    Every value is checked when the options are made (flags and TK_* alike), so a bad one is a
+    usage error (exit 2) before any model loads, never a traceback halfway through a run."""
 
     device: str = "auto"
     batch_tokens: int | None = None  # None: a per-device default (engine.py)
     threads: int | None = None
     use_cache: bool = True
     cache_dir: Path = field(default_factory=lambda: Path(env("CACHE_DIR", "cache")))
+    cache_timeout: float | None = None  # seconds to wait for another tk's lock (None: TK_CACHE_TIMEOUT or 60)
+
+    def __post_init__(self):
+        object.__setattr__(self, "device", check_device(self.device))
+        object.__setattr__(self, "batch_tokens", _whole(self.batch_tokens, "--batch-tokens"))
+        object.__setattr__(self, "threads", _whole(self.threads, "--threads"))
 
     @classmethod
     def from_env(cls, **overrides) -> "RunOptions":
-        values = {
-            "device": env("DEVICE", "auto"),
-            "batch_tokens": _int(env("BATCH_TOKENS")),
-            "threads": _int(env("THREADS")),
-            "cache_dir": Path(env("CACHE_DIR", "cache")),
+        """defaults < TK_* environment < flags; an environment value a flag overrides is not read."""
+        from .cache import cache_timeout
+
+        given = {k: v for k, v in overrides.items() if v is not None}
+        readers = {
+            "device": lambda: check_device(env("DEVICE", "auto"), "TK_DEVICE"),
+            "batch_tokens": lambda: _whole(env("BATCH_TOKENS"), "TK_BATCH_TOKENS"),
+            "threads": lambda: _whole(env("THREADS"), "TK_THREADS"),
+            "cache_dir": lambda: Path(env("CACHE_DIR", "cache")),
+            "cache_timeout": cache_timeout,
         }
-        values.update({k: v for k, v in overrides.items() if v is not None})
-        return cls(**values)
-
-
-def _int(value: str | None) -> int | None:
-    return int(value) if value else None
+        values = {key: read() for key, read in readers.items() if key not in given}
+        return cls(**values, **given)

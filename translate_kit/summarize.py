@@ -39,7 +39,7 @@ from pathlib import Path
 
 from .cache import Cache, NoCache
 from .documents import Document
-from .errors import DocumentError, DocumentFailed, TkError, UsageError
+from .errors import CacheError, DocumentError, DocumentFailed, TkError, UsageError
 from .options import DecodeOptions, RunOptions
 from .segment import LETTER, Segment, segment_document, split_sentences, split_to_budget
 from .translate import DocResult, source_language, translate
@@ -86,8 +86,10 @@ class SummaryOptions:
 
 
 def parse_langs(spec: str | None) -> tuple[str, ...]:
-    """'en, fr' -> ('en', 'fr'); None or '' -> () (the default languages)."""
-    return tuple(dict.fromkeys(p.strip().lower() for p in (spec or "").split(",") if p.strip()))
+    """'en, fr' -> ('en', 'fr'); None or '' -> () (the default languages). UsageError for a bad code."""
+    from .language import check_language
+
+    return tuple(dict.fromkeys(check_language(p, "--lang") for p in (spec or "").split(",") if p.strip()))
 
 
 def length_bounds(length: str, window: int) -> tuple[int, int]:
@@ -319,7 +321,10 @@ def _summarize_one(step, item, loaded: SummaryModels) -> SummaryResult:
 
 
 def _message(result: SummaryResult, err: TkError) -> TkError:
-    """The error for this document, as `tk translate` reports it: `<document>: <problem>`."""
+    """The error for this document, as `tk translate` reports it: `<document>: <problem>`.
+    A cache error is no document's: it stops the run, said once."""
+    if isinstance(err, CacheError):
+        raise err
     return DocumentFailed.of(result.source_name, err)
 
 
@@ -397,7 +402,7 @@ def _add_translations(result: SummaryResult, loaded: SummaryModels) -> None:
         try:
             targets, translator = translate_sentences(loaded.translators, texts, result.base_lang, lang)
         except TkError as err:
-            if loaded.options.langs:
+            if loaded.options.langs or isinstance(err, CacheError):
                 raise
             result.langs.remove(lang)
             result.notes.append(f"no {lang} summary: {err}")
@@ -476,9 +481,9 @@ def render_markdown(result: SummaryResult) -> str:
 
 def write_summary(result: SummaryResult, out_dir: Path) -> list[Path]:
     """`<id>.summary.md` and `<id>.summary.json`, each written atomically."""
-    from .writers import atomic_write
+    from .writers import atomic_write, output_path
 
-    md, js = out_dir / f"{result.doc_id}.summary.md", out_dir / f"{result.doc_id}.summary.json"
+    md, js = output_path(out_dir, f"{result.doc_id}.summary.md"), output_path(out_dir, f"{result.doc_id}.summary.json")
     result.outputs = [str(md), str(js)]
     atomic_write(md, render_markdown(result))
     atomic_write(js, json.dumps(result.to_dict(), ensure_ascii=False, indent=2) + "\n")

@@ -26,7 +26,8 @@ from typing import Iterable, Iterator
 from .cache import Cache, NoCache
 from .documents import Document
 from .engine import GenerationFailed
-from .errors import DocumentError, DocumentFailed, TkError
+from .errors import CacheError, DocumentError, DocumentFailed, TkError
+from .language import check_language, check_source
 from .options import DecodeOptions, RunOptions
 from .segment import Segment, iter_segments, renumber
 from .translators import (  # noqa: F401  (re-exported: the service's names, as before)
@@ -41,6 +42,8 @@ from .translators import (  # noqa: F401  (re-exported: the service's names, as 
 )
 
 log = logging.getLogger("translate_kit")
+
+NO_LANGUAGE = "zxx"  # ISO 639: no linguistic content
 
 WINDOW_SEGMENTS = 2048  # segments translated together; bounds memory on large corpora
 PART_SEGMENTS = WINDOW_SEGMENTS  # a longer document comes in parts of about this many segments
@@ -136,6 +139,7 @@ def translate_parts(
     and `counts`/`seconds` over the document so far. A part with an error is the document's last:
     its remaining parts are not translated (what was translated is cached). `translators`: a
     model service to share (its settings then stand for decode, run and model)."""
+    tgt, src = check_language(tgt, "--to"), check_source(src)  # they go into repo ids and file names
     decode, run, progress = decode or DecodeOptions(), run or RunOptions.from_env(), progress or Progress()
     owned = translators is None  # a caller's model service (tk summarize's) keeps its cache open
     if owned:
@@ -189,6 +193,8 @@ def _translate_window(window, src: str, tgt: str, translators: Translators, prog
         group = [r for r in results if (r.src_lang, r.tgt_lang) == pair and not r.error and not r.note]
         try:
             _translate_group(group, translators.get(*pair), progress)
+        except CacheError:  # the cache, not these documents: the run stops with one line
+            raise
         except TkError as err:  # finished batches are cached already; the other pairs go on
             for r in group:
                 r.error = DocumentFailed.of(r.source_name, err)
@@ -210,7 +216,7 @@ def _start_part(doc_state: _InFlight, segments: list[Segment], last: bool, src: 
     """One part as a DocResult, its segments fitted to the model's budget and numbered; a document's
     first part settles its language and model."""
     if doc_state.parts == 0 and not doc_state.head.error:
-        _prepare(doc_state, src, tgt, translators)
+        _prepare(doc_state, src, tgt, translators, segments if last else None)
     part = replace(doc_state.head, segments=segments, part=doc_state.parts, final=last)
     doc_state.parts += 1
     if part.error:
@@ -231,10 +237,17 @@ def _add_counts(totals: dict, counts: dict) -> None:
         totals[key] = totals.get(key, 0) + value
 
 
-def _prepare(doc_state: _InFlight, src: str, tgt: str, translators: Translators) -> None:
-    """A document's language and model (on its head); errors become the document's error."""
+def _prepare(doc_state: _InFlight, src: str, tgt: str, translators: Translators,
+             whole: list[Segment] | None = None) -> None:
+    """A document's language and model (on its head); errors become the document's error.
+    `whole`: all its segments when it is one part; with no words in them there is nothing to
+    translate, no language to detect (the detector says "zxx") and no model to look for."""
     result, doc = doc_state.head, doc_state.head.document
     result.tgt_lang = tgt
+    if whole is not None and not any(s.kind == "text" for s in whole):
+        result.src_lang = src if src != "auto" else NO_LANGUAGE
+        result.note = "nothing to translate (no words: only symbols, emoji, numbers or links); copied through"
+        return
     result.src_lang = source_language(doc, src, translators.cache)
     if result.src_lang == tgt:
         result.note = "already in the target language; passed through untranslated"

@@ -373,8 +373,9 @@ class Translators:
         try:
             return PivotTranslator(self.get(src, PIVOT), self.get(PIVOT, tgt))
         except TkError as pivot_error:
-            raise ModelUnavailable(f"no {src}-{tgt} model ({models.conventional_repo(src, tgt)} is neither in "
-                                   f"models.lock nor in the local cache), and no pivot through {PIVOT}: "
+            legs = f"{models.conventional_repo(src, PIVOT)} + {models.conventional_repo(PIVOT, tgt)}"
+            raise ModelUnavailable(f"no {src}-{tgt} model; tried {models.conventional_repo(src, tgt)} (neither in "
+                                   f"models.lock nor in the local cache), then through {PIVOT}, {legs}: "
                                    f"{pivot_error}") from None
 
     def _load_direct(self, src: str, tgt: str) -> Translator:
@@ -395,4 +396,4 @@ class Translators:
 
 
 def open_cache(run: RunOptions) -> Cache | NoCache:
-    return Cache(run.cache_dir) if run.use_cache else NoCache()
+    return Cache(run.cache_dir, run.cache_timeout) if run.use_cache else NoCache()

@@ -14,14 +14,18 @@ paragraph longer than a part arrives in pieces: the second and later pieces come
 
 from __future__ import annotations
 
+import errno
+import hashlib
 import importlib
 import os
 import pkgutil
+import re
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator, TextIO
 
-from ..errors import UsageError
+from ..errors import DocumentError, OutputError, UsageError
 
 
 class Writer:
@@ -50,7 +54,7 @@ class Writer:
         return "".join(out + [self.tail(result)])
 
     def path_for(self, result, out_dir: Path) -> Path:
-        return out_dir / f"{result.doc_id}.{result.src_lang}-{result.tgt_lang}.{self.ext}"
+        return output_path(out_dir, f"{result.doc_id}.{result.src_lang}-{result.tgt_lang}.{self.ext}")
 
 
 def paragraph_pieces(segments: Iterable, last_para: int | None = None) -> Iterator[tuple[list, bool]]:
@@ -103,8 +107,9 @@ class DocumentOutputs:
     def finish(self, last_part) -> list[Path]:
         """Write the tails, then rename every file into place; returns the paths."""
         self._write("tail", last_part)
-        for fh in self.files:
-            fh.close()
+        for fh, path in zip(self.files, self.paths):
+            with _writing(path):
+                fh.close()  # the last buffered text is written here: the disk may be full now
         for tmp, path in zip(self.temps, self.paths):
             _publish(tmp, path)
         self.temps = []
@@ -112,16 +117,20 @@ class DocumentOutputs:
 
     def abort(self) -> None:
         for fh in self.files:
-            fh.close()
+            try:
+                fh.close()
+            except OSError:
+                pass  # a full disk cannot take the rest: the file goes anyway
         for tmp in self.temps:
             tmp.unlink(missing_ok=True)
         self.temps = []
 
     def _write(self, method: str, *args) -> None:
-        for writer, fh in zip(self.writers, self.files):
+        for writer, fh, path in zip(self.writers, self.files, self.paths):
             text = getattr(writer, method)(*args)
             if text:
-                fh.write(text)
+                with _writing(path):
+                    fh.write(text)
 
     def __enter__(self) -> DocumentOutputs:
         return self
@@ -135,25 +144,118 @@ def atomic_write(path: Path, text: str) -> None:
     """`text` into `path` through a temporary `.NAME.*.part` file renamed into place."""
     tmp, fh = _temporary(path)
     try:
-        with fh:
-            fh.write(text)
-        _publish(tmp, path)
+        with _writing(path):
+            with fh:
+                fh.write(text)
+            _publish(tmp, path)
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
 
 
+# --- temporary files, and what can go wrong with them ------------------------------------------
+#
+# A temporary is `.<final name>.tk<pid>-<random>.part` beside the final file. The pid says whose it
+# is: one left by a tk that died (kill -9, power loss) is removed by the next run that writes to
+# the folder (remove_stale_temporaries); another tk's file, still being written, is left alone.
+# When the final name is too long for that (a 250-character file name), the name part is
+# shortened and a hash of it added, so the temporary fits wherever the final name fits.
+
+TEMP_RE = re.compile(r"^\..*\.tk(\d+)-[a-z0-9_]{8}\.part$")
+TEMP_EXTRA = len(".") + len(".tk") + 10 + len("-") + 8 + len(".part")  # dot, pid (up to 10 digits), random, suffix
+#: the disk or the folder fails every document alike: the run stops, with one line
+RUN_ERRNOS = {errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES, errno.EPERM}
+
+
+def _temp_prefix(path: Path) -> str:
+    name = path.name
+    limit = _name_max(path.parent)
+    if len(os.fsencode(name)) + TEMP_EXTRA > limit:
+        digest = hashlib.sha256(os.fsencode(name)).hexdigest()[:8]
+        keep = os.fsencode(name)[: max(1, limit - TEMP_EXTRA - len(digest) - 1)].decode("utf-8", "ignore")
+        name = f"{keep}~{digest}"
+    return f".{name}.tk{os.getpid()}-"
+
+
+def _name_max(folder: Path) -> int:
+    try:
+        return os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):
+        return 255
+
+
 def _temporary(path: Path) -> tuple[Path, TextIO]:
-    """A new `.NAME.*.part` file beside `path`, open for writing text."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    """A new temporary file beside `path`, open for writing text."""
+    with _writing(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=".part", dir=path.parent)
     return Path(tmp), os.fdopen(fd, "w", encoding="utf-8", newline="")
 
 
 def _publish(tmp: Path, path: Path) -> None:
     """Rename a finished temporary file over `path`, with the usual permissions (mkstemp makes 0600)."""
-    os.chmod(tmp, 0o666 & ~_umask())
-    os.replace(tmp, path)
+    with _writing(path):
+        os.chmod(tmp, 0o666 & ~_umask())
+        os.replace(tmp, path)
+
+
+@contextmanager
+def _writing(path: Path):
+    """OSError while writing `path` -> OutputError (disk full, read-only: the run stops) or
+    DocumentError (this file only, e.g. a name the file system refuses)."""
+    try:
+        yield
+    except OSError as err:
+        reason = err.strerror or str(err)
+        if err.errno in (errno.ENOSPC, errno.EDQUOT):
+            raise OutputError(f"{path.parent}: the disk is full (writing {path.name}); "
+                              "the unfinished files were removed") from None
+        if err.errno in RUN_ERRNOS:
+            raise OutputError(f"{path.parent}: cannot write output here ({reason})") from None
+        raise DocumentError(str(path), f"cannot be written ({reason})") from None
+
+
+def remove_stale_temporaries(folder: Path) -> int:
+    """Remove the temporaries a tk that no longer runs left in `folder`; returns how many."""
+    removed = 0
+    try:
+        names = os.listdir(folder)
+    except OSError:
+        return 0
+    for name in names:
+        match = TEMP_RE.match(name)
+        if match and not _alive(int(match.group(1))):
+            try:
+                os.unlink(os.path.join(folder, name))
+                removed += 1
+            except OSError:
+                pass
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except (PermissionError, OverflowError, OSError):
+        return True  # someone else's process: not ours to judge
+    return True
+
+
+def output_path(out_dir: Path, name: str) -> Path:
+    """`out_dir / name`, refused (DocumentError) when the name would put the file anywhere else."""
+    path = out_dir / name
+    parts = Path(name).parts
+    inside = os.path.realpath(path.parent) == os.path.realpath(out_dir)
+    if len(parts) != 1 or name in (".", "..") or "\x00" in name or not inside:
+        raise DocumentError(name, f"output name would leave the output folder {out_dir}; not written")
+    size, limit = len(os.fsencode(name)), _name_max(out_dir if out_dir.is_dir() else out_dir.parent)
+    if size > limit:  # found before any of the document's files is written, not after some are
+        raise DocumentError(str(path), f"cannot be written (the name is {size} bytes, this file system allows {limit})")
+    return path
 
 
 def _umask() -> int:
