@@ -370,3 +370,37 @@ def test_doctor_json_describes_the_machine(offline_hub, tmp_path, monkeypatch):
     assert {m["name"]: m["present"] for m in report["models"]} == {"fr-en": True, "es-en": False}
     text = tk("doctor").stdout
     assert "torch:" in text and "fr-en" in text
+
+
+# --- downloading at run time ----------------------------------------------------------------------
+
+
+def translate_folder(folder: Path, out: Path, *extra):
+    return tk("translate", folder, "--from", "fr", "--to", "en", "--out", out, "--beams", "1",
+              "--cache-dir", out / "cache", *extra)
+
+
+def three_documents(folder: Path) -> Path:
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"doc{i}.txt").write_text(f"Le ministre a parlé {i} fois mardi à Paris.\n", encoding="utf-8")
+    return folder
+
+
+def test_unreachable_hub_at_run_time_says_no_downloading_and_one_line(offline_hub, tmp_path, online):
+    with socket.socket() as s:  # a port nobody listens on: the download cannot even start
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    online.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
+    result = translate_folder(three_documents(tmp_path / "docs"), tmp_path / "out", "--model", "nobody/opus-mt-fr-en")
+    assert result.exit_code == 1, result.output
+    assert "downloading" not in result.stderr and f"cannot reach http://127.0.0.1:{port}" in result.stderr
+    lines = result.stderr.splitlines()[:-1]  # the last: "0 of 3 document(s) translated"
+    assert len(lines) == 1 and lines[0].startswith("tk: 3 documents (") and "Traceback" not in result.output
+    assert all(f"doc{i}.txt" in lines[0] for i in range(3))
+
+
+def test_a_download_that_starts_is_announced_once(fake_hub, tmp_path):
+    result = translate_folder(three_documents(tmp_path / "docs"), tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count("downloading it") == 1 and REPO in result.stderr

@@ -50,6 +50,40 @@ def fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
     return typer.Exit(code)
 
 
+class DocumentProblems:
+    """Per-document errors and notes, said once per problem: a model missing for five documents is
+    one line naming the five, not five lines. Messages follow the library's `<document>: <problem>`
+    convention; documents with the same problem are gathered, and `say_all()` (at the end of a run,
+    or when it stops) prints one line each, in the order the problems first came."""
+
+    SHOWN = 5  # document names listed in a line; the others are counted
+
+    def __init__(self) -> None:
+        self.documents: dict[str, list[str]] = {}
+
+    def add_error(self, document: str, message: str) -> None:
+        """A result's error, which names the document itself (`<document>: <problem>`)."""
+        prefix = f"{document}: "
+        self.add(document, message[len(prefix):] if message.startswith(prefix) else message)
+
+    def add(self, document: str, problem: str) -> None:
+        self.documents.setdefault(problem, []).append(document)
+
+    def say_all(self) -> None:
+        for problem, documents in self.documents.items():
+            say(f"{self.named(documents)}: {problem}")
+        self.documents.clear()
+
+    @classmethod
+    def named(cls, documents: list[str]) -> str:
+        documents = list(dict.fromkeys(documents))
+        if len(documents) == 1:
+            return documents[0]
+        shown = ", ".join(documents[: cls.SHOWN])
+        more = f" and {len(documents) - cls.SHOWN} more" if len(documents) > cls.SHOWN else ""
+        return f"{len(documents)} documents ({shown}{more})"
+
+
 @contextmanager
 def options_or_exit():
     """Building options from flags: a UsageError exits 2, any other TkError exits 1, one line each."""
@@ -149,7 +183,7 @@ def translate(
         decode = DecodeOptions(beams=beams, precision=precision, **({"backend": backend} if backend else {}))
     docs = load_documents(paths, corpus_dir(corpus), exclude=out)
     bar, progress = progress_bar(quiet)
-    reports, failed = [], False
+    reports, failed, problems = [], False, DocumentProblems()
     outputs: DocumentOutputs | None = None  # the document being written, part by part
     try:
         for part in translate_parts(docs, to, src=src, decode=decode, run=run, model=model, progress=progress):
@@ -158,8 +192,7 @@ def translate(
                     outputs.abort()
                     outputs = None
                 failed = True
-                bar.clear()
-                say(part.error)
+                problems.add_error(part.source_name, part.error)
             else:
                 outputs = outputs or DocumentOutputs(writers, part, out)
                 outputs.add(part)
@@ -170,15 +203,18 @@ def translate(
                 reports.append(report(part))
     except KeyboardInterrupt:
         bar.close()
+        problems.say_all()
         raise fail(f"interrupted; {len(reports)} document(s) written, finished batches are cached: run again to resume",
                    EXIT_INTERRUPTED)
     except TkError as err:
         bar.close()
+        problems.say_all()
         raise fail(str(err))
     finally:
         if outputs is not None:  # interrupted in the middle of a document: no file that looks complete
             outputs.abort()
     bar.close()
+    problems.say_all()
     if as_json:
         typer.echo(json.dumps({"documents": reports, "ok": not failed}, ensure_ascii=False, indent=2))
     elif not quiet:
@@ -238,23 +274,26 @@ def summarize(
             check_writable(out)
         run = RunOptions.from_env(device=device, threads=threads, cache_dir=cache_dir, use_cache=not no_cache)
         decode = DecodeOptions(precision=precision)  # as `tk translate` builds it: same cache entries
-    reports, failed = [], False
+    reports, failed, problems = [], False, DocumentProblems()
     try:
         for result in run_summary(load_documents(docs, corpus_dir(corpus)), options, decode=decode, run=run):
             failed = failed or bool(result.error)
             if result.error:
-                say(result.error)
+                problems.add_error(result.source_name, result.error)
             elif out is not None:
                 write_summary(result, out)
             for note in result.notes:
-                say(f"{result.doc_id}: {note}")
+                problems.add(result.doc_id, note)
             if not result.error and not as_json:
                 typer.echo(render_text(result))
             reports.append(result.to_dict())
     except KeyboardInterrupt:
+        problems.say_all()
         raise fail(f"interrupted; {len(reports)} document(s) done, finished batches are cached", EXIT_INTERRUPTED)
     except TkError as err:
+        problems.say_all()
         raise fail(str(err))
+    problems.say_all()
     if as_json:
         typer.echo(json.dumps({"documents": reports, "ok": not failed}, ensure_ascii=False, indent=2))
     if failed:
@@ -291,19 +330,20 @@ def import_review(
     from .review import import_review as run_import
 
     folder = cache_dir or RunOptions.from_env().cache_dir
-    reports, failed = [], False
+    reports, failed, problems = [], False, DocumentProblems()
     for path in files:
         try:
             reports.append(run_import(path, folder))
         except TkError as err:
             failed = True
-            say(str(err))
+            problems.add_error(str(path), str(err))
             reports.append({"file": str(path), "error": str(err)})
             continue
         r = reports[-1]
         if not as_json:
             say(f"{path}: {r['reviewed']} reviewed segment(s) imported for {r['src_lang']}->{r['tgt_lang']} "
                 f"({r['not_reviewed']} not marked reviewed, {r['empty']} empty)")
+    problems.say_all()
     if as_json:
         typer.echo(json.dumps({"files": reports, "ok": not failed}, ensure_ascii=False, indent=2))
     if failed:
