@@ -16,12 +16,13 @@ from typing import Annotated, Optional
 
 import typer
 
+from .cli_help import App
 from .errors import OutputError, TkError, UsageError
 from .options import DecodeOptions, RunOptions, env
 
-app = typer.Typer(help="Local, offline bilingual translation and summaries of foreign-language articles.",
+app = App(help="Local, offline bilingual translation and summaries of foreign-language articles.",
                   no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
-cache_app = typer.Typer(help="Inspect or clear the translation cache.", no_args_is_help=True)
+cache_app = App(help="Inspect or clear the translation cache.", no_args_is_help=True)
 app.add_typer(cache_app, name="cache")
 
 from .cli_models import doctor, models_app  # noqa: E402  (typer only; nothing heavy)
@@ -32,12 +33,12 @@ app.command("doctor")(doctor)
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 
 # Options shared by several commands.
-CorpusOpt = Annotated[Optional[Path], typer.Option("--corpus", help="Folder where document ids resolve (env TK_CORPUS; default seeds/).")]
-CacheDirOpt = Annotated[Optional[Path], typer.Option("--cache-dir", help="Cache folder (env TK_CACHE_DIR; default cache/).")]
+CorpusOpt = Annotated[Optional[Path], typer.Option("--corpus", metavar="DIR", help="Folder where document ids resolve (env TK_CORPUS; default seeds/).")]
+CacheDirOpt = Annotated[Optional[Path], typer.Option("--cache-dir", metavar="DIR", help="Cache folder (env TK_CACHE_DIR; default cache/).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one machine-readable report on stdout.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
-DeviceOpt = Annotated[Optional[str], typer.Option("--device", help="auto|cpu|cuda|cuda:N|mps (env TK_DEVICE).")]
-ThreadsOpt = Annotated[Optional[int], typer.Option("--threads", min=1, help="CPU threads (env TK_THREADS; default: all cores).")]
+DeviceOpt = Annotated[Optional[str], typer.Option("--device", metavar="DEVICE", help="auto|cpu|cuda|cuda:N|mps (env TK_DEVICE).")]
+ThreadsOpt = Annotated[Optional[int], typer.Option("--threads", min=1, metavar="N", help="CPU threads (env TK_THREADS; default: all cores).")]
 NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the cache for this run.")]
 
 
@@ -149,17 +150,17 @@ def progress_bar(quiet: bool):
 
 @app.command()
 def translate(
-    paths: Annotated[list[str], typer.Argument(help="Files, folders (*.txt, *.md, recursively), corpus ids, or - for stdin.")],
-    to: Annotated[str, typer.Option("--to", help="Target language, e.g. en.")] = "en",
-    src: Annotated[str, typer.Option("--from", help="Source language, or auto to detect per document.")] = "auto",
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
-    fmt: Annotated[str, typer.Option("--format", "-f", help="Comma list of formats, or all.")] = "md,jsonl,txt",
-    model: Annotated[Optional[str], typer.Option("--model", help="Model for this run: a models.lock name, a repo id, or a local folder.")] = None,
+    paths: Annotated[list[str], typer.Argument(metavar="PATH", help="Files, folders (*.txt, *.md, recursively), corpus ids, or - for stdin.")],
+    to: Annotated[str, typer.Option("--to", metavar="LANG", help="Target language, e.g. en.")] = "en",
+    src: Annotated[str, typer.Option("--from", metavar="LANG", help="Source language, or auto to detect per document.")] = "auto",
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="DIR", help="Output folder.")] = Path("out"),
+    fmt: Annotated[str, typer.Option("--format", "-f", metavar="FORMATS", help="Comma list of formats, or all.")] = "md,jsonl,txt",
+    model: Annotated[Optional[str], typer.Option("--model", metavar="MODEL", help="Model for this run: a models.lock name, a repo id, or a local folder.")] = None,
     device: DeviceOpt = None,
-    beams: Annotated[Optional[int], typer.Option("--beams", min=1, help="Beam size (default: the model's own).")] = None,
-    precision: Annotated[str, typer.Option("--precision", help="auto (int8 with ct2 on CPU, fp16 on CUDA), fp32, fp16, bf16, int8.")] = "auto",
-    backend: Annotated[Optional[str], typer.Option("--backend", help="auto (ct2 on CPU, torch on GPU), torch, ct2 (env TK_BACKEND).")] = None,
-    batch_tokens: Annotated[Optional[int], typer.Option("--batch-tokens", min=1, help="Token budget per batch (source tokens x beams).")] = None,
+    beams: Annotated[Optional[int], typer.Option("--beams", min=1, metavar="N", help="Beam size (default: the model's own).")] = None,
+    precision: Annotated[str, typer.Option("--precision", metavar="PRECISION", help="auto (int8 with ct2 on CPU, fp16 on CUDA), fp32, fp16, bf16, int8.")] = "auto",
+    backend: Annotated[Optional[str], typer.Option("--backend", metavar="BACKEND", help="auto (ct2 on CPU, torch on GPU), torch, ct2 (env TK_BACKEND).")] = None,
+    batch_tokens: Annotated[Optional[int], typer.Option("--batch-tokens", min=1, metavar="N", help="Token budget per batch (source tokens x beams).")] = None,
     threads: ThreadsOpt = None,
     corpus: CorpusOpt = None,
     cache_dir: CacheDirOpt = None,
@@ -246,15 +247,15 @@ def report(result) -> dict:
 
 @app.command()
 def summarize(
-    docs: Annotated[list[str], typer.Argument(help="Corpus ids or unique prefixes (003), files, folders, or - for stdin.")],
-    method: Annotated[str, typer.Option("--method", help="abstractive (distilBART over the English translation) or extractive (central source sentences; no summarizer).")] = "abstractive",
-    length: Annotated[str, typer.Option("--length", help="short, medium or long.")] = "medium",
-    lang: Annotated[Optional[str], typer.Option("--lang", help="Comma list of summary languages (default: en and the document's own).")] = None,
-    src: Annotated[str, typer.Option("--from", help="Source language, or auto to detect per document.")] = "auto",
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Also write <id>.summary.md and <id>.summary.json here.")] = None,
-    model: Annotated[Optional[str], typer.Option("--model", help="Summarizer: a models.lock name, a repo id, or a local folder.")] = None,
+    docs: Annotated[list[str], typer.Argument(metavar="DOC", help="Corpus ids or unique prefixes (003), files, folders, or - for stdin.")],
+    method: Annotated[str, typer.Option("--method", metavar="METHOD", help="abstractive (distilBART over the English translation) or extractive (central source sentences; no summarizer).")] = "abstractive",
+    length: Annotated[str, typer.Option("--length", metavar="LENGTH", help="short, medium or long.")] = "medium",
+    lang: Annotated[Optional[str], typer.Option("--lang", metavar="LANGS", help="Comma list of summary languages (default: en and the document's own).")] = None,
+    src: Annotated[str, typer.Option("--from", metavar="LANG", help="Source language, or auto to detect per document.")] = "auto",
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", metavar="DIR", help="Also write <id>.summary.md and <id>.summary.json here.")] = None,
+    model: Annotated[Optional[str], typer.Option("--model", metavar="MODEL", help="Summarizer: a models.lock name, a repo id, or a local folder.")] = None,
     device: DeviceOpt = None,
-    precision: Annotated[str, typer.Option("--precision", help="auto (fp16 on CUDA, fp32 elsewhere), fp32, fp16, bf16, int8 (CPU).")] = "auto",
+    precision: Annotated[str, typer.Option("--precision", metavar="PRECISION", help="auto (fp16 on CUDA, fp32 elsewhere), fp32, fp16, bf16, int8 (CPU).")] = "auto",
     threads: ThreadsOpt = None,
     corpus: CorpusOpt = None,
     cache_dir: CacheDirOpt = None,
@@ -322,7 +323,7 @@ def list_corpus(corpus: CorpusOpt = None, as_json: JsonOpt = False) -> None:
 
 @app.command("import-review")
 def import_review(
-    files: Annotated[list[Path], typer.Argument(help="Reviewed XLIFF files (.xlf) written by tk translate --format xliff.")],
+    files: Annotated[list[Path], typer.Argument(metavar="FILE", help="Reviewed XLIFF files (.xlf) written by tk translate --format xliff.")],
     cache_dir: CacheDirOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -366,7 +367,7 @@ def cache_stats(cache_dir: CacheDirOpt = None, as_json: JsonOpt = False) -> None
 
 @cache_app.command("clear")
 def cache_clear(
-    model: Annotated[Optional[str], typer.Option("--model", help="Only this model's entries (repo id).")] = None,
+    model: Annotated[Optional[str], typer.Option("--model", metavar="REPO", help="Only this model's entries (repo id).")] = None,
     cache_dir: CacheDirOpt = None,
 ) -> None:
     """Remove cached results (all, or one model's)."""
