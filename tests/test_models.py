@@ -139,8 +139,34 @@ def test_list_reports_presence_size_and_lock_state(offline_hub, tmp_path, monkey
     assert (rows["de-en"]["present"], rows["de-en"]["lock"]) == (True, "unlocked")
     assert (rows["es-en"]["present"], rows["es-en"]["lock"], rows["es-en"]["size"]) == (False, "absent", 0)
     assert rows["mine"]["present"] and rows["mine"]["local"]
+    # one vocabulary: `locked` (commit and hashes recorded) in the table, the JSON and a run's report
+    assert {name: row["locked"] for name, row in rows.items()} == {"fr-en": True, "de-en": False, "es-en": False, "mine": False}
     table = tk("models", "list").stdout
     assert [line.split()[2] for line in table.splitlines()[1:]] == ["yes", "yes", "no", "yes"]
+    assert [line.split()[-2] for line in table.splitlines()[1:]] == ["yes", "no", "no", "no"]
+    assert table.splitlines()[0].split()[-2:] == ["locked", "files"] and "unlocked" not in table
+    (tmp_path / "doc.txt").write_text("Der Minister sprach am Dienstag in Berlin.\n", encoding="utf-8")
+    for pair, locked in (("fr-en", True), ("de-en", False)):
+        run = tk("translate", tmp_path / "doc.txt", "--from", pair[:2], "--out", tmp_path / "out", "-q", "--json",
+                 "--format", "jsonl", "--beams", "1")
+        (doc,) = json.loads(run.stdout)["documents"]
+        assert doc["locked"] is rows[pair]["locked"] is locked and ("(not locked)" in doc["model"]) is not locked
+        assert "pinned" not in doc
+
+
+def test_verify_of_entries_that_are_not_locked_says_it_verified_nothing(offline_hub, tmp_path, monkeypatch):
+    monkeypatch.setenv("TK_MODELS_LOCK", str(write_lock(tmp_path / "models.lock", {
+        "de-en": {"repo": "Helsinki-NLP/opus-mt-de-en", "revision": "main"},
+        "es-en": {"repo": "Helsinki-NLP/opus-mt-es-en", "revision": "main"}})))
+    result = tk("models", "verify")
+    assert result.exit_code == 1
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("tk: verified nothing") and "de-en" in line and "es-en" in line and "--allow-unlocked" in line
+    allowed = tk("models", "verify", "--allow-unlocked", "--json")
+    assert allowed.exit_code == 0
+    report = json.loads(allowed.stdout)
+    assert report["ok"] is True and report["verified"] == [] and report["not_locked"] == ["de-en", "es-en"]
+    assert json.loads(tk("models", "verify", "--json").stdout)["ok"] is False
 
 
 def test_verify_passes_then_catches_a_modified_weight_file(offline_hub, private_hub, tmp_path, monkeypatch):
@@ -330,7 +356,7 @@ def test_pull_fetches_only_needed_files_then_runs_with_no_network(fake_hub, tmp_
              "--json", "--cache-dir", tmp_path / "cache", "--beams", "1")
     assert out.exit_code == 0, out.output
     (doc,) = json.loads(out.stdout)["documents"]
-    assert doc["model"] == f"{REPO}@{COMMIT}" and doc["revision"] == COMMIT and doc["pinned"]
+    assert doc["model"] == f"{REPO}@{COMMIT}" and doc["revision"] == COMMIT and doc["locked"] is True
     assert connections == []
 
 

@@ -233,7 +233,7 @@ def report(result) -> dict:
         "tgt_lang": result.tgt_lang,
         "model": result.model,
         "revision": result.revision,
-        "pinned": result.pinned,
+        "locked": result.locked,
         "pivot": result.pivot,
         "encoding": result.document.encoding if result.document else None,
         "warnings": getattr(result.document, "warnings", []),  # what reading repaired (documents.decode)

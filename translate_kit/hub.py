@@ -130,7 +130,7 @@ def remote_listing(repo: str, revision: str) -> tuple[str, dict]:
 
 
 def pull(names: list[str] | None = None, progress: bool = False) -> list[Outcome]:
-    """Download the needed files of each entry at its pinned revision into the Hugging Face cache,
+    """Download the needed files of each entry at its locked revision (or its branch) into the Hugging Face cache,
     and check them against the lock's hashes. `progress`: huggingface_hub's bars on stderr."""
     entries = models.select_entries(names)
     if any(e.path is None for e in entries):

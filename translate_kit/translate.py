@@ -48,9 +48,9 @@ class DocResult:
     tgt_lang: str = ""
     document: Document | None = None
     segments: list[Segment] = field(default_factory=list)
-    model: str = ""  # e.g. "org/name@rev", "... (unpinned)", "A + B (pivot via en)"
+    model: str = ""  # e.g. "org/name@rev", "... (not locked)", "A + B (pivot via en)"
     revision: str = ""
-    pinned: bool = True  # False: a model not in models.lock (the conventional repo id was guessed)
+    locked: bool = False  # True: models.lock records the model's commit and file hashes (models.LockEntry.locked)
     pivot: str | None = None  # the language translated through, when there was no direct model
     seconds: float = 0.0
     outputs: list[str] = field(default_factory=list)
@@ -135,13 +135,13 @@ class Translator:
         return self.ref.label
 
     @property
-    def pinned(self) -> bool:
-        return self.ref.pinned
+    def locked(self) -> bool:
+        return self.ref.locked
 
     @property
     def display(self) -> str:
         """The model as output headers and reports show it."""
-        return self.label if self.pinned else f"{self.label} (unpinned)"
+        return self.label if self.locked else f"{self.label} (not locked)"
 
     def fit(self, segments: list[Segment]) -> list[Segment]:
         """Segments split to the model's input budget. Texts already cached whole need no
@@ -228,15 +228,18 @@ class PivotTranslator:
 
     @property
     def display(self) -> str:
-        return f"{self.first.display} + {self.second.display} (pivot via {self.pivot})"
+        """Both legs; "not locked" said once when it holds for both."""
+        if self.first.locked != self.second.locked:
+            return f"{self.first.display} + {self.second.display} (pivot via {self.pivot})"
+        return f"{self.label} (pivot via {self.pivot}{'' if self.locked else ', not locked'})"
 
     @property
     def revision(self) -> str:
         return f"{self.first.revision} + {self.second.revision}"
 
     @property
-    def pinned(self) -> bool:
-        return self.first.pinned and self.second.pinned
+    def locked(self) -> bool:
+        return self.first.locked and self.second.locked
 
     def fit(self, segments: list[Segment]) -> list[Segment]:
         return self.first.fit(segments)
@@ -515,9 +518,9 @@ def _prepare(doc_state: _InFlight, src: str, tgt: str, translators: Translators)
 
 
 def _describe_model(result: DocResult, translator: Translator | PivotTranslator) -> None:
-    """Model, revision, pinned and pivot as the header and --json report them."""
+    """Model, revision, locked and pivot as the header and --json report them."""
     result.model, result.revision = translator.display, translator.revision
-    result.pinned, result.pivot = translator.pinned, translator.pivot
+    result.locked, result.pivot = translator.locked, translator.pivot
 
 
 def _source_language(doc: Document, src: str, cache: Cache | NoCache) -> str:
