@@ -484,6 +484,7 @@ HOSTILE = [
     "a | b \\| c",
     "entity &amp; &#60; &lt; and a plain & stays",
     "closing hashes ##",
+    "snake_case_, __dunder__ and _it_",
 ]
 
 
@@ -537,6 +538,13 @@ def test_markdown_escapes_hostile_text_everywhere():
     items = ["".join(li.itertext()) for li in root.iter("li")]
     assert f"Source: {result.source_name}" in items and f"Note: {result.note}" in items
     assert any(item.startswith(f"Model: {result.model}") for item in items)
+
+
+def test_markdown_escapes_only_what_would_be_read_as_markup():
+    from translate_kit.writers.md import text
+
+    assert text("003_otan.txt") == "003_otan.txt" and text("Dupont & Durand, l'OTAN.") == "Dupont & Durand, l'OTAN."
+    assert markdown_html(text("_it_ a__b__c")).strip() == "<p>_it_ a__b__c</p>"
 
 
 def test_markdown_table_survives_pipes_and_line_breaks():

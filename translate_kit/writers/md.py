@@ -17,7 +17,9 @@ import re
 
 from . import FlagLegend, Writer, header_fields, title_of
 
-INLINE = re.compile(r"[\\`*_\[\]~$|#]")  # backslash-escaped: CommonMark/GFM inline syntax, pipes, math
+# Backslash-escaped: CommonMark/GFM inline syntax, table pipes, math. An `_` between two letters or
+# digits (003_otan.txt) cannot start or end emphasis in CommonMark, so it stays as it is.
+INLINE = re.compile(r"[\\`*\[\]~$|#]|(?<![^\W_])_|_(?![^\W_])")
 ENTITY = re.compile(r"&(?=#?\w+;)")  # only an & that would start a character reference
 LINE_BREAK = re.compile(r"\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
 
