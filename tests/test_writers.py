@@ -607,3 +607,19 @@ def test_jsonl_records_carry_every_documented_key():
     assert [r["flag"] for r in records] == ["repetition", None, "length"]
     readme = (HERE.parent / "README.md").read_text(encoding="utf-8")
     assert all(f"`{key}`" in readme.split("| `jsonl` |")[1].split("\n")[0] for key in keys)
+
+
+def test_a_flag_first_seen_in_a_later_part_is_explained_at_the_end():
+    """A long document's header is written with its first part: flags of later parts get the legend last."""
+    from dataclasses import replace
+
+    whole = flagged_result()
+    first = replace(whole, segments=[s for s in whole.segments if s.para == 0 and not s.flag])
+    later = [s for s in whole.segments if s.para == 1]
+    for name in ("md", "html"):
+        writer = get_writers(name)[0]
+        head = writer.head(first)
+        body = writer.paragraph(first, first.segments, False) + writer.paragraph(whole, later, False)
+        tail = writer.tail(whole)
+        assert "length" not in head and "Flags" in tail and "length" in tail and "repetition" not in tail, name
+        assert "length" in body
