@@ -53,11 +53,7 @@ def _readable(params: list) -> list:
 
 class _Readable:
     def get_params(self, ctx):
-        return _readable(super().get_params(ctx))  # the help option included
-
-    def collect_usage_pieces(self, ctx) -> list[str]:
-        _readable(self.params)
-        return super().collect_usage_pieces(ctx)
+        return _readable(super().get_params(ctx))  # the help option included; the usage line reads these too
 
 
 class Command(_Readable, TyperCommand):
