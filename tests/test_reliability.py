@@ -589,7 +589,9 @@ def test_degenerate_output_is_retried_flagged_and_cached(offline_hub, tmp_path, 
     rows = jsonl(out / "doc.fr-en.jsonl")
     [flagged] = [r for r in rows if r.get("flag")]
     assert flagged["source"] == LOOPING and flagged["flag"] == flag and flagged["target"] != bad_output
-    assert f"⚠️ {flag}" in (out / "doc.fr-en.md").read_text(encoding="utf-8")
+    md = (out / "doc.fr-en.md").read_text(encoding="utf-8")
+    (row,) = [line for line in md.splitlines() if line.startswith(f"| {LOOPING} |")]
+    assert row.endswith(f" | ⚠ {flag} |") and f"- **Flags:** ⚠ marks a sentence to check. {flag}: " in md
 
     calls.clear()
     code, report, _ = tk_json(str(doc), "--from", "fr", "--out", str(out), "--format", "jsonl")
