@@ -420,12 +420,12 @@ def test_html_renders_side_by_side_in_headless_chromium(tmp_path):
     assert ink(rows, bpp, gap) == 0, "text overlaps the gap between the columns"
 
 
-# Records, for every sentence of paragraph 0, the top of its French and its English span and the
+# Records, for every sentence, the top of its French and its English span and the
 # line height, as JSON on <body>.
 ROWS_PROBE = """<script>
 (function(){
   var rows = [];
-  document.querySelectorAll('#p0 .src .s').forEach(function(src){
+  document.querySelectorAll('.src .s').forEach(function(src){
     var tgt = document.querySelector('.tgt .s[data-k="' + src.dataset.k + '"]');
     rows.push([src.dataset.k, src.getBoundingClientRect().top, tgt.getBoundingClientRect().top,
                parseFloat(getComputedStyle(src).lineHeight)]);

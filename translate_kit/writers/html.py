@@ -1,12 +1,12 @@
 """`html`: one self-contained page per document, source and translation side by side.
 
 No external assets and no network: the style sheet and the few lines of script are inline, the
-fonts are the reader's own. A short paragraph is a row of two columns. A long one (more than
-ROW_SENTENCES sentences; seed 003 is one paragraph of 47) is a row per sentence: a paragraph's
-columns drift apart as its French and English sentences differ in length, and a row per
-sentence keeps every sentence level with its translation on a desktop, and interleaves them
-on a phone (French sentence, its English, the next...), rather than the whole French text
-before any English. Each sentence is a focusable <span> carrying its position
+fonts are the reader's own. A paragraph of one sentence is a row of two columns; a paragraph
+of more (seed 003 is one paragraph of 47) is a row per sentence: as one column of a paragraph
+runs longer than the other, sentences fall out of step (by lines after two sentences, by
+screens in a long paragraph), and a row per sentence keeps every sentence level with its
+translation on a desktop, and interleaves them on a phone (a French sentence, its English, the
+next...), rather than the whole French text before any English. Each sentence is a focusable <span> carrying its position
 (`data-k="para-seg"`), and pointing at or tabbing to a sentence highlights its counterpart in
 the other column. Below 700 px the columns stack, each block labelled with its language, so the
 page reads on a phone.
@@ -69,7 +69,7 @@ SCRIPT = """
 """
 
 
-ROW_SENTENCES = 2  # a paragraph of more sentences is written as a row per sentence
+ROW_SENTENCES = 1  # a paragraph of more sentences is written as a row per sentence
 
 
 def _sentence(s, text: str, with_flag: bool) -> str:
