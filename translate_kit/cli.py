@@ -21,7 +21,7 @@ from .errors import OutputError, TkError, UsageError
 from .options import DecodeOptions, RunOptions, env
 
 app = App(help="Local, offline bilingual translation and summaries of foreign-language articles.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+          no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
 cache_app = App(help="Inspect or clear the translation cache.", no_args_is_help=True)
 app.add_typer(cache_app, name="cache")
 
