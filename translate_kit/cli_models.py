@@ -17,7 +17,7 @@ import typer
 from .cli_help import App
 from .errors import TkError
 
-models_app = App(help="List, download, pin and verify the models named in models.lock.", no_args_is_help=True)
+models_app = App(help="List, download, lock and verify the models named in models.lock.", no_args_is_help=True)
 
 NamesArg = Annotated[Optional[list[str]], typer.Argument(metavar="NAME", help="Lock entry names (fr-en, summarizer), pairs, repo ids or folders (default: every entry).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one machine-readable report on stdout.")]
