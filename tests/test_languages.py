@@ -66,7 +66,7 @@ def test_detected_language_routes_to_its_pair(offline_hub, tmp_path, spy, fr_sam
     result = run_one(DE_SAMPLE if sample == "de" else fr_sample, "en", tmp_path)
     assert result.error is None
     assert result.src_lang == lang
-    assert result.model == f"{repo}@main" and result.pinned and result.pivot is None
+    assert result.model == f"{repo}@main (not locked)" and not result.locked and result.pivot is None  # the repo's lock
     assert result.revision == offline_hub.shas[repo]
     assert spy and {r for r, _ in spy} == {repo}
 
@@ -90,7 +90,7 @@ def test_pair_without_model_pivots_through_english(offline_hub, tmp_path, spy):
     result = run_one(DE_SAMPLE, "fr", tmp_path)
     assert result.error is None and (result.src_lang, result.tgt_lang) == ("de", "fr")
     assert result.pivot == "en"
-    assert result.model == f"{DE_EN}@main + {EN_FR}@main (pivot via en)"
+    assert result.model == f"{DE_EN}@main + {EN_FR}@main (pivot via en, not locked)"  # the repo's lock records no commits
     assert result.revision == f"{offline_hub.shas[DE_EN]} + {offline_hub.shas[EN_FR]}"
     assert [r for r, _ in spy][0] == DE_EN and [r for r, _ in spy][-1] == EN_FR
     text = [s for s in result.segments if s.kind == "text"]
@@ -107,7 +107,7 @@ def test_pivot_is_reported_in_header_and_json(offline_hub, tmp_path):
                                  "--format", "md", "--cache-dir", str(tmp_path / "cache")])
     assert result.exit_code == 0, result.output
     (doc,) = json.loads(result.stdout)["documents"]
-    assert doc["pivot"] == "en" and doc["pinned"] is True and "(pivot via en)" in doc["model"]
+    assert doc["pivot"] == "en" and doc["locked"] is False and "(pivot via en, not locked)" in doc["model"]
     header = (out / f"{doc['id']}.de-fr.md").read_text(encoding="utf-8").split("|")[0]
     assert "pivot via en" in header and DE_EN in header and EN_FR in header
 
@@ -135,7 +135,7 @@ def test_reviewed_translations_of_the_pair_win_over_the_pivot(offline_hub, tmp_p
     assert sum(len(counts) for repo, counts in spy if repo == DE_EN) == others  # the reviewed one skipped both legs
 
 
-def test_model_missing_from_lock_is_unpinned(offline_hub, tmp_path, monkeypatch):
+def test_model_missing_from_lock_is_not_locked(offline_hub, tmp_path, monkeypatch):
     lock = tmp_path / "models.lock"
     lock.write_text('[models.fr-en]\nrepo = "Helsinki-NLP/opus-mt-fr-en"\n', encoding="utf-8")
     monkeypatch.setenv("TK_MODELS_LOCK", str(lock))
@@ -144,8 +144,8 @@ def test_model_missing_from_lock_is_unpinned(offline_hub, tmp_path, monkeypatch)
                                  "--format", "md", "--cache-dir", str(tmp_path / "cache")])
     assert result.exit_code == 0, result.output
     (doc,) = json.loads(result.stdout)["documents"]
-    assert doc["pinned"] is False and doc["model"] == f"{DE_EN}@main (unpinned)" and doc["pivot"] is None
-    assert "(unpinned)" in (out / f"{doc['id']}.de-en.md").read_text(encoding="utf-8")
+    assert doc["locked"] is False and doc["model"] == f"{DE_EN}@main (not locked)" and doc["pivot"] is None
+    assert "(not locked)" in (out / f"{doc['id']}.de-en.md").read_text(encoding="utf-8")
 
 
 def test_no_direct_model_and_no_pivot_is_a_clear_error(offline_hub, tmp_path):

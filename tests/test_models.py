@@ -139,8 +139,34 @@ def test_list_reports_presence_size_and_lock_state(offline_hub, tmp_path, monkey
     assert (rows["de-en"]["present"], rows["de-en"]["lock"]) == (True, "unlocked")
     assert (rows["es-en"]["present"], rows["es-en"]["lock"], rows["es-en"]["size"]) == (False, "absent", 0)
     assert rows["mine"]["present"] and rows["mine"]["local"]
+    # one vocabulary: `locked` (commit and hashes recorded) in the table, the JSON and a run's report
+    assert {name: row["locked"] for name, row in rows.items()} == {"fr-en": True, "de-en": False, "es-en": False, "mine": False}
     table = tk("models", "list").stdout
     assert [line.split()[2] for line in table.splitlines()[1:]] == ["yes", "yes", "no", "yes"]
+    assert [line.split()[-2] for line in table.splitlines()[1:]] == ["yes", "no", "no", "no"]
+    assert table.splitlines()[0].split()[-2:] == ["locked", "files"] and "unlocked" not in table
+    (tmp_path / "doc.txt").write_text("Der Minister sprach am Dienstag in Berlin.\n", encoding="utf-8")
+    for pair, locked in (("fr-en", True), ("de-en", False)):
+        run = tk("translate", tmp_path / "doc.txt", "--from", pair[:2], "--out", tmp_path / "out", "-q", "--json",
+                 "--format", "jsonl", "--beams", "1")
+        (doc,) = json.loads(run.stdout)["documents"]
+        assert doc["locked"] is rows[pair]["locked"] is locked and ("(not locked)" in doc["model"]) is not locked
+        assert "pinned" not in doc
+
+
+def test_verify_of_entries_that_are_not_locked_says_it_verified_nothing(offline_hub, tmp_path, monkeypatch):
+    monkeypatch.setenv("TK_MODELS_LOCK", str(write_lock(tmp_path / "models.lock", {
+        "de-en": {"repo": "Helsinki-NLP/opus-mt-de-en", "revision": "main"},
+        "es-en": {"repo": "Helsinki-NLP/opus-mt-es-en", "revision": "main"}})))
+    result = tk("models", "verify")
+    assert result.exit_code == 1
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("tk: verified nothing") and "de-en" in line and "es-en" in line and "--allow-unlocked" in line
+    allowed = tk("models", "verify", "--allow-unlocked", "--json")
+    assert allowed.exit_code == 0
+    report = json.loads(allowed.stdout)
+    assert report["ok"] is True and report["verified"] == [] and report["not_locked"] == ["de-en", "es-en"]
+    assert json.loads(tk("models", "verify", "--json").stdout)["ok"] is False
 
 
 def test_verify_passes_then_catches_a_modified_weight_file(offline_hub, private_hub, tmp_path, monkeypatch):
@@ -330,7 +356,7 @@ def test_pull_fetches_only_needed_files_then_runs_with_no_network(fake_hub, tmp_
              "--json", "--cache-dir", tmp_path / "cache", "--beams", "1")
     assert out.exit_code == 0, out.output
     (doc,) = json.loads(out.stdout)["documents"]
-    assert doc["model"] == f"{REPO}@{COMMIT}" and doc["revision"] == COMMIT and doc["pinned"]
+    assert doc["model"] == f"{REPO}@{COMMIT}" and doc["revision"] == COMMIT and doc["locked"] is True
     assert connections == []
 
 
@@ -371,3 +397,37 @@ def test_doctor_json_describes_the_machine(offline_hub, tmp_path, monkeypatch):
     assert {m["name"]: m["present"] for m in report["models"]} == {"fr-en": True, "es-en": False}
     text = tk("doctor").stdout
     assert "torch:" in text and "fr-en" in text
+
+
+# --- downloading at run time ----------------------------------------------------------------------
+
+
+def translate_folder(folder: Path, out: Path, *extra):
+    return tk("translate", folder, "--from", "fr", "--to", "en", "--out", out, "--beams", "1",
+              "--cache-dir", out / "cache", *extra)
+
+
+def three_documents(folder: Path) -> Path:
+    folder.mkdir()
+    for i in range(3):
+        (folder / f"doc{i}.txt").write_text(f"Le ministre a parlé {i} fois mardi à Paris.\n", encoding="utf-8")
+    return folder
+
+
+def test_unreachable_hub_at_run_time_says_no_downloading_and_one_line(offline_hub, tmp_path, online):
+    with socket.socket() as s:  # a port nobody listens on: the download cannot even start
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    online.setenv("HF_ENDPOINT", f"http://127.0.0.1:{port}")
+    result = translate_folder(three_documents(tmp_path / "docs"), tmp_path / "out", "--model", "nobody/opus-mt-fr-en")
+    assert result.exit_code == 1, result.output
+    assert "downloading" not in result.stderr and f"cannot reach http://127.0.0.1:{port}" in result.stderr
+    lines = result.stderr.splitlines()[:-1]  # the last: "0 of 3 document(s) translated"
+    assert len(lines) == 1 and lines[0].startswith("tk: 3 documents (") and "Traceback" not in result.output
+    assert all(f"doc{i}.txt" in lines[0] for i in range(3))
+
+
+def test_a_download_that_starts_is_announced_once(fake_hub, tmp_path):
+    result = translate_folder(three_documents(tmp_path / "docs"), tmp_path / "out")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count("downloading it") == 1 and REPO in result.stderr

@@ -131,7 +131,8 @@ def test_model_dir_override(offline_hub, tmp_path):
     result = run_tk("translate", "004", "--model", str(offline_hub.copy_model), "--out", str(out), "--json", "-q")
     assert result.exit_code == 0, result.output
     doc = json.loads(result.stdout)["documents"][0]
-    assert doc["model"] == str(offline_hub.copy_model.resolve()) and doc["revision"].startswith("local-")
+    assert doc["model"] == f"{offline_hub.copy_model.resolve()} (not locked)" and doc["revision"].startswith("local-")
+    assert doc["locked"] is False  # a folder given with --model: models.lock records no hashes for it
 
 
 def test_missing_path_fails_others_go_on(offline_hub, tmp_path):

@@ -318,10 +318,10 @@ PROBE = """<script>
   b.dataset.after = tgt.querySelector('.s').className;
   // focus events reach a headless page only when its window has focus (flaky under load), so the
   // keyboard path is checked as: the sentence is focusable, and focusing it highlights the other side
-  var t1 = tgt.querySelectorAll('.s')[1];
+  var t1 = document.querySelectorAll('#p1 .tgt .s')[1];  // a long paragraph has a row per sentence
   b.dataset.tabindex = String(t1.tabIndex);
   t1.dispatchEvent(new FocusEvent('focusin', {bubbles: true}));
-  b.dataset.focus = src.querySelectorAll('.s')[1].className;
+  b.dataset.focus = document.querySelectorAll('#p1 .src .s')[1].className;
 })();
 </script></body>"""
 
@@ -418,3 +418,208 @@ def test_html_renders_side_by_side_in_headless_chromium(tmp_path):
     assert ink(rows, bpp, src) > 200 and ink(rows, bpp, tgt) > 200, "a column rendered no text"
     gap = [src[2], src[1], tgt[0], src[3]]
     assert ink(rows, bpp, gap) == 0, "text overlaps the gap between the columns"
+
+
+# Records, for every sentence, the top of its French and its English span and the
+# line height, as JSON on <body>.
+ROWS_PROBE = """<script>
+(function(){
+  var rows = [];
+  document.querySelectorAll('.src .s').forEach(function(src){
+    var tgt = document.querySelector('.tgt .s[data-k="' + src.dataset.k + '"]');
+    rows.push([src.dataset.k, src.getBoundingClientRect().top, tgt.getBoundingClientRect().top,
+               parseFloat(getComputedStyle(src).lineHeight)]);
+  });
+  document.body.dataset.rows = JSON.stringify(rows);
+})();
+</script></body>"""
+
+
+def seed_003_translated() -> DocResult:
+    """Seed 003 (one paragraph of 47 sentences, no blank line), with translations much shorter or
+    longer than their sources, as real ones often are: without sentence rows the columns drift."""
+    from translate_kit.segment import segment_document
+
+    path = next((HERE.parent / "seeds").glob("003_*.txt"))
+    text = path.read_text(encoding="utf-8")
+    doc = Document("003", text, path, meta=parse_meta(text))
+    segments = segment_document(doc)
+    for i, s in enumerate(segments):
+        s.target = s.text[: max(8, len(s.text) * 2 // 5)] if i % 3 else s.text + " " + s.text[: len(s.text) // 2]
+    assert len({s.para for s in segments if s.kind != "meta"}) == 1  # the premise: one long paragraph
+    return DocResult("003", str(path), "fr", "en", doc, segments, model="m@1", revision="1")
+
+
+def sentence_tops(browser: str, page: Path, tmp: Path, width: int) -> list:
+    probed = tmp / f"rows-{width}.html"
+    probed.write_text(page.read_text(encoding="utf-8").replace("</body>", ROWS_PROBE), encoding="utf-8")
+    dom = chromium(browser, tmp, f"--window-size={width},800", "--dump-dom", probed.as_uri()).stdout
+    return json.loads(etree.fromstring(dom.encode(), etree.HTMLParser()).find(".//body").get("data-rows"))
+
+
+def test_html_long_paragraph_stays_level_on_a_desktop_and_interleaves_on_a_phone(tmp_path):
+    browser = find_browser()
+    if browser is None:
+        pytest.skip("no Chromium on PATH (.ci/run installs Debian's `chromium` where apt-get works)")
+    page = tmp_path / "003.html"
+    page.write_text(render("html", seed_003_translated()), encoding="utf-8")
+
+    wide = sentence_tops(browser, page, tmp_path, 1200)
+    assert len(wide) > 40
+    for key, src_top, tgt_top, line in wide:
+        assert abs(src_top - tgt_top) <= line, f"sentence {key}: French at {src_top}, English at {tgt_top}"
+
+    narrow = sentence_tops(browser, page, tmp_path, 400)
+    tops = [top for _, src_top, tgt_top, _ in narrow for top in (src_top, tgt_top)]
+    assert tops == sorted(tops) and len(set(tops)) == len(tops), "French and English do not interleave on a phone"
+
+
+# --- hostile text: Markdown output is text, never markup ------------------------------------------
+
+HOSTILE = [
+    "<script>alert(1)</script>",
+    "<img src=x onerror=alert(1)>",
+    "[click](javascript:alert(1)) ![x](http://example.invalid/x.png)",
+    "**bold** _it_ `code` ~~gone~~ $x^2$ <b>b</b>",
+    "a | b \\| c",
+    "entity &amp; &#60; &lt; and a plain & stays",
+    "closing hashes ##",
+    "snake_case_, __dunder__ and _it_",
+]
+
+
+def hostile_result() -> DocResult:
+    """Hostile text as the title (first line), every source, every (reviewed) target, the file name,
+    the model and a note; one sentence holds a line break and another a lone carriage return."""
+    parts = [(0, HOSTILE[0], "\n\n", HOSTILE[1], "review")]
+    parts += [(1, src, " ", tgt, "review") for src, tgt in zip(HOSTILE[1:], HOSTILE[2:] + HOSTILE[:1])]
+    parts += [(2, "Une phrase\ncoupée | en deux.", " ", "A sentence\rcut | in two.", "model", "length")]
+    result = make_result("hostile", parts)
+    result.document.path = Path("seeds/<img src=x onerror=alert(2)> [a](b).txt")
+    result.source_name = str(result.document.path)
+    result.model, result.note = "<script>m</script>@*1*", "note <iframe src=x> _x_"
+    return result
+
+
+def markdown_html(text: str) -> str:
+    """The page a Markdown renderer that allows raw HTML makes of `text` (markdown-it-py, CommonMark
+    plus GFM tables and strikethrough: the test extra)."""
+    from markdown_it import MarkdownIt
+
+    return MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"]).render(text)
+
+
+MARKUP_OF_OURS = {"html", "body", "h1", "h2", "ul", "ol", "li", "strong", "em", "p", "table", "thead", "tbody", "tr",
+                  "th", "td", "br"}
+
+
+def tags_in(page: str) -> set[str]:
+    return {el.tag for el in etree.fromstring(f"<html><body>{page}</body></html>", etree.HTMLParser()).iter()}
+
+
+def cells(page: str) -> list[list[str]]:
+    """Each table row's cells as text (a <br> as a line break)."""
+    root = etree.fromstring(f"<html><body>{page.replace('<br>', chr(10)).replace('<br />', chr(10))}</body></html>",
+                            etree.HTMLParser())
+    return [["".join(td.itertext()) for td in tr.findall("td")] for tr in root.iter("tr") if tr.findall("td")]
+
+
+def test_markdown_escapes_hostile_text_everywhere():
+    result = hostile_result()
+    page = markdown_html(render("md", result))
+    assert tags_in(page) <= MARKUP_OF_OURS, tags_in(page) - MARKUP_OF_OURS  # no script, img, a, code, s, iframe...
+    # every sentence comes out as exactly its text, in a row of its own table, cells where they belong
+    rows = cells(page)
+    expected = [[s.source.strip(), s.target.strip()] for s in text_segments(result)]
+    assert [row[:2] for row in rows] == [[a.replace("\r", "\n"), b.replace("\r", "\n")] for a, b in expected]
+    assert all(len(row) == 2 for row in rows[:-1]) and len(rows[-1]) == 3  # the flagged paragraph's flag column
+    root = etree.fromstring(f"<html><body>{page}</body></html>", etree.HTMLParser())
+    assert "".join(root.find(".//h1").itertext()) == result.document.title
+    items = ["".join(li.itertext()) for li in root.iter("li")]
+    assert f"Source: {result.source_name}" in items and f"Note: {result.note}" in items
+    assert any(item.startswith(f"Model: {result.model}") for item in items)
+
+
+def test_markdown_escapes_only_what_would_be_read_as_markup():
+    from translate_kit.writers.md import text
+
+    assert text("003_otan.txt") == "003_otan.txt" and text("Dupont & Durand, l'OTAN.") == "Dupont & Durand, l'OTAN."
+    assert markdown_html(text("_it_ a__b__c")).strip() == "<p>_it_ a__b__c</p>"
+
+
+def test_markdown_table_survives_pipes_and_line_breaks():
+    result = make_result("pipes", [(0, "Gauche | droite", " ", "Left | right", "model"),
+                                   (0, "Ligne\nsuivante", " ", "Line\r\nnext", "model"),
+                                   (0, "Fin\u2028ici.", "\n", "End\u2029here.", "model")])
+    md = render("md", result)
+    body = [line for line in md.splitlines() if line.startswith("| ")][2:]
+    assert len(body) == 3, body  # one line per row: no break inside a sentence ends it
+    assert cells(markdown_html(md)) == [["Gauche | droite", "Left | right"], ["Ligne\nsuivante", "Line\nnext"],
+                                        ["Fin\nici.", "End\nhere."]]
+
+
+def test_summary_markdown_escapes_hostile_text():
+    from translate_kit.summarize import SummaryResult, SummarySentence, render_markdown
+
+    doc = make_result("s", [(0, HOSTILE[0], "\n", "x")]).document
+    result = SummaryResult("s<b>", HOSTILE[1], doc, "extractive", "short", "fr", "fr", ["fr", "en"],
+                           [SummarySentence({"fr": HOSTILE[2], "en": HOSTILE[3]}, 0, 0)], notes=[HOSTILE[4]])
+    page = markdown_html(render_markdown(result))
+    assert tags_in(page) <= MARKUP_OF_OURS, tags_in(page) - MARKUP_OF_OURS
+    text = "".join(etree.fromstring(f"<html><body>{page}</body></html>", etree.HTMLParser()).itertext())
+    assert all(h in text for h in HOSTILE[:5])
+
+
+# --- flags: marked in the layout, explained in the header, never inside the translation -----------
+
+
+def flagged_result() -> DocResult:
+    return make_result("flags", [
+        (0, "Le ministre a parlé.", " ", "The minister spoke spoke spoke spoke.", "model", "repetition"),
+        (0, "Il pleut.", "\n\n", "It rains.", "model"),
+        (1, "Une longue phrase qui dit beaucoup de choses importantes.", "\n", "A.", "model", "length"),
+    ])
+
+
+def test_flags_are_beside_the_translation_and_explained_in_the_header():
+    result = flagged_result()
+    md = render("md", result)
+    head, tables = md.split("\n\n| ", 1)
+    assert "repetition" in head and "length" in head and "Flags" in head  # the legend
+    rows = cells(markdown_html(md))
+    assert [row[1] for row in rows] == [s.target for s in text_segments(result)]  # the translation alone
+    assert [bool(row[2].strip()) for row in rows] == [True, False, True] and "repetition" in rows[0][2]
+    page = render("html", result)
+    parser = Sentences()
+    parser.feed(page)
+    assert [parser.found[("tgt", f"{s.para}-{s.seg}")] for s in text_segments(result)] == [s.target for s in text_segments(result)]
+    assert page.count('class="s flagged"') == 2 and 'data-flag="repetition"' in page and 'data-flag="length"' in page
+    header = page.split("<main>")[0]
+    assert "<dt>Flags</dt>" in header and "repetition" in header and "length" in header
+    for name in ("tmx", "xliff", "txt"):
+        assert "⚠" not in render(name, result)
+
+
+def test_jsonl_records_carry_every_documented_key():
+    keys = ["doc", "para", "seg", "kind", "src_lang", "tgt_lang", "source", "target", "space_after", "origin", "flag"]
+    records = [json.loads(line) for line in render("jsonl", flagged_result()).splitlines()]
+    assert all(list(r) == keys for r in records)
+    assert [r["flag"] for r in records] == ["repetition", None, "length"]
+    readme = (HERE.parent / "README.md").read_text(encoding="utf-8")
+    assert all(f"`{key}`" in readme.split("| `jsonl` |")[1].split("\n")[0] for key in keys)
+
+
+def test_a_flag_first_seen_in_a_later_part_is_explained_at_the_end():
+    """A long document's header is written with its first part: flags of later parts get the legend last."""
+    from dataclasses import replace
+
+    whole = flagged_result()
+    first = replace(whole, segments=[s for s in whole.segments if s.para == 0 and not s.flag])
+    later = [s for s in whole.segments if s.para == 1]
+    for name in ("md", "html"):
+        writer = get_writers(name)[0]
+        head = writer.head(first)
+        body = writer.paragraph(first, first.segments, False) + writer.paragraph(whole, later, False)
+        tail = writer.tail(whole)
+        assert "length" not in head and "Flags" in tail and "length" in tail and "repetition" not in tail, name
+        assert "length" in body

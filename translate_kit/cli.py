@@ -16,13 +16,14 @@ from typing import Annotated, Optional
 
 import typer
 
-from .errors import CacheError, DocumentError, OutputError, TkError, UsageError
+from .cli_help import App
+from .errors import CacheError, DocumentError, DocumentFailed, OutputError, TkError, UsageError
 from .language import check_language, check_source
 from .options import DecodeOptions, RunOptions, env
 
-app = typer.Typer(help="Local, offline bilingual translation and summaries of foreign-language articles.",
-                  no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
-cache_app = typer.Typer(help="Inspect or clear the translation cache.", no_args_is_help=True)
+app = App(help="Local, offline bilingual translation and summaries of foreign-language articles.",
+          no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
+cache_app = App(help="Inspect or clear the translation cache.", no_args_is_help=True)
 app.add_typer(cache_app, name="cache")
 
 from .cli_models import doctor, models_app  # noqa: E402  (typer only; nothing heavy)
@@ -33,12 +34,12 @@ app.command("doctor")(doctor)
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 
 # Options shared by several commands.
-CorpusOpt = Annotated[Optional[Path], typer.Option("--corpus", help="Folder where document ids resolve (env TK_CORPUS; default seeds/).")]
-CacheDirOpt = Annotated[Optional[Path], typer.Option("--cache-dir", help="Cache folder (env TK_CACHE_DIR; default cache/).")]
+CorpusOpt = Annotated[Optional[Path], typer.Option("--corpus", metavar="DIR", help="Folder where document ids resolve (env TK_CORPUS; default seeds/).")]
+CacheDirOpt = Annotated[Optional[Path], typer.Option("--cache-dir", metavar="DIR", help="Cache folder (env TK_CACHE_DIR; default cache/).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one machine-readable report on stdout.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
-DeviceOpt = Annotated[Optional[str], typer.Option("--device", help="auto|cpu|cuda|cuda:N|mps (env TK_DEVICE).")]
-ThreadsOpt = Annotated[Optional[int], typer.Option("--threads", min=1, help="CPU threads (env TK_THREADS; default: all cores).")]
+DeviceOpt = Annotated[Optional[str], typer.Option("--device", metavar="DEVICE", help="auto|cpu|cuda|cuda:N|mps (env TK_DEVICE).")]
+ThreadsOpt = Annotated[Optional[int], typer.Option("--threads", min=1, metavar="N", help="CPU threads (env TK_THREADS; default: all cores).")]
 NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the cache for this run.")]
 
 
@@ -49,6 +50,46 @@ def say(message: str) -> None:
 def fail(message: str, code: int = EXIT_FAILED) -> typer.Exit:
     say(message)
     return typer.Exit(code)
+
+
+class DocumentProblems:
+    """Per-document errors and notes, said once per problem: a model missing for five documents is
+    one line naming the five, not five lines. Messages follow the library's `<document>: <problem>`
+    convention; documents with the same problem are gathered, and `say_all()` (at the end of a run,
+    or when it stops) prints one line each, in the order the problems first came."""
+
+    SHOWN = 5  # document names listed in a line; the others are counted
+
+    def __init__(self) -> None:
+        self.documents: dict[str, list[str]] = {}
+
+    def add_error(self, document: str, error: TkError | str) -> None:
+        """A result's error, which names the document itself (`<document>: <problem>`): the typed
+        error's own problem (DocumentError.problem, DocumentFailed.cause) when it has one."""
+        if isinstance(error, DocumentError) and error.path == document:
+            self.add(document, error.problem)
+        elif isinstance(error, DocumentFailed) and error.source == document:
+            self.add(document, str(error.cause))
+        else:
+            message, prefix = str(error), f"{document}: "
+            self.add(document, message[len(prefix):] if message.startswith(prefix) else message)
+
+    def add(self, document: str, problem: str) -> None:
+        self.documents.setdefault(problem, []).append(document)
+
+    def say_all(self) -> None:
+        for problem, documents in self.documents.items():
+            say(f"{self.named(documents)}: {problem}")
+        self.documents.clear()
+
+    @classmethod
+    def named(cls, documents: list[str]) -> str:
+        documents = list(dict.fromkeys(documents))
+        if len(documents) == 1:
+            return documents[0]
+        shown = ", ".join(documents[: cls.SHOWN])
+        more = f" and {len(documents) - cls.SHOWN} more" if len(documents) > cls.SHOWN else ""
+        return f"{len(documents)} documents ({shown}{more})"
 
 
 @contextmanager
@@ -135,17 +176,17 @@ def progress_bar(quiet: bool, desc: str = "translating"):
 
 @app.command()
 def translate(
-    paths: Annotated[list[str], typer.Argument(help="Files, folders (*.txt, *.md, recursively), corpus ids, or - for stdin.")],
-    to: Annotated[str, typer.Option("--to", help="Target language, e.g. en.")] = "en",
-    src: Annotated[str, typer.Option("--from", help="Source language, or auto to detect per document.")] = "auto",
-    out: Annotated[Path, typer.Option("--out", "-o", help="Output folder.")] = Path("out"),
-    fmt: Annotated[str, typer.Option("--format", "-f", help="Comma list of formats, or all.")] = "md,jsonl,txt",
-    model: Annotated[Optional[str], typer.Option("--model", help="Model for this run: a models.lock name, a repo id, or a local folder.")] = None,
+    paths: Annotated[list[str], typer.Argument(metavar="PATH", help="Files, folders (*.txt, *.md, recursively), corpus ids, or - for stdin.")],
+    to: Annotated[str, typer.Option("--to", metavar="LANG", help="Target language, e.g. en.")] = "en",
+    src: Annotated[str, typer.Option("--from", metavar="LANG", help="Source language, or auto to detect per document.")] = "auto",
+    out: Annotated[Path, typer.Option("--out", "-o", metavar="DIR", help="Output folder.")] = Path("out"),
+    fmt: Annotated[str, typer.Option("--format", "-f", metavar="FORMATS", help="Comma list of formats, or all.")] = "md,jsonl,txt",
+    model: Annotated[Optional[str], typer.Option("--model", metavar="MODEL", help="Model for this run: a models.lock name, a repo id, or a local folder.")] = None,
     device: DeviceOpt = None,
-    beams: Annotated[Optional[int], typer.Option("--beams", min=1, help="Beam size (default: the model's own).")] = None,
-    precision: Annotated[str, typer.Option("--precision", help="auto (int8 with ct2 on CPU, fp16 on CUDA), fp32, fp16, bf16, int8.")] = "auto",
-    backend: Annotated[Optional[str], typer.Option("--backend", help="auto (ct2 on CPU, torch on GPU), torch, ct2 (env TK_BACKEND).")] = None,
-    batch_tokens: Annotated[Optional[int], typer.Option("--batch-tokens", min=1, help="Token budget per batch (source tokens x beams).")] = None,
+    beams: Annotated[Optional[int], typer.Option("--beams", min=1, metavar="N", help="Beam size (default: the model's own).")] = None,
+    precision: Annotated[str, typer.Option("--precision", metavar="PRECISION", help="auto (int8 with ct2 on CPU, fp16 on CUDA), fp32, fp16, bf16, int8.")] = "auto",
+    backend: Annotated[Optional[str], typer.Option("--backend", metavar="BACKEND", help="auto (ct2 on CPU, torch on GPU), torch, ct2 (env TK_BACKEND).")] = None,
+    batch_tokens: Annotated[Optional[int], typer.Option("--batch-tokens", min=1, metavar="N", help="Token budget per batch (source tokens x beams).")] = None,
     threads: ThreadsOpt = None,
     corpus: CorpusOpt = None,
     cache_dir: CacheDirOpt = None,
@@ -170,7 +211,7 @@ def translate(
         decode = DecodeOptions(beams=beams, precision=precision, **({"backend": backend} if backend else {}))
     docs = load_documents(paths, corpus_dir(corpus), exclude=out)
     bar, progress = progress_bar(quiet)
-    reports, failed = [], False
+    reports, failed, problems = [], False, DocumentProblems()
     outputs: DocumentOutputs | None = None  # the document being written, part by part
     write_error: str | None = None  # this document's outputs cannot be written: its later parts are skipped
     try:
@@ -181,8 +222,7 @@ def translate(
                     outputs = None
             if part.error and not write_error:
                 failed = True
-                bar.clear()
-                say(part.error)
+                problems.add_error(part.source_name, part.error)
             elif not write_error:
                 try:
                     outputs = outputs or DocumentOutputs(writers, part, out)
@@ -194,22 +234,24 @@ def translate(
                     if outputs is not None:
                         outputs.abort()
                     outputs, write_error, failed = None, str(err), True
-                    bar.clear()
-                    say(write_error)
+                    problems.add_error(part.source_name, write_error)
             if part.final:
                 part.error, write_error = part.error or write_error, None
                 reports.append(report(part))
     except KeyboardInterrupt:
         bar.close()
+        problems.say_all()
         raise fail(f"interrupted; {len(reports)} document(s) written, finished batches are cached: run again to resume",
                    EXIT_INTERRUPTED)
     except TkError as err:
         bar.close()
+        problems.say_all()
         raise fail(str(err))
     finally:
         if outputs is not None:  # interrupted in the middle of a document: no file that looks complete
             outputs.abort()
     bar.close()
+    problems.say_all()
     if as_json:
         typer.echo(json.dumps({"documents": reports, "ok": not failed}, ensure_ascii=False, indent=2))
     elif not quiet:
@@ -227,7 +269,7 @@ def report(result) -> dict:
         "tgt_lang": result.tgt_lang,
         "model": result.model,
         "revision": result.revision,
-        "pinned": result.pinned,
+        "locked": result.locked,
         "pivot": result.pivot,
         "signature": result.signature,
         "encoding": result.document.encoding if result.document else None,
@@ -242,16 +284,16 @@ def report(result) -> dict:
 
 @app.command()
 def summarize(
-    docs: Annotated[list[str], typer.Argument(help="Corpus ids or unique prefixes (003), files, folders, or - for stdin.")],
-    method: Annotated[str, typer.Option("--method", help="abstractive (distilBART over the English translation) or extractive (central source sentences; no summarizer).")] = "abstractive",
-    length: Annotated[str, typer.Option("--length", help="short, medium or long.")] = "medium",
-    lang: Annotated[Optional[str], typer.Option("--lang", help="Comma list of summary languages (default: en and the document's own).")] = None,
-    src: Annotated[str, typer.Option("--from", help="Source language, or auto to detect per document.")] = "auto",
-    out: Annotated[Optional[Path], typer.Option("--out", "-o", help="Also write <id>.summary.md and <id>.summary.json here.")] = None,
-    model: Annotated[Optional[str], typer.Option("--model", help="Summarizer: a models.lock name, a repo id, or a local folder.")] = None,
+    docs: Annotated[list[str], typer.Argument(metavar="DOC", help="Corpus ids or unique prefixes (003), files, folders, or - for stdin.")],
+    method: Annotated[str, typer.Option("--method", metavar="METHOD", help="abstractive (distilBART over the English translation) or extractive (central source sentences; no summarizer).")] = "abstractive",
+    length: Annotated[str, typer.Option("--length", metavar="LENGTH", help="short, medium or long.")] = "medium",
+    lang: Annotated[Optional[str], typer.Option("--lang", metavar="LANGS", help="Comma list of summary languages (default: en and the document's own).")] = None,
+    src: Annotated[str, typer.Option("--from", metavar="LANG", help="Source language, or auto to detect per document.")] = "auto",
+    out: Annotated[Optional[Path], typer.Option("--out", "-o", metavar="DIR", help="Also write <id>.summary.md and <id>.summary.json here.")] = None,
+    model: Annotated[Optional[str], typer.Option("--model", metavar="MODEL", help="Summarizer: a models.lock name, a repo id, or a local folder.")] = None,
     device: DeviceOpt = None,
-    precision: Annotated[str, typer.Option("--precision", help="auto (int8 with ct2 on CPU, fp16 on CUDA), fp32, fp16, bf16, int8.")] = "auto",
-    backend: Annotated[Optional[str], typer.Option("--backend", help="auto (ct2 on CPU, torch on GPU), torch, ct2 (env TK_BACKEND).")] = None,
+    precision: Annotated[str, typer.Option("--precision", metavar="PRECISION", help="auto (int8 with ct2 on CPU, fp16 on CUDA), fp32, fp16, bf16, int8.")] = "auto",
+    backend: Annotated[Optional[str], typer.Option("--backend", metavar="BACKEND", help="auto (ct2 on CPU, torch on GPU), torch, ct2 (env TK_BACKEND).")] = None,
     threads: ThreadsOpt = None,
     corpus: CorpusOpt = None,
     cache_dir: CacheDirOpt = None,
@@ -272,7 +314,7 @@ def summarize(
         run = RunOptions.from_env(device=device, threads=threads, cache_dir=cache_dir, use_cache=not no_cache)
         # as `tk translate` builds it (same cache entries); without --backend, TK_BACKEND
         decode = DecodeOptions(precision=precision, **({"backend": backend} if backend else {}))
-    reports, failed = [], False
+    reports, failed, problems = [], False, DocumentProblems()
     bar, progress = progress_bar(quiet, "translating" if method == "abstractive" else "summarizing")
     try:
         for result in run_summary(load_documents(docs, corpus_dir(corpus)), options, decode=decode, run=run,
@@ -280,21 +322,24 @@ def summarize(
             failed = failed or bool(result.error)
             bar.clear()
             if result.error:
-                say(result.error)
+                problems.add_error(result.source_name, result.error)
             elif out is not None:
                 write_summary(result, out)
             for note in result.notes:
-                say(f"{result.doc_id}: {note}")
+                problems.add(result.doc_id, note)
             if not result.error and not as_json:
                 typer.echo(render_text(result))
             reports.append(result.to_dict())
     except KeyboardInterrupt:
         bar.close()
+        problems.say_all()
         raise fail(f"interrupted; {len(reports)} document(s) done, finished batches are cached", EXIT_INTERRUPTED)
     except TkError as err:
         bar.close()
+        problems.say_all()
         raise fail(str(err))
     bar.close()
+    problems.say_all()
     if as_json:
         typer.echo(json.dumps({"documents": reports, "ok": not failed}, ensure_ascii=False, indent=2))
     if failed:
@@ -323,7 +368,7 @@ def list_corpus(corpus: CorpusOpt = None, as_json: JsonOpt = False) -> None:
 
 @app.command("import-review")
 def import_review(
-    files: Annotated[list[Path], typer.Argument(help="Reviewed XLIFF files (.xlf) written by tk translate --format xliff.")],
+    files: Annotated[list[Path], typer.Argument(metavar="FILE", help="Reviewed XLIFF files (.xlf) written by tk translate --format xliff.")],
     cache_dir: CacheDirOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
@@ -332,7 +377,7 @@ def import_review(
 
     with options_or_exit():
         folder = cache_dir or RunOptions.from_env().cache_dir
-    reports, failed = [], False
+    reports, failed, problems = [], False, DocumentProblems()
     for path in files:
         try:
             reports.append(run_import(path, folder))
@@ -340,13 +385,14 @@ def import_review(
             raise fail(str(err))
         except TkError as err:
             failed = True
-            say(str(err))
+            problems.add_error(str(path), str(err))
             reports.append({"file": str(path), "error": str(err)})
             continue
         r = reports[-1]
         if not as_json:
             say(f"{path}: {r['reviewed']} reviewed segment(s) imported for {r['src_lang']}->{r['tgt_lang']} "
                 f"({r['not_reviewed']} not marked reviewed, {r['empty']} empty)")
+    problems.say_all()
     if as_json:
         typer.echo(json.dumps({"files": reports, "ok": not failed}, ensure_ascii=False, indent=2))
     if failed:
@@ -384,7 +430,7 @@ def cache_stats(cache_dir: CacheDirOpt = None, as_json: JsonOpt = False) -> None
 
 @cache_app.command("clear")
 def cache_clear(
-    model: Annotated[Optional[str], typer.Option("--model", help="Only this model's entries (repo id).")] = None,
+    model: Annotated[Optional[str], typer.Option("--model", metavar="REPO", help="Only this model's entries (repo id).")] = None,
     cache_dir: CacheDirOpt = None,
 ) -> None:
     """Remove cached results (all, or one model's). Imported reviews are kept."""

@@ -14,11 +14,12 @@ from typing import Annotated, Optional
 
 import typer
 
+from .cli_help import App
 from .errors import TkError, UsageError
 
-models_app = typer.Typer(help="List, download, pin and verify the models named in models.lock.", no_args_is_help=True)
+models_app = App(help="List, download, lock and verify the models named in models.lock.", no_args_is_help=True)
 
-NamesArg = Annotated[Optional[list[str]], typer.Argument(help="Lock entry names (fr-en, summarizer), pairs, repo ids or folders (default: every entry).")]
+NamesArg = Annotated[Optional[list[str]], typer.Argument(metavar="NAME", help="Lock entry names (fr-en, summarizer), pairs, repo ids or folders (default: every entry).")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one machine-readable report on stdout.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
 
@@ -45,7 +46,7 @@ def megabytes(size: int) -> str:
 
 @models_app.command("list")
 def list_models(as_json: JsonOpt = False) -> None:
-    """Each lock entry: present in the local cache, size, and whether its files match the lock (sha256)."""
+    """Each lock entry: present in the local cache, size, locked (commit and file hashes recorded), files checked."""
     from .models import load_lock, model_status
 
     try:
@@ -55,17 +56,26 @@ def list_models(as_json: JsonOpt = False) -> None:
     if as_json:
         echo_json([vars(s) for s in statuses])
         return
-    typer.echo(f"{'name':<12} {'model':<44} {'present':<8} {'size':>9}  lock")
+    typer.echo(f"{'name':<12} {'model':<44} {'present':<8} {'size':>9}  {'locked':<7} files")
     for s in statuses:
         where = s.repo if s.local else f"{s.repo}@{(s.commit or s.revision)[:12]}"
-        typer.echo(f"{s.name:<12} {where:<44} {'yes' if s.present else 'no':<8} {megabytes(s.size):>9}  {s.lock}")
+        files = s.lock if s.lock in ("ok", "mismatch", "unchecked") else "-"
+        typer.echo(f"{s.name:<12} {where:<44} {'yes' if s.present else 'no':<8} {megabytes(s.size):>9}  "
+                   f"{'yes' if s.locked else 'no':<7} {files}")
         for problem in s.problems:
             typer.echo(f"{'':<12} {problem}")
 
 
 @models_app.command("verify")
-def verify(names: NamesArg = None, as_json: JsonOpt = False) -> None:
-    """Check the local files of each locked entry against the lock's sha256 and size; exit 1 on a mismatch."""
+def verify(
+    names: NamesArg = None,
+    allow_unlocked: Annotated[bool, typer.Option("--allow-unlocked", help="Exit 0 even when some entries are not locked (nothing to check them against).")] = False,
+    as_json: JsonOpt = False,
+) -> None:
+    """Check the local files of each locked entry against the lock's sha256 and size.
+
+    Exit 1 on a mismatch, and when an entry is not locked (the lock records no commit and file
+    hashes for it, so nothing could be verified) unless --allow-unlocked."""
     from .models import model_status, select_entries
 
     try:
@@ -73,13 +83,28 @@ def verify(names: NamesArg = None, as_json: JsonOpt = False) -> None:
     except TkError as err:
         raise fail(str(err))
     bad = [s for s in statuses if s.lock == "mismatch"]
+    unlocked = [s for s in statuses if not s.locked]
+    ok = not bad and (allow_unlocked or not unlocked)
     if as_json:
-        echo_json({"models": [vars(s) for s in statuses], "ok": not bad})
+        echo_json({"models": [vars(s) for s in statuses], "verified": [s.name for s in statuses if s.lock == "ok"],
+                   "not_locked": [s.name for s in unlocked], "ok": ok})
     else:
         for s in statuses:
             _say_verified(s)
-    if bad:
+        if unlocked:
+            _say_unlocked(statuses, unlocked, allow_unlocked)
+    if not ok:
         raise typer.Exit(1)
+
+
+def _say_unlocked(statuses: list, unlocked: list, allowed: bool) -> None:
+    """One line for every entry that is not locked: nothing could be checked, and why."""
+    verified = sum(1 for s in statuses if s.lock == "ok")
+    what = f"{verified} of {len(statuses)} entries" if verified else "nothing"
+    names = " ".join(s.name for s in unlocked)
+    say(f"verified {what}: not locked: {', '.join(s.name for s in unlocked)} (models.lock records no commit and "
+        f"file hashes to check against; `tk models lock {names}` records them)"
+        + ("" if allowed else "; pass --allow-unlocked to accept that"))
 
 
 def _say_verified(s) -> None:
@@ -88,15 +113,14 @@ def _say_verified(s) -> None:
             say(f"{s.name}: {s.path}/{problem}")
     elif s.lock == "ok":
         say(f"{s.name}: ok, every file matches the lock")
-    elif s.lock == "absent":
+    elif s.lock == "absent" and s.locked:
         say(f"{s.name}: not downloaded (`tk models pull {s.name}`)")
-    else:
-        say(f"{s.name}: present but not locked, nothing to check against (`tk models lock {s.name}`)")
+    # an entry that is not locked: said once for all of them (_say_unlocked)
 
 
 @models_app.command("pull")
 def pull(names: NamesArg = None, quiet: QuietOpt = False, as_json: JsonOpt = False) -> None:
-    """Download the pinned revisions (configs, tokenizer, one weight format) into the Hugging Face cache."""
+    """Download the locked revisions (configs, tokenizer, one weight format) into the Hugging Face cache."""
     from .hub import pull as run_pull
 
     try:

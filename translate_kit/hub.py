@@ -130,7 +130,7 @@ def remote_listing(repo: str, revision: str) -> tuple[str, dict]:
 
 
 def pull(names: list[str] | None = None, progress: bool = False) -> list[Outcome]:
-    """Download the needed files of each entry at its pinned revision into the Hugging Face cache,
+    """Download the needed files of each entry at its locked revision (or its branch) into the Hugging Face cache,
     and check them against the lock's hashes. `progress`: huggingface_hub's bars on stderr."""
     entries = models.select_entries(names)
     if any(e.path is None for e in entries):
@@ -150,10 +150,12 @@ def _pull_one(entry: LockEntry, tqdm_class) -> Outcome:
         return Outcome(entry, error=str(err))
 
 
-def pull_entry(entry: LockEntry, tqdm_class=None) -> Path:
-    """The entry's snapshot folder, after fetching what is missing and checking it against the lock."""
+def pull_entry(entry: LockEntry, tqdm_class=None, starting=lambda: None) -> Path:
+    """The entry's snapshot folder, after fetching what is missing and checking it against the lock.
+    `starting()` is called once the hub has answered, before the first file is fetched."""
     ref = models.entry_ref(entry)
     commit, listing = remote_listing(ref.repo, ref.revision)  # also proves the hub answers, within HUB_TIMEOUT
+    starting()
     names = sorted(entry.files) if entry.locked else list(listing)
     folder = None
     for name in names:
@@ -183,9 +185,11 @@ def download(ref: ModelRef) -> Path:
     entry = lock.get(ref.name) if ref.name else None
     if entry is None or models.entry_ref(entry) != ref:
         entry = LockEntry(ref.name or ref.repo, ref.repo, ref.revision)
-    log.warning("%s is not in the local cache: downloading it (`tk models pull` does this ahead of time)", ref.repo)
+    def starting() -> None:  # only once the hub has answered: no "downloading" for a download that never starts
+        log.warning("%s is not in the local cache: downloading it (`tk models pull` does this ahead of time)", ref.repo)
+
     try:
-        return pull_entry(entry, _silent_tqdm())
+        return pull_entry(entry, _silent_tqdm(), starting)
     except TkError as err:
         raise ModelUnavailable(f"{ref.repo} is not in the local cache and cannot be downloaded: {err}; "
                                f"run `tk models pull {entry.name}` on a connected machine, or pass --model DIR") from None

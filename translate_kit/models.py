@@ -49,7 +49,8 @@ class LockEntry:
 
     @property
     def locked(self) -> bool:
-        """Pinned to exact files: a commit (hub) or file hashes (local folder)."""
+        """Locked: the exact files are recorded, a commit and file hashes (hub) or file hashes (local
+        folder). One word for it everywhere: `tk models list|verify`, run reports, output headers."""
         return bool(self.files) and (bool(self.commit) or self.path is not None)
 
 
@@ -60,7 +61,7 @@ class ModelRef:
     repo: str  # repo id, or a local directory
     revision: str = "main"
     name: str | None = None  # lock entry name, when it came from the lock
-    pinned: bool = True  # False: not in models.lock, the conventional repo id was guessed
+    locked: bool = False  # True: a models.lock entry with its commit and file hashes recorded (LockEntry.locked)
     local: bool = False  # True: `repo` is a directory given by the user
 
     @property
@@ -105,10 +106,10 @@ def load_lock(path: Path | None = None) -> dict[str, LockEntry]:
 
 
 def entry_ref(entry: LockEntry) -> ModelRef:
-    """The ModelRef a lock entry stands for: its pinned commit when locked, a local folder for `path`."""
+    """The ModelRef a lock entry stands for: its commit when locked, a local folder for `path`."""
     if entry.path is not None:
-        return ModelRef(entry.path, "local", name=entry.name, local=True)
-    return ModelRef(entry.repo, entry.commit or entry.revision, name=entry.name)
+        return ModelRef(entry.path, "local", name=entry.name, local=True, locked=entry.locked)
+    return ModelRef(entry.repo, entry.commit or entry.revision, name=entry.name, locked=entry.locked)
 
 
 def pick_model(src: str, tgt: str, override: str | None = None, lock: dict | None = None) -> ModelRef:
@@ -119,7 +120,7 @@ def pick_model(src: str, tgt: str, override: str | None = None, lock: dict | Non
     entry = lock.get(f"{src}-{tgt}")
     if entry:
         return entry_ref(entry)
-    return ModelRef(conventional_repo(src, tgt), "main", pinned=False)
+    return ModelRef(conventional_repo(src, tgt), "main")
 
 
 def select_entries(names: list[str] | None, lock: dict | None = None) -> list[LockEntry]:
@@ -168,7 +169,7 @@ def model_from_name(name: str, lock: dict | None = None) -> ModelRef:
         return ModelRef(str(path.resolve()), "local", local=True)
     if name.count("/") == 1 and not name.startswith((".", "/")):
         repo, _, revision = name.partition("@")
-        return ModelRef(repo, revision or "main", pinned=False)
+        return ModelRef(repo, revision or "main")
     known = ", ".join(sorted(lock)) or "none"
     raise UnknownModel(f"unknown model '{name}'; known: {known} (or give a repo id 'org/name' or a local directory)")
 
@@ -343,7 +344,8 @@ class ModelStatus:
     path: str | None = None  # where the files are, when present
     present: bool = False
     size: int = 0  # bytes on disk, symlinks followed
-    lock: str = "unlocked"  # ok | mismatch | unlocked | absent | unchecked
+    locked: bool = False  # the lock records its commit and file hashes (LockEntry.locked)
+    lock: str = "unlocked"  # the files against the lock: ok | mismatch | unlocked | absent | unchecked
     problems: list[str] = field(default_factory=list)
 
 
@@ -351,7 +353,7 @@ def model_status(entry: LockEntry, check: bool = True) -> ModelStatus:
     """Where an entry's files are, how big, and (check=True: sha256 of every file) whether they match the lock."""
     ref = entry_ref(entry)
     folder = local_snapshot(ref)
-    status = ModelStatus(entry.name, entry.repo, entry.revision, entry.task, entry.commit, ref.local)
+    status = ModelStatus(entry.name, entry.repo, entry.revision, entry.task, entry.commit, ref.local, locked=entry.locked)
     if folder is None or not folder.is_dir() or not weights_file(folder):
         status.lock = "absent"
         return status

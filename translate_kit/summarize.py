@@ -462,19 +462,23 @@ def how(result: SummaryResult) -> str:
 
 
 def render_markdown(result: SummaryResult) -> str:
+    """The summary as Markdown; every text from the document or the run is escaped (writers.md.text)."""
+    from .writers.md import text
+
     doc = result.document
-    lines = [f"# Summary: {doc.title if doc else result.doc_id}", "", f"- **Document:** {result.doc_id} ({result.source_name})"]
+    lines = [f"# Summary: {text(doc.title if doc else result.doc_id)}", "",
+             f"- **Document:** {text(result.doc_id)} ({text(result.source_name)})"]
     if doc is not None and doc.meta.get("date"):
-        lines.append(f"- **Date:** {doc.meta['date']}")
-    lines.append(f"- **Languages:** {result.src_lang} → {', '.join(result.langs)}")
-    lines.append(f"- **Method:** {how(result)}")
-    lines += [f"- **Model ({m['role']}):** {m['model']} (revision {m['revision']})"
+        lines.append(f"- **Date:** {text(doc.meta['date'])}")
+    lines.append(f"- **Languages:** {text(result.src_lang)} → {text(', '.join(result.langs))}")
+    lines.append(f"- **Method:** {text(how(result))}")
+    lines += [f"- **Model ({text(m['role'])}):** {text(m['model'])} (revision {text(m['revision'])})"
               + (f", `{m['signature']}`" if m.get("signature") else "") for m in result.models]
-    lines += [f"- **Note:** {note}" for note in result.notes]
+    lines += [f"- **Note:** {text(note)}" for note in result.notes]
     lines += ["", "## Summary", ""]
     for n, s in enumerate(result.sentences, 1):
         where = f" *(¶{s.para + 1}, sentence {s.seg + 1})*" if s.para is not None else ""
-        texts = [f"**{lang}** {s.texts.get(lang, '')}" for lang in result.langs]
+        texts = [f"**{text(lang)}** {text(s.texts.get(lang, ''))}" for lang in result.langs]
         lines.append(f"{n}. " + "  \n   ".join(texts) + where)
     return "\n".join(lines) + "\n"
 

@@ -59,10 +59,10 @@ class DocResult:
     tgt_lang: str = ""
     document: Document | None = None
     segments: list[Segment] = field(default_factory=list)
-    model: str = ""  # e.g. "org/name@rev", "... (unpinned)", "A + B (pivot via en)"
+    model: str = ""  # e.g. "org/name@rev", "... (not locked)", "A + B (pivot via en)"
     revision: str = ""
     signature: str = ""  # the readable cache signature: backend:ct2|precision:int8|beams:4|...
-    pinned: bool = True  # False: a model not in models.lock (the conventional repo id was guessed)
+    locked: bool = False  # True: models.lock records the model's commit and file hashes (models.LockEntry.locked)
     pivot: str | None = None  # the language translated through, when there was no direct model
     seconds: float = 0.0
     outputs: list[str] = field(default_factory=list)
@@ -261,10 +261,10 @@ def _prepare(doc_state: _InFlight, src: str, tgt: str, translators: Translators,
 
 
 def _describe_model(result: DocResult, translator: Translator | PivotTranslator) -> None:
-    """Model, revision, pinned and pivot as the header and --json report them."""
+    """Model, revision, locked and pivot as the header and --json report them."""
     result.model, result.revision = translator.display, translator.revision
     result.signature = translator.signature_text
-    result.pinned, result.pivot = translator.pinned, translator.pivot
+    result.locked, result.pivot = translator.locked, translator.pivot
 
 
 def source_language(doc: Document, src: str, cache: Cache | NoCache) -> str:

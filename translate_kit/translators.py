@@ -92,13 +92,13 @@ class ModelTask:
         return self.ref.label
 
     @property
-    def pinned(self) -> bool:
-        return self.ref.pinned
+    def locked(self) -> bool:
+        return self.ref.locked
 
     @property
     def display(self) -> str:
         """The model as output headers and reports show it."""
-        return self.label if self.pinned else f"{self.label} (unpinned)"
+        return self.label if self.locked else f"{self.label} (not locked)"
 
     def generated(self, texts: Sequence[str], failed: dict[str, TkError], **overrides) -> Iterator[tuple[list[int], list[str]]]:
         """engine.run(), except that a text the model cannot take even alone (out of memory after
@@ -195,7 +195,10 @@ class PivotTranslator:
 
     @property
     def display(self) -> str:
-        return f"{self.first.display} + {self.second.display} (pivot via {self.pivot})"
+        """Both legs; "not locked" said once when it holds for both."""
+        if self.first.locked != self.second.locked:
+            return f"{self.first.display} + {self.second.display} (pivot via {self.pivot})"
+        return f"{self.label} (pivot via {self.pivot}{'' if self.locked else ', not locked'})"
 
     @property
     def revision(self) -> str:
@@ -206,8 +209,8 @@ class PivotTranslator:
         return f"{self.first.signature_text} + {self.second.signature_text}"
 
     @property
-    def pinned(self) -> bool:
-        return self.first.pinned and self.second.pinned
+    def locked(self) -> bool:
+        return self.first.locked and self.second.locked
 
     def fit(self, segments: list[Segment]) -> list[Segment]:
         return self.first.fit(segments)

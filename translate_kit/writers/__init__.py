@@ -301,10 +301,52 @@ def record(result, s) -> dict:
         "target": "" if s.kind == "meta" else s.target,
         "space_after": s.space_after,
         "origin": s.origin,
+        "flag": s.flag or None,  # every record has every key: null when the segment is not flagged
     }
-    if s.flag:
-        row["flag"] = s.flag
     return row
+
+
+# What a flag on a segment (quality.problem) tells the reader; the writers show it beside the
+# sentence and explain it once, in the document's header, never inside the translation.
+FLAG_MEANINGS = {
+    "repetition": "the translation repeats itself (the model may have looped); check it against the source",
+    "length": "the translation is much shorter or longer than the source; part of it may be missing or invented",
+    "empty": "the model gave no translation for a sentence with words",
+}
+
+
+def flag_kinds(segments: Iterable) -> list[str]:
+    """The different flags on these segments, in order of first appearance."""
+    return list(dict.fromkeys(s.flag for s in segments if s.flag and s.kind != "meta"))
+
+
+def flag_legend(kinds: Iterable[str]) -> str:
+    """One line explaining the flags marked in a document ("" when there are none)."""
+    kinds = list(kinds)
+    if not kinds:
+        return ""
+    meanings = "; ".join(f"{kind}: {FLAG_MEANINGS[kind]}" if kind in FLAG_MEANINGS else kind for kind in kinds)
+    return f"⚠ marks a sentence to check. {meanings}"
+
+
+class FlagLegend:
+    """Which flags a writer has explained: the header explains those of the first part, the tail any
+    that only came in later parts (a long document is written before all of it is translated)."""
+
+    def __init__(self, first_part):
+        self.explained = flag_kinds(first_part.segments)
+        self.seen: list[str] = []
+
+    def note(self, segments) -> None:
+        self.seen += [k for k in flag_kinds(segments) if k not in self.seen]
+
+    @property
+    def head(self) -> str:
+        return flag_legend(self.explained)
+
+    @property
+    def rest(self) -> str:
+        return flag_legend(k for k in self.seen if k not in self.explained)
 
 
 def title_of(result) -> str:

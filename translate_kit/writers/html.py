@@ -1,10 +1,19 @@
 """`html`: one self-contained page per document, source and translation side by side.
 
 No external assets and no network: the style sheet and the few lines of script are inline, the
-fonts are the reader's own. Each paragraph is a row of two columns; each sentence is a focusable
-<span> carrying its position (`data-k="para-seg"`), and pointing at or tabbing to a sentence
-highlights its counterpart in the other column. Below 700 px the columns stack, each block
-labelled with its language, so the page reads on a phone.
+fonts are the reader's own. A paragraph of one sentence is a row of two columns; a paragraph
+of more (seed 003 is one paragraph of 47) is a row per sentence: as one column of a paragraph
+runs longer than the other, sentences fall out of step (by lines after two sentences, by
+screens in a long paragraph), and a row per sentence keeps every sentence level with its
+translation on a desktop, and interleaves them on a phone (a French sentence, its English, the
+next...), rather than the whole French text before any English. Each sentence is a focusable <span> carrying its position
+(`data-k="para-seg"`), and pointing at or tabbing to a sentence highlights its counterpart in
+the other column. Below 700 px the columns stack, each block labelled with its language, so the
+page reads on a phone.
+
+A flagged translation (quality.py) is marked in the layout: class `flagged`, the flag shown
+after it by the style sheet (generated content, so it is not part of the text a reader copies),
+its meaning as a tooltip, and a legend in the header.
 
 Every piece of text goes through html.escape (quotes included, since some land in attributes).
 Written by hand rather than with a template engine: one page shape, a dozen lines of markup, and
@@ -15,7 +24,7 @@ from __future__ import annotations
 
 from html import escape
 
-from . import Writer, header_fields, title_of
+from . import FLAG_MEANINGS, FlagLegend, Writer, header_fields, title_of
 
 STYLE = """
 :root{--ink:#1f2328;--muted:#59636e;--line:#d8dee4;--hl:#ffe58f}
@@ -36,11 +45,14 @@ main{padding:0 1.5rem 3rem}
 .s:focus-visible{box-shadow:0 0 0 2px #bf8700}
 .s.empty::after{content:"\\2205";color:var(--muted)}
 .s.flagged{text-decoration:underline wavy #cf222e}
+.s.flagged::after{content:" \\26A0  " attr(data-flag);display:inline-block;text-decoration:none;font-size:.75em;color:#cf222e;white-space:nowrap}
+.para.rows{padding:.35rem 0}.rows>.row{padding:.35rem 0}
 @media (max-width:700px){
  body{font-size:16px}header,main{padding-left:.9rem;padding-right:.9rem}
  .row{grid-template-columns:1fr}.labels{display:none}
  .src::before,.tgt::before{content:attr(lang);display:block;font-size:.7rem;font-weight:600;text-transform:uppercase;color:var(--muted)}
  .tgt{margin-top:.4rem;padding-left:.7rem;border-left:3px solid var(--line)}
+ .rows>.row+.row .src::before,.rows>.row+.row .tgt::before{display:none}
 }
 """
 
@@ -57,10 +69,15 @@ SCRIPT = """
 """
 
 
+ROW_SENTENCES = 1  # a paragraph of more sentences is written as a row per sentence
+
+
 def _sentence(s, text: str, with_flag: bool) -> str:
     classes = "s" + ("" if text else " empty") + (" flagged" if with_flag and s.flag else "")
-    title = f' title="{escape(s.flag)}"' if with_flag and s.flag else ""
-    return f'<span class="{classes}" data-k="{s.para}-{s.seg}" tabindex="0"{title}>{escape(text)}</span>'
+    flag = ""
+    if with_flag and s.flag:
+        flag = f' data-flag="{escape(s.flag)}" title="{escape(FLAG_MEANINGS.get(s.flag, s.flag))}"'
+    return f'<span class="{classes}" data-k="{s.para}-{s.seg}" tabindex="0"{flag}>{escape(text)}</span>'
 
 
 def _column(para: list, role: str, lang: str) -> str:
@@ -73,8 +90,13 @@ def _column(para: list, role: str, lang: str) -> str:
     return f'<div class="{role}" lang="{escape(lang)}">{"".join(parts)}</div>'
 
 
-def _header(result, title: str) -> str:
-    rows = "".join(f"<dt>{escape(key)}</dt><dd>{escape(value)}</dd>" for key, value in header_fields(result))
+def _columns(result, segments: list) -> str:
+    return _column(segments, "src", result.src_lang) + _column(segments, "tgt", result.tgt_lang)
+
+
+def _header(result, title: str, legend: str) -> str:
+    fields = header_fields(result) + ([("Flags", legend)] if legend else [])
+    rows = "".join(f"<dt>{escape(key)}</dt><dd>{escape(value)}</dd>" for key, value in fields)
     return f"<header><h1>{escape(title)}</h1><dl>{rows}</dl></header>"
 
 
@@ -83,6 +105,7 @@ class HtmlWriter(Writer):
     ext = "html"
 
     def head(self, result) -> str:
+        self.legend = FlagLegend(result)
         title = title_of(result)
         src, tgt = result.src_lang, result.tgt_lang
         return "\n".join([
@@ -92,16 +115,21 @@ class HtmlWriter(Writer):
             f'<meta name="generator" content="translate_kit"><title>{escape(title)}</title>',
             f"<style>{STYLE}</style></head>",
             "<body>",
-            _header(result, title),
+            _header(result, title, self.legend.head),
             f'<main><div class="row labels" aria-hidden="true"><div>{escape(src)}</div><div>{escape(tgt)}</div></div>',
             "",
         ])
 
     def paragraph(self, result, segments, continued) -> str:
-        """A row of two columns; a continued paragraph is another row (only the first has the id)."""
+        """A row of two columns, or a row per sentence for a long paragraph; a continued paragraph
+        is another section (only the first has the id)."""
+        self.legend.note(segments)
         ident = "" if continued else f' id="p{segments[0].para}"'
-        columns = _column(segments, "src", result.src_lang) + _column(segments, "tgt", result.tgt_lang)
-        return f'<section class="row para"{ident}>{columns}</section>\n'
+        if len(segments) <= ROW_SENTENCES:
+            return f'<section class="row para"{ident}>{_columns(result, segments)}</section>\n'
+        rows = "".join(f'<div class="row">{_columns(result, [s])}</div>' for s in segments)
+        return f'<section class="para rows"{ident}>{rows}</section>\n'
 
     def tail(self, result) -> str:
-        return f"</main>\n<script>{SCRIPT}</script>\n</body></html>\n"
+        late = f"<footer><dl><dt>Flags</dt><dd>{escape(self.legend.rest)}</dd></dl></footer>\n" if self.legend.rest else ""
+        return f"</main>\n{late}<script>{SCRIPT}</script>\n</body></html>\n"

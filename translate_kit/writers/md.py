@@ -1,11 +1,38 @@
-"""`md`: a header, then each paragraph as a two-column table, one row per aligned segment."""
+"""`md`: a header, then each paragraph as a two-column table, one row per aligned segment.
 
-from . import Writer, header_fields, title_of
+Everything that comes from the document or the run (sentences, reviewed translations, the title,
+the file name, the model, notes) is text, never markup: `text()` escapes what a Markdown renderer
+would interpret (emphasis, code, links and images, strikethrough, math, headings' closing `#`,
+table pipes) with a backslash, and what an HTML-allowing renderer would run or decode (`<`, `>`,
+an `&` that starts an entity) as character references. A line break inside a sentence (any of
+CommonMark's \\n, \\r, \\r\\n, and the other Unicode breaks) becomes `<br>`, so it can neither end
+a table row nor start a block. A plain `&` stays as it is, and so does most punctuation: the
+raw file still reads well.
+
+A paragraph with a flagged sentence (quality.py) gets a third column, `flag`, naming the flag
+beside the row; the header explains the flags. The translation cell holds the translation only.
+"""
+
+import re
+
+from . import FlagLegend, Writer, header_fields, title_of
+
+# Backslash-escaped: CommonMark/GFM inline syntax, table pipes, math. An `_` between two letters or
+# digits (003_otan.txt) cannot start or end emphasis in CommonMark, so it stays as it is.
+INLINE = re.compile(r"[\\`*\[\]~$|#]|(?<![^\W_])_|_(?![^\W_])")
+ENTITY = re.compile(r"&(?=#?\w+;)")  # only an & that would start a character reference
+LINE_BREAK = re.compile(r"\r\n|[\n\r\v\f\x1c-\x1e\x85\u2028\u2029]")
 
 
-def cell(text: str) -> str:
-    """Table-cell safe: pipes escaped, line breaks as <br>."""
-    return text.strip().replace("\\", "\\\\").replace("|", "\\|").replace("\r\n", "\n").replace("\n", "<br>")
+def text(value: str) -> str:
+    """`value` as literal text on one Markdown line (line breaks as <br>)."""
+    value = ENTITY.sub("&amp;", value).replace("<", "&lt;").replace(">", "&gt;")
+    return LINE_BREAK.sub("<br>", INLINE.sub(r"\\\g<0>", value))
+
+
+def cell(value: str) -> str:
+    """Table-cell safe text (surrounding whitespace dropped)."""
+    return text(value.strip())
 
 
 class MarkdownWriter(Writer):
@@ -13,10 +40,27 @@ class MarkdownWriter(Writer):
     ext = "md"
 
     def head(self, result) -> str:
-        title = title_of(result)
-        return f"# {cell(title)}\n\n" + "".join(f"- **{key}:** {cell(value)}\n" for key, value in header_fields(result))
+        self.legend = FlagLegend(result)
+        self.flag_column = False  # the table being written has the flag column
+        fields = header_fields(result) + ([("Flags", self.legend.head)] if self.legend.head else [])
+        return f"# {text(title_of(result))}\n\n" + "".join(f"- **{key}:** {text(value)}\n" for key, value in fields)
 
     def paragraph(self, result, segments, continued) -> str:
-        """A blank line and a table; a continued paragraph only adds rows to the table before."""
-        rows = "".join(f"| {cell(s.source)} | {cell(s.target)}{' ⚠️ ' + s.flag if s.flag else ''} |\n" for s in segments)
-        return rows if continued else f"\n| {result.src_lang} | {result.tgt_lang} |\n| --- | --- |\n" + rows
+        """A blank line and a table; a continued paragraph only adds rows to the table before
+        (unless it brings the first flag of the paragraph: then it starts a table with the column)."""
+        self.legend.note(segments)
+        flagged = any(s.flag for s in segments)
+        if continued and (self.flag_column or not flagged):
+            return self._rows(segments)
+        self.flag_column = flagged
+        extra = (" flag |", " --- |") if flagged else ("", "")
+        return f"\n| {text(result.src_lang)} | {text(result.tgt_lang)} |{extra[0]}\n| --- | --- |{extra[1]}\n" + self._rows(segments)
+
+    def _rows(self, segments) -> str:
+        if not self.flag_column:
+            return "".join(f"| {cell(s.source)} | {cell(s.target)} |\n" for s in segments)
+        return "".join(f"| {cell(s.source)} | {cell(s.target)} | {'⚠ ' + cell(s.flag) if s.flag else ''} |\n"
+                       for s in segments)
+
+    def tail(self, result) -> str:
+        return f"\n- **Flags:** {text(self.legend.rest)}\n" if self.legend.rest else ""
