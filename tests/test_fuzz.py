@@ -45,7 +45,7 @@ def document(text: str) -> Document:
 def test_segments_reassemble_exactly(text):
     if not text.strip():
         return  # documents.py refuses blank files before segmentation
-    segments = segment_document(document(text))
+    segments = segment_document(document(text), "fr")
     assert reassemble(segments) == text
     assert all(s.source for s in segments)
     for s in segments:
@@ -76,10 +76,10 @@ def test_text_in_pieces_segments_as_the_whole_text(text, cuts):
         return
     doc = InPieces(id="fuzz", text=text, meta=parse_meta(text))
     doc.cuts = cuts
-    key = [(s.para, s.seg, s.kind, s.source, s.space_after) for s in segment_document(document(text))]
+    key = [(s.para, s.seg, s.kind, s.source, s.space_after) for s in segment_document(document(text), "fr")]
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(segment, "MAX_PENDING_CHARS", 5)  # paragraphs get cut into pieces all the time
-        assert [(s.para, s.seg, s.kind, s.source, s.space_after) for s in segment_document(doc)] == key
+        assert [(s.para, s.seg, s.kind, s.source, s.space_after) for s in segment_document(doc, "fr")] == key
 
 
 @SETTINGS
@@ -87,7 +87,7 @@ def test_text_in_pieces_segments_as_the_whole_text(text, cuts):
 def test_fitted_segments_reassemble_and_fit_the_budget(text, budget, count):
     if not text.strip():
         return
-    segments = fit_segments(segment_document(document(text)), count, budget)
+    segments = fit_segments(segment_document(document(text), "fr"), count, budget)
     assert reassemble(segments) == text
     assert all(count(s.text) <= budget for s in segments if s.kind == "text")  # what the model would see
     by_para: dict[int, list[int]] = {}

@@ -390,7 +390,7 @@ def _extractive(doc: Document | DocumentError, loaded: SummaryModels) -> Summary
     options = loaded.options
     result = SummaryResult(doc.id, doc.source_name, doc, "extractive", options.length)
     result.src_lang = result.base_lang = _source_language(doc, options.src)
-    segments = [s for s in segment_document(doc) if s.kind == "text"]
+    segments = [s for s in segment_document(doc, result.src_lang) if s.kind == "text"]
     if not segments:
         result.error = str(DocumentError(doc.source_name, "no sentences to summarize"))
         return result
@@ -402,11 +402,9 @@ def _extractive(doc: Document | DocumentError, loaded: SummaryModels) -> Summary
 
 
 def _source_language(doc: Document, src: str) -> str:
-    if src != "auto":
-        return src
-    from .language import detect_language
+    from .language import source_language
 
-    return detect_language(doc.head)
+    return source_language(doc, src)
 
 
 def _model_row(role: str, label: str, revision: str) -> dict:

@@ -409,17 +409,19 @@ def translate_parts(
     cache = open_cache(run)
     translators = Translators(decode, run, cache, model)
     try:
-        for window in _windows(documents):
+        for window in _windows(documents, lambda doc: _source_language(doc, src, cache)):
             yield from _translate_window(window, src, tgt, translators, progress)
     finally:
         cache.close()
 
 
-def _windows(documents: Iterable[Document | DocumentError]) -> Iterator[list[tuple[_InFlight, list[Segment], bool]]]:
-    """(document, part's segments, last part?) in windows of about WINDOW_SEGMENTS segments."""
+def _windows(documents: Iterable[Document | DocumentError], language: Callable[[Document], str]
+             ) -> Iterator[list[tuple[_InFlight, list[Segment], bool]]]:
+    """(document, part's segments, last part?) in windows of about WINDOW_SEGMENTS segments;
+    `language` gives each document's language, which its segmentation follows."""
     window, size = [], 0
     for doc in documents:
-        for doc_state, segments, last in _parts(doc):
+        for doc_state, segments, last in _parts(doc, language):
             if doc_state.closed:  # an earlier part failed: stop segmenting it
                 break
             window.append((doc_state, segments, last))
@@ -431,14 +433,14 @@ def _windows(documents: Iterable[Document | DocumentError]) -> Iterator[list[tup
         yield window
 
 
-def _parts(doc: Document | DocumentError) -> Iterator[tuple[_InFlight, list[Segment], bool]]:
+def _parts(doc: Document | DocumentError, language: Callable[[Document], str]) -> Iterator[tuple[_InFlight, list[Segment], bool]]:
     """One document's segments, lazily, in parts (see translate_parts)."""
     if isinstance(doc, DocumentError):
         yield _InFlight(DocResult(doc.path, doc.path, error=str(doc))), [], True
         return
-    doc_state = _InFlight(DocResult(doc.id, doc.source_name, document=doc))
+    doc_state = _InFlight(DocResult(doc.id, doc.source_name, document=doc, src_lang=language(doc)))
     part: list[Segment] = []
-    for s in iter_segments(doc):
+    for s in iter_segments(doc, doc_state.head.src_lang):
         if len(part) >= 2 * PART_SEGMENTS or (len(part) >= PART_SEGMENTS and s.para != part[-1].para):
             yield doc_state, part, False
             part = []
@@ -502,7 +504,7 @@ def _prepare(doc_state: _InFlight, src: str, tgt: str, translators: Translators)
     """A document's language and model (on its head); errors become the document's error."""
     result, doc = doc_state.head, doc_state.head.document
     result.tgt_lang = tgt
-    result.src_lang = _source_language(doc, src, translators.cache)
+    result.src_lang = result.src_lang or _source_language(doc, src, translators.cache)  # settled before segmentation
     if result.src_lang == tgt:
         result.note = "already in the target language; passed through untranslated"
         return
@@ -521,17 +523,10 @@ def _describe_model(result: DocResult, translator: Translator | PivotTranslator)
 
 
 def _source_language(doc: Document, src: str, cache: Cache | NoCache) -> str:
-    """--from, else the detected language, remembered in the cache so a re-run loads no detector."""
-    if src != "auto":
-        return src
-    from .language import detect_language, sample_key
+    """--from (checked against the text), else the detected language, remembered in the cache."""
+    from .language import source_language
 
-    key = sample_key(doc.head)
-    lang = cache.get_language(key)
-    if lang is None:
-        lang = detect_language(doc.head)
-        cache.put_language(key, lang)
-    return lang
+    return source_language(doc, src, cache)
 
 
 def _pass_through(result: DocResult) -> None:
