@@ -48,7 +48,7 @@ def seed_sentences(seeds_dir) -> list[str]:
     """Two sentences from the start of each seed article plus the de/en samples."""
     sentences = []
     for text in bm.load_corpus(seeds_dir):
-        sentences += [s for s in bm.split_sentences(text, "fr") if len(s) > 20][:2]
+        sentences += [s for s in bm.split_sentences(text) if len(s) > 20][:2]
     return sentences
 
 

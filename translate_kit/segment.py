@@ -50,6 +50,7 @@ class Segment:
     target: str = ""
     origin: str = ""  # model | cache | duplicate | copy | meta | review
     flag: str | None = None
+    piece: tuple[int, int] | None = None  # (i, n): the i-th of n pieces of one sentence cut to the model's budget
 
     @property
     def text(self) -> str:
@@ -467,7 +468,7 @@ def fit_segments(segments: list[Segment], count: Callable[[str], int], budget: i
         for i, piece in enumerate(pieces):
             body = piece.rstrip()
             space = piece[len(body):] + (s.space_after if i == len(pieces) - 1 else "")
-            out.append(Segment(s.para, 0, body, space))
+            out.append(Segment(s.para, 0, body, space, piece=(i, len(pieces))))
     return renumber(out)
 
 

@@ -36,7 +36,7 @@ class Table:
 
 TABLES: dict[str, Table] = {
     "fr": Table(
-        never_end="M., MM., Mme., Mlle., Dr., Drs., Pr., Me., Mgr., St., Ste., Jr., Sr., Gén., Gal., Col., Cdt., "
+        never_end="M., MM., Mme., Mlle., Dr., Drs., Pr., Prof., Me., Mgr., St., Ste., Jr., Sr., Gén., Gal., Col., Cdt., "
                   "Lt., Cne., Adj., cf., p., pp., vol., art., chap., av., apr., J.-C., réf., tél., "
                   "janv., févr., avr., juil., sept., oct., nov., déc., p. ex., c.-à-d.",
         may_end="etc., av. J.-C., apr. J.-C., Inc., Ltd., Co.",
@@ -130,10 +130,14 @@ class Rules:
     words: frozenset[str]
 
 
-@lru_cache(maxsize=None)
 def rules_for(lang: str) -> Rules:
     """The compiled rules of `lang` ("de", "de-AT", "pt_BR" -> the base language's table)."""
-    table = TABLES.get(_base(lang), GENERIC)
+    return _compiled(_base(lang))
+
+
+@lru_cache(maxsize=None)
+def _compiled(lang: str) -> Rules:
+    table = TABLES.get(lang, GENERIC)
     never, may = _entries(table.never_end), _entries(table.may_end)
     return Rules(
         never_end=_tail_pattern(never + _prefixes(never) + _prefixes(may)),

@@ -202,6 +202,8 @@ def record(result, s) -> dict:
     }
     if s.flag:
         row["flag"] = s.flag
+    if getattr(s, "piece", None):  # a sentence cut to fit the model: [i, n], its i-th of n pieces
+        row["piece"] = list(s.piece)
     return row
 
 
