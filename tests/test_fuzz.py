@@ -19,7 +19,10 @@ PIECES = [
     ".", "!", "?", "…", ",", ";", ":", "«", "»", "« ", " »", "“", "”", "'", "’", "(", ")", "-", "—",
     "M. ", "Mme ", "Dr. ", "J.-C. ", "10 000", "2024", "ℹ️", "😀", "https://example.org/a-b", "l'OTAN",
     "Il part. ", "le président", "Été", "ÇA", "日本語。", "Привет.", "a", "b", "mot",
+    # what the per-language rules look at
+    "z. B. ", "u. a. ", "EE. UU. ", "U.S. ", "a.m. ", "etc. ", "3. ", "Nr. ", "„", "“", "”", "¿", "¡", "Oktober", "Die",
 ]
+LANGS = ["fr", "de", "en", "es", "it", "pt", "nl", "xx"]  # xx: no table, the generic rules
 TEXT = st.lists(st.one_of(st.sampled_from(PIECES), st.text(min_size=1, max_size=6)), max_size=150).map("".join)
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -34,6 +37,17 @@ def chars(text: str) -> int:
 
 def document(text: str) -> Document:
     return Document(id="fuzz", text=text, meta=parse_meta(text))
+
+
+@SETTINGS
+@given(TEXT, st.sampled_from(LANGS))
+@example("« Un. Deux », dit-il. „Drei. Vier“, sagte er.", "de")
+def test_every_language_reassembles_exactly(text, lang):
+    if not text.strip():
+        return
+    segments = segment_document(document(text), lang)
+    assert reassemble(segments) == text
+    assert all(s.source for s in segments) and all(not s.space_after.strip() for s in segments)
 
 
 @SETTINGS
@@ -112,3 +126,65 @@ def test_one_huge_sentence_without_punctuation(length, budget):
     text = ("gouvernement " * (length // 26) + "x" * (length // 2))[:length]  # words, then one endless "word"
     pieces = split_to_budget(text, chars, budget)
     assert "".join(pieces) == text and all(chars(p.strip()) <= budget for p in pieces)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.sampled_from(list(" \t\r\nab")), max_size=40), st.integers(0, 5))
+def test_blank_lines_end_is_the_blank_line_regex(text, pos):
+    """blank_lines_end is `(?:[ \t]*\r?\n)*` matched at pos, without sre's per-line cost."""
+    import re
+
+    pos = min(pos, len(text))
+    assert segment.blank_lines_end(text, pos) == re.compile(r"(?:[ \t]*\r?\n)*").match(text, pos).end()
+
+
+# --- hostile input: every step linear in its input ------------------------------------------------
+# A 1 MB document of each kind below must segment in far less than HANG seconds: each takes 0.5-10 s
+# on a shared 2-core machine (benchmarks/bench_segment.py), where the quadratic steps these guard
+# against took hours (has_words: 81 s on 100 000 characters without a space; paragraph ends: 60 s on
+# 40 000 blank lines). The bound only catches a hang; speed is the benchmark's business.
+HANG = 120
+MB = 1 << 20
+HOSTILE = {
+    "no spaces": "a",
+    "no spaces, an address's start": "x@",
+    "only blank lines": "\n",
+    "blank lines of spaces, CRLF": " \t\r\n",
+    "only punctuation": ".!?…",
+    "alternating quotes": "«»",
+    "alternating quotes, spaced": "« » „ “ \" ",
+    "abbreviations": "z. B. M. ",
+    "ordinals": "die 2. ",
+}
+
+
+@pytest.mark.parametrize("unit", list(HOSTILE.values()), ids=list(HOSTILE))
+def test_hostile_megabyte_segments_in_linear_time(unit):
+    import time
+
+    text = unit * (MB // len(unit)) + "Une phrase."
+    started = time.perf_counter()
+    segments = segment_document(document(text), "de")
+    assert time.perf_counter() - started < HANG
+    assert reassemble(segments) == text
+
+
+def test_hostile_megabytes_in_pieces_segment_in_linear_time():
+    """The streamed path (a file read block by block): 4 MB of blank lines then a sentence."""
+    import time
+
+    doc = InPieces(id="blank", text="\n" * (4 * MB) + "Une phrase.")
+    doc.cuts = list(range(0, 4 * MB, 1 << 16))
+    started = time.perf_counter()
+    segments = segment_document(doc, "fr")
+    assert time.perf_counter() - started < HANG
+    assert reassemble(segments) == doc.text
+
+
+def test_has_words_is_linear_on_a_long_run():
+    import time
+
+    started = time.perf_counter()
+    assert has_words("a" * (4 * MB)) and not has_words("1" * MB + "@" + "2" * MB)
+    assert not has_words("https://" + "a" * MB) and has_words("x" * MB + "@b.fr mot")
+    assert time.perf_counter() - started < HANG

@@ -25,6 +25,7 @@ from .segment_rules import rules_for, sentencex_language
 
 PARAGRAPH_BREAK = re.compile(r"\r?\n[ \t]*\r?\n")
 LINE_END = re.compile(r"\r\n|\n|\r")
+WHITESPACE = re.compile(r"\s*")
 SPACES = re.compile(r"[ \t\r\n]*")
 STRAY_CR = re.compile(r"\r(?!\n)")
 LETTER = re.compile(r"[^\W\d_]")
@@ -210,13 +211,19 @@ def iter_sentences(paragraph: str, lang: str) -> Iterator[str]:
 
 
 def _lines(text: str) -> Iterator[str]:
-    """Lines of `text`, each with its line break (\n, \r\n or \r)."""
+    """Lines of `text`, each with its line break (\n, \r\n or \r); a run of blank lines comes as one
+    (iter_sentences treats them alike, and a million blank lines are then one item, not a million)."""
     pos = 0
-    for match in LINE_END.finditer(text):
-        yield text[pos : match.end()]
-        pos = match.end()
-    if pos < len(text):
-        yield text[pos:]
+    while pos < len(text):
+        span = WHITESPACE.match(text, pos).end()
+        last = max(text.rfind("\n", pos, span), text.rfind("\r", pos, span))
+        if last >= pos:  # blank lines up to and with the last line break in this run of whitespace
+            end = last + 1
+        else:
+            match = LINE_END.search(text, pos)
+            end = match.end() if match else len(text)
+        yield text[pos:end]
+        pos = end
 
 
 def blank_lines_end(text: str, pos: int) -> int:
