@@ -122,3 +122,13 @@ def test_budget_pieces_are_marked_in_jsonl():
     assert "piece" not in rows[0] and "piece" not in rows[-1]
     assert [r["piece"] for r in rows[1:-1]] == [list(p) for p in inner]
     assert "".join(r["source"] + r["space_after"] for r in rows[1:-1]) == long
+
+
+def test_summary_notes_a_contradicted_from(offline_hub, tmp_path):
+    from translate_kit.summarize import SummaryOptions, summarize
+
+    seed = sorted(SEEDS.glob("*.txt"))[0]  # French
+    options = SummaryOptions(method="extractive", length="short", langs=("de",), src="de")
+    (result,) = summarize(load_documents([str(seed)], tmp_path), options)
+    assert result.src_lang == "de"
+    assert any(note.startswith("--from de") and "fr" in note for note in result.notes)

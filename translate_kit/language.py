@@ -15,6 +15,7 @@ from functools import lru_cache
 SAMPLE_CHARS = 4000
 SURE = 0.95  # probability above which a detection that contradicts --from is worth a warning
 MIN_SAMPLE = 200  # characters; shorter texts are too short to contradict anyone
+WARNING_START = "--from "
 
 
 def sample_key(text: str, purpose: str = "") -> str:
@@ -53,10 +54,15 @@ def source_language(doc, src: str, cache=None) -> str:
         return _remembered(cache, sample_key(doc.head), lambda: detect_language(doc.head))
     detected = _remembered(cache, sample_key(doc.head, ":sure"), lambda: sure_language(doc.head))
     if detected and _base(detected) != _base(src):
-        warning = f"--from {src}, but the text looks like {detected}: segmented and translated as {src}"
+        warning = f"{WARNING_START}{src}, but the text looks like {detected}: segmented and translated as {src}"
         if warning not in doc.warnings:
             doc.warnings.append(warning)
     return src
+
+
+def language_warnings(doc) -> list[str]:
+    """The warnings source_language put on `doc` (for reports that do not show all of its warnings)."""
+    return [w for w in getattr(doc, "warnings", []) if w.startswith(WARNING_START)]
 
 
 def _remembered(cache, key: str, detect) -> str:

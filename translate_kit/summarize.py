@@ -38,6 +38,7 @@ from .cache import Cache, NoCache
 from .documents import Document
 from .engine import Engine
 from .errors import DocumentError, TkError, UsageError
+from .language import language_warnings, source_language
 from .options import DecodeOptions, RunOptions
 from .segment import LETTER, Segment, segment_document, split_sentences, split_to_budget
 from .translate import DocResult, Translator, Translators, open_cache, translate
@@ -353,6 +354,7 @@ def _abstractive(translated: DocResult, loaded: SummaryModels) -> SummaryResult:
                            options.length, translated.src_lang, "en", error=translated.error)
     if result.error:
         return result
+    result.notes += language_warnings(translated.document)  # --from contradicted by the text
     if translated.model:
         result.models.append(_model_row(f"translate {translated.src_lang}-en", translated.model, translated.revision))
     paragraphs = english_paragraphs(translated)
@@ -390,6 +392,7 @@ def _extractive(doc: Document | DocumentError, loaded: SummaryModels) -> Summary
     options = loaded.options
     result = SummaryResult(doc.id, doc.source_name, doc, "extractive", options.length)
     result.src_lang = result.base_lang = _source_language(doc, options.src)
+    result.notes += language_warnings(doc)  # --from contradicted by the text
     segments = [s for s in segment_document(doc, result.src_lang) if s.kind == "text"]
     if not segments:
         result.error = str(DocumentError(doc.source_name, "no sentences to summarize"))
@@ -402,8 +405,6 @@ def _extractive(doc: Document | DocumentError, loaded: SummaryModels) -> Summary
 
 
 def _source_language(doc: Document, src: str) -> str:
-    from .language import source_language
-
     return source_language(doc, src)
 
 
