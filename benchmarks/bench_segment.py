@@ -82,7 +82,7 @@ def main() -> None:
     parser.add_argument("--max-mb", type=float, default=4)
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--before", default="7d116b0", help="git commit of the implementation to compare with")
-    parser.add_argument("--before-max-kb", type=int, default=16, help="largest input given to the old implementation")
+    parser.add_argument("--before-max-kb", type=int, default=8, help="largest input given to the old implementation")
     args = parser.parse_args()
     before = load_before(args.before)
     sizes = [s for s in (64 * KB, 256 * KB, 1024 * KB, 4096 * KB) if s <= args.max_mb * 1024 * KB]

@@ -94,6 +94,7 @@ GOLDEN = [
      "Une source a confirmé la rencontre… sans en préciser la date. | Rien n'est fixé."),
     ("fr", "Il a parlé d'un récent appel téléphonique. appel entre les deux dirigeants.",
      "Il a parlé d'un récent appel téléphonique. | appel entre les deux dirigeants."),
+    ("fr", "Fin de la dépêche. date 2024-06 La suite.", "Fin de la dépêche. | date 2024-06 La suite."),
 ]
 
 
@@ -116,7 +117,7 @@ def test_the_language_changes_the_split():
 
 
 def test_generic_fallback_for_a_language_with_no_table():
-    assert "xx" not in TABLES and rules_for("xx").never_end is None
+    assert "xx" not in TABLES and not rules_for("xx").never_end
     assert [s.strip() for s in split_sentences("J. R. R. Tolkien wrote. He went home! Why? Nobody knows.", "xx")] == [
         "J. R. R. Tolkien wrote.", "He went home!", "Why?", "Nobody knows."]
     assert rules_for("de-AT") is rules_for("de") and rules_for("pt_BR") is rules_for("pt")

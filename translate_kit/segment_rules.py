@@ -19,7 +19,6 @@ as at the start of a sentence):
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -110,20 +109,28 @@ def _prefixes(entries: list[str]) -> list[str]:
     return [" ".join(e.split(" ")[:k]) for e in entries for k in range(1, e.count(" ") + 1)]
 
 
-def _tail_pattern(entries: list[str]) -> re.Pattern | None:
-    """A pattern matching text that ends with one of `entries` (a whole word, spaces optional)."""
-    if not entries:
-        return None
-    alternatives = sorted({re.escape(e).replace(r"\ ", r"\s?") for e in entries}, key=len, reverse=True)
-    return re.compile(r"(?:^|(?<=[\s(\[«\"„“‘'’/-]))(?:" + "|".join(alternatives) + r")$")
+LEADING = "([«\"„“‘'’/-"  # what may stand before an abbreviation's first letter
+
+
+def ends_with(text: str, entries: frozenset[str], parts: int) -> bool:
+    """Whether `text` ends with one of `entries` (written without spaces) as whole words: its last
+    1..`parts` words are joined and looked up, so the cost does not depend on the table's size."""
+    words = text[-48:].split()
+    if len(text) > 48 and words:
+        words = words[1:]  # the first may be cut
+    for k in range(1, min(parts, len(words)) + 1):
+        if "".join(words[-k:]).lstrip(LEADING) in entries:
+            return True
+    return False
 
 
 @dataclass(frozen=True)
 class Rules:
     """A Table compiled: what segment.py asks about a possible boundary."""
 
-    never_end: re.Pattern | None
-    may_end: re.Pattern | None
+    never_end: frozenset[str]  # entries without their spaces ("z.B.")
+    may_end: frozenset[str]
+    parts: int  # the most words an entry has ("i. d. R.": 3)
     continuations: frozenset[str]
     months: frozenset[str]
     ordinal_before: frozenset[str]
@@ -139,9 +146,11 @@ def rules_for(lang: str) -> Rules:
 def _compiled(lang: str) -> Rules:
     table = TABLES.get(lang, GENERIC)
     never, may = _entries(table.never_end), _entries(table.may_end)
+    never = never + _prefixes(never) + _prefixes(may)
     return Rules(
-        never_end=_tail_pattern(never + _prefixes(never) + _prefixes(may)),
-        may_end=_tail_pattern(may),
+        never_end=frozenset(e.replace(" ", "") for e in never),
+        may_end=frozenset(e.replace(" ", "") for e in may),
+        parts=max([e.count(" ") + 1 for e in never + may] or [1]),
         continuations=frozenset(_entries(table.continuations)),
         months=frozenset(m.rstrip(".").lower() for m in _entries(table.months)),
         ordinal_before=frozenset(w.lower() for w in _entries(table.ordinal_before)),
