@@ -126,7 +126,7 @@ def real_model_tokens(env: dict) -> dict:
     from translate_kit.documents import load_documents
     from translate_kit.segment import segment_document
 
-    texts = {s.text for doc in load_documents([str(full_model.SEEDS)]) for s in segment_document(doc) if s.kind == "text"}
+    texts = {s.text for doc in load_documents([str(full_model.SEEDS)]) for s in segment_document(doc, "fr") if s.kind == "text"}
     tokenizer = AutoTokenizer.from_pretrained(full_model.model_dir())
     source = sum(len(ids) for ids in tokenizer(sorted(texts))["input_ids"])
     return {"unique_segments": len(texts), "source_tokens": source, "real_model_output_tokens": round(1.1 * source),

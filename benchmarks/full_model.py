@@ -73,7 +73,7 @@ def _train_spm(path: Path) -> None:
     import sentencepiece as spm
     from build_models import load_corpus, split_sentences
 
-    sentences = [s for text in load_corpus(SEEDS) for s in split_sentences(text)]
+    sentences = [s for text in load_corpus(SEEDS) for s in split_sentences(text, "fr")]
     spm.SentencePieceTrainer.train(
         sentence_iterator=iter(sentences), model_prefix=str(path.with_suffix("")), model_type="bpe",
         vocab_size=SPM_SIZE, character_coverage=1.0, normalization_rule_name="identity",
@@ -102,7 +102,7 @@ def seed_sentences(count: int = 64) -> list[str]:
 
     texts = []
     for doc in load_documents([str(SEEDS)]):
-        texts += [s.text for s in segment_document(doc) if s.kind == "text"]
+        texts += [s.text for s in segment_document(doc, "fr") if s.kind == "text"]
     texts = list(dict.fromkeys(texts))
     step = max(1, len(texts) // count)
     return texts[::step][:count]

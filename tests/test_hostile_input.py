@@ -170,7 +170,7 @@ def test_an_output_name_cannot_leave_the_output_folder(tmp_path, name):
 
 def test_a_document_id_cannot_write_outside_out(tmp_path):
     doc = Document(id="../../escaped", text=TEXT)
-    part = DocResult(doc.id, "x.txt", "fr", "fr", document=doc, segments=segment_document(doc))
+    part = DocResult(doc.id, "x.txt", "fr", "fr", document=doc, segments=segment_document(doc, "fr"))
     with pytest.raises(DocumentError):
         DocumentOutputs(get_writers("md"), part, tmp_path / "a" / "out")
     assert not list(tmp_path.rglob("*.md"))
@@ -220,7 +220,7 @@ def test_disk_full_while_writing_is_one_line_and_leaves_no_temporaries(tmp_path,
 
     monkeypatch.setattr(writers, "_temporary", lambda path: (lambda tmp, fh: (tmp, Full(fh)))(*real(path)))
     doc = Document(id="doc", text=TEXT * 20)
-    part = DocResult("doc", "doc.txt", "fr", "fr", document=doc, segments=segment_document(doc))
+    part = DocResult("doc", "doc.txt", "fr", "fr", document=doc, segments=segment_document(doc, "fr"))
     outputs = DocumentOutputs(get_writers("md,txt"), part, tmp_path)
     with pytest.raises(OutputError, match="the disk is full"):
         outputs.add(part)

@@ -240,7 +240,7 @@ def test_large_files_are_read_in_blocks_to_the_same_text(case, tmp_path, stream_
     assert isinstance(streamed, stream_everything.StreamedDocument)
     assert "".join(streamed.pieces()) == in_memory.text and len(list(streamed.pieces())) > 1
     assert (streamed.encoding, streamed.warnings, streamed.title) == (in_memory.encoding, in_memory.warnings, in_memory.title)
-    assert reassemble(segment_document(streamed)) == in_memory.text
+    assert reassemble(segment_document(streamed, "fr")) == in_memory.text
 
 
 @pytest.mark.parametrize("data, problem", [
@@ -315,7 +315,7 @@ LINE_ENDINGS = re.compile(r"\r\n|\r|\n")
 def test_line_endings_survive_segmentation_and_output(offline_hub, tmp_path, text):
     from translate_kit.documents import Document
 
-    assert reassemble(segment_document(Document(id="x", text=text))) == text
+    assert reassemble(segment_document(Document(id="x", text=text), "fr")) == text
     path = write(tmp_path / "crlf.txt", text)
     result = tk(str(path), "--from", "fr", "--out", str(tmp_path / "out"), "--format", "txt,jsonl")
     assert result.exit_code == 0, result.output
@@ -403,7 +403,7 @@ def test_unwritable_out_fails_before_any_model_work(offline_hub, tmp_path, monke
 def test_interrupted_write_leaves_neither_target_nor_temp(tmp_path):
     """A document interrupted after its first part was written: the temporary files go, no output appears."""
     doc = Document(id="doc", text="Une phrase. Une autre.")
-    first = DocResult("doc", "doc.txt", "fr", "en", document=doc, segments=segment_document(doc), final=False)
+    first = DocResult("doc", "doc.txt", "fr", "en", document=doc, segments=segment_document(doc, "fr"), final=False)
     with pytest.raises(KeyboardInterrupt), DocumentOutputs(get_writers("all"), first, tmp_path) as outputs:
         outputs.add(first)
         written = sorted(p.name for p in tmp_path.iterdir())

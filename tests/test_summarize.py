@@ -297,7 +297,7 @@ def test_extractive_needs_no_summarizer(hub_without_summarizer, corpus, spy):
     doc = report["documents"][0]
     assert doc["method"] == "extractive" and doc["langs"] == ["fr", "en"] and doc["rounds"] == 0
     assert {repo for repo, _, _ in spy} == {FR_EN}
-    segments = {(s.para, s.seg): s.text for s in segment_document(read_document(corpus / "003_otan.txt"))}
+    segments = {(s.para, s.seg): s.text for s in segment_document(read_document(corpus / "003_otan.txt"), "fr")}
     positions = [(s["para"], s["seg"]) for s in doc["sentences"]]
     assert len(positions) == 3 and positions == sorted(positions)
     assert [s["fr"] for s in doc["sentences"]] == [segments[p] for p in positions]

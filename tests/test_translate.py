@@ -179,7 +179,7 @@ def test_installed_tk_in_a_subprocess(offline_hub, tmp_path):
                            "--out", str(tmp_path / "out"), "--json", "--quiet"],
                           capture_output=True, text=True, env=os.environ.copy(), timeout=300)
     assert proc.returncode == 0, proc.stderr
-    assert json.loads(proc.stdout)["documents"][0]["segments"] == 25
+    assert json.loads(proc.stdout)["documents"][0]["segments"] == 26  # seed 002's sentences (test_segment.py)
     proc = subprocess.run([tk, "translate", str(tmp_path / "missing.md")], capture_output=True, text=True,
                           env=os.environ.copy(), timeout=300)
     assert proc.returncode == 1 and f"tk: {tmp_path / 'missing.md'}: no such file or directory" in proc.stderr.splitlines()

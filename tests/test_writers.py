@@ -443,7 +443,7 @@ def seed_003_translated() -> DocResult:
     path = next((HERE.parent / "seeds").glob("003_*.txt"))
     text = path.read_text(encoding="utf-8")
     doc = Document("003", text, path, meta=parse_meta(text))
-    segments = segment_document(doc)
+    segments = segment_document(doc, "fr")
     for i, s in enumerate(segments):
         s.target = s.text[: max(8, len(s.text) * 2 // 5)] if i % 3 else s.text + " " + s.text[: len(s.text) // 2]
     assert len({s.para for s in segments if s.kind != "meta"}) == 1  # the premise: one long paragraph

@@ -18,14 +18,15 @@ def describe(corpus: Path) -> list[dict]:
         except DocumentError as err:
             rows.append({"id": path.stem, "error": err.problem})
             continue
+        lang = detect_language(doc.head)  # before segmenting: sentence rules are per language
         paragraphs, sentences = set(), 0  # counted as they come: a huge file is never held whole
-        for s in iter_segments(doc):
+        for s in iter_segments(doc, lang):
             if s.kind != "meta":
                 paragraphs.add(s.para)
                 sentences += 1
         rows.append({
             "id": doc.id,
-            "lang": detect_language(doc.head),
+            "lang": lang,
             "paragraphs": len(paragraphs),
             "sentences": sentences,
             "characters": sum(len(piece) for piece in doc.pieces()),

@@ -1,29 +1,33 @@
-"""Language detection for `--from auto`.
+"""Language detection for `--from auto`, and a check of `--from` against the text.
 
 py3langid (a maintained fork of langid.py) ships its model inside the wheel (4.5 MB, needs only
 numpy), so detection never downloads anything; it classifies a seed article in milliseconds.
 lingua-language-detector was the other candidate: more accurate on very short texts, but 96 MB
 installed and slower to load; whole articles are long enough for langid.
+
+The language is settled before a document is segmented: sentence rules are per language.
 """
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 SAMPLE_CHARS = 4000
+SURE = 0.95  # probability above which a detection that contradicts --from is worth a warning
+MIN_SAMPLE = 200  # characters; shorter texts are too short to contradict anyone
+WARNING_START = "--from "
 
 
-def sample_key(text: str) -> str:
+def sample_key(text: str, purpose: str = "") -> str:
     """Cache key of a detection: the sample the detector reads, and the detector's version."""
     import hashlib
 
-    return hashlib.sha256(f"py3langid-0.4:{text[:SAMPLE_CHARS]}".encode()).hexdigest()
+    return hashlib.sha256(f"py3langid-0.4{purpose}:{text[:SAMPLE_CHARS]}".encode()).hexdigest()
 
 
 def detect_language(text: str) -> str:
     """ISO 639-1 code of the text's language (from its first few thousand characters)."""
-    import py3langid
-
-    lang, _score = py3langid.classify(text[:SAMPLE_CHARS])
-    return lang
+    return _identifier().classify(text[:SAMPLE_CHARS])[0]
 
 
 # --- language codes given by the user (--from, --to, --lang) -----------------------------------
@@ -58,3 +62,50 @@ def check_language(value: str, name: str = "--to") -> str:
 def check_source(value: str) -> str:
     """--from: auto (detect per document) or a language code."""
     return "auto" if value.strip().lower() == "auto" else check_language(value, "--from")
+
+def sure_language(text: str) -> str:
+    """The text's language when the detector is sure of it (probability >= SURE), else ''."""
+    sample = text[:SAMPLE_CHARS]
+    if len(sample.strip()) < MIN_SAMPLE:
+        return ""
+    lang, probability = _identifier().classify(sample)
+    return lang if probability >= SURE else ""
+
+
+@lru_cache(maxsize=1)
+def _identifier():
+    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+
+
+def source_language(doc, src: str, cache=None) -> str:
+    """A document's language: `src` (--from), or detected when it is "auto" (remembered in `cache`,
+    so a re-run loads no detector). A `src` that a sure detection contradicts stays the language,
+    with a warning on the document (its report and output headers show it)."""
+    if src == "auto":
+        return _remembered(cache, sample_key(doc.head), lambda: detect_language(doc.head))
+    detected = _remembered(cache, sample_key(doc.head, ":sure"), lambda: sure_language(doc.head))
+    if detected and _base(detected) != _base(src):
+        warning = f"{WARNING_START}{src}, but the text looks like {detected}: segmented and translated as {src}"
+        if warning not in doc.warnings:
+            doc.warnings.append(warning)
+    return src
+
+
+def language_warnings(doc) -> list[str]:
+    """The warnings source_language put on `doc` (for reports that do not show all of its warnings)."""
+    return [w for w in getattr(doc, "warnings", []) if w.startswith(WARNING_START)]
+
+
+def _remembered(cache, key: str, detect) -> str:
+    found = cache.get_language(key) if cache is not None else None
+    if found is None:
+        found = detect()
+        if cache is not None:
+            cache.put_language(key, found)
+    return found
+
+
+def _base(lang: str) -> str:
+    return lang.replace("_", "-").split("-")[0].lower()

@@ -4,36 +4,42 @@ Every Segment keeps the whitespace that followed it (`space_after`), so joining
 `source + space_after` over a document gives back its text byte for byte.
 
 Sentence boundaries come from sentencex (Wikimedia's segmenter, ~300 languages, maintained,
-fast Rust core, returns the text with its whitespace so offsets are exact). It does not know
-French abbreviations (`M.`, `Mme`, `Jr.`), does not treat `…` as an ending, and is confused by
-a `«` used as a closing quote, as some of the seeds do. A thin layer fixes those three things:
-line breaks are hard boundaries, `…` and a mis-turned `«` are normalised on a same-length copy
-used only for finding boundaries, and pieces that end in an abbreviation or are followed by a
-lowercase start are joined again. pysbd (French rules) was tried too: it loses characters on
-two seeds and has not been released since 2021.
+fast Rust core, returns the text with its whitespace so offsets are exact), called with the
+document's language, which is settled before segmentation (language.py). A thin layer decides
+every possible boundary with the language's table in segment_rules.py (titles, ordinals,
+multi-part abbreviations, `etc.`/`U.S.` that may end a sentence), and adds what sentencex never
+does: boundaries inside a quotation of several sentences, `…` as an ending, a `«` used as a
+closing quote (as some seeds do; both normalised on a same-length copy used only for finding
+boundaries), line breaks as hard boundaries. Each decision reads a window of WINDOW characters
+around the boundary, so the layer stays linear however long a line is. pysbd (French rules)
+was tried too: it loses characters on two seeds and has not been released since 2021; spaCy's
+rule-based sentencizer scores lower on every language of the evaluation set (README).
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Callable, Iterable, Iterator
 
 from .documents import Document
+from .segment_rules import ends_with, rules_for, sentencex_language
 
 PARAGRAPH_BREAK = re.compile(r"\r?\n[ \t]*\r?\n")
 LINE_END = re.compile(r"\r\n|\n|\r")
-BLANK_LINE = re.compile(r"[ \t]*\r?\n")
-# Tokens that end with a period but do not end a sentence (French press usage, plus initials).
-ABBREVIATION = re.compile(
-    r"(?:^|[\s(«\"'’])(?:M|MM|Mme|Mmes|Mlle|Mlles|Dr|Drs|Pr|Me|Mgr|St|Ste|Jr|Sr|Gén|Gal|Col|Cdt|Lt"
-    r"|cf|p|pp|vol|art|chap|av|apr|J\.-C|[A-Z])\.\s*$"
-)
-LOWER_START = re.compile(r"^[\s«»\"“”'’(]*[a-zà-ÿœæ]")
+WHITESPACE = re.compile(r"\s*")
+SPACES = re.compile(r"[ \t\r\n]*")
+STRAY_CR = re.compile(r"\r(?!\n)")
 LETTER = re.compile(r"[^\W\d_]")
 # Not words to translate: URLs, e-mail addresses, and characters shown as emoji ("ℹ️" is a
-# letter to Unicode). A segment with no letters once these are removed is copied through.
-NOT_WORDS = re.compile(r"(?:[a-z][a-z0-9+.-]*://|www\.)\S+|[\w.+-]+@[\w-]+\.[\w.-]+|.\ufe0f|\u2139", re.IGNORECASE)
+# letter to Unicode). A segment with no letters once these are removed is copied through. Each
+# pattern may only start where its run of characters starts (the lookbehinds): otherwise a long
+# run without "://" or "@" is rescanned from each of its characters, quadratic in its length.
+NOT_WORDS = re.compile(
+    r"(?<![a-z0-9+.-])(?:[a-z][a-z0-9+.-]*://|www\.)\S+|(?<![\w.+-])[\w.+-]+@[\w-]+\.[\w.-]+|.\ufe0f|\u2139",
+    re.IGNORECASE,
+)
 
 
 @dataclass
@@ -48,6 +54,7 @@ class Segment:
     target: str = ""
     origin: str = ""  # model | cache | duplicate | copy | meta | review
     flag: str | None = None
+    piece: tuple[int, int] | None = None  # (i, n): the i-th of n pieces of one sentence cut to the model's budget
 
     @property
     def text(self) -> str:
@@ -69,7 +76,7 @@ def _sentencex(line: str, lang: str) -> list[str]:
 
     probe = _boundary_copy(line)
     pieces, pos = [], 0
-    for piece in sx_segment(lang or "fr", probe):
+    for piece in sx_segment(sentencex_language(lang), probe):
         pieces.append(line[pos : pos + len(piece)])
         pos += len(piece)
     if pos != len(line):  # never trust a library with our text: keep the rest verbatim
@@ -77,29 +84,121 @@ def _sentencex(line: str, lang: str) -> list[str]:
     return [p for p in pieces if p]
 
 
-def _rejoin(pieces: list[str]) -> list[str]:
-    """Join pieces split after an abbreviation or before a lowercase start."""
-    out: list[str] = []
-    for piece in pieces:
-        if out and (ABBREVIATION.search(out[-1]) or LOWER_START.match(piece)):
-            out[-1] += piece
-        else:
-            out.append(piece)
-    return out
+# A possible end of sentence inside a piece of sentencex's: final punctuation, closing marks (a
+# French one may follow a space: "paix. »"), then whitespace. sentencex never splits inside a
+# quotation; a quotation of several sentences is split here, its marks staying with the first and
+# the last sentence.
+ENDING = re.compile(r"(?<![.!?…])[.!?…]+(?:[ \u00a0\u202f]?[»”“\"’)](?=[\s,;:]|$))*\s+")
+CLOSING_MARKS = " \t\u00a0\u202f\u2009»”“\"’)"
+OPENING_MARKS = re.compile(r"[\s«„“\"‘'(\[¿¡-]*")
+LAST_WORD = re.compile(r"([^\s(\[«„“\"‘'’/]+)\.$")
+FIRST_WORD = re.compile(r"[^\s,;:.!?»”“\")]+")
+INITIAL = re.compile(r"(?:^|(?<=[\s(«„“\"‘'’.-]))[^\W\d_]\.$")
+ORDINAL = re.compile(r"(?:^|(?<=\s))(?:(\S+)\s+)?\d{1,3}\.$")  # "2015." is a year
+CONTINUES = ",;:)»”"  # a piece starting with one of these goes on the sentence before
+LONGEST = 16  # characters of the longest abbreviation in a table, with its spaces
+WINDOW = 64  # characters either side of a possible boundary that the rules look at: linear time
 
 
-def split_sentences(paragraph: str, lang: str = "fr") -> list[str]:
+def _pieces(piece: str) -> Iterator[tuple[str, bool]]:
+    """`piece` cut at every ENDING followed by a capital (or ¿ ¡): (text, cut here rather than by sentencex)."""
+    pos, first = 0, True
+    for match in ENDING.finditer(piece):
+        end = match.end()
+        if end >= len(piece):
+            break
+        head = piece[end : end + WINDOW]
+        start = OPENING_MARKS.match(head).end()
+        if start < len(head) and (head[start].isupper() or head[start - 1 : start] in ("¿", "¡")):
+            yield piece[pos:end], not first
+            pos, first = end, False
+    yield piece[pos:], not first
+
+
+def _is_boundary(before: str, after: str, rules, lang: str, inner: bool) -> bool:
+    """Whether a sentence ends between `before` (the last WINDOW characters) and `after` (the next ones).
+    `inner`: a possible ending sentencex did not take (inside a quotation, or after an abbreviation)."""
+    text = before.rstrip()
+    core = text.rstrip(CLOSING_MARKS)  # str.rstrip: a `[...]*$` search would try every start
+    closed = len(core) < len(text)
+    start = OPENING_MARKS.match(after).end()
+    if start >= len(after):
+        return True
+    first = after[start]
+    if first in CONTINUES:  # „Dit is een historische dag!”, riep de minister
+        return False
+    lower = first.islower()
+    if core[-1:] != ".":  # ! ? … or no final punctuation: « Non ! » a-t-il dit / Qui ? Personne.
+        return not lower
+    word = FIRST_WORD.match(after, start)
+    word = word.group(0) if word else ""
+    near = max(0, len(core) - LONGEST)  # only the end can match: do not try every start in the window
+    if ends_with(core, rules.may_end, rules.parts):  # etc. La suite / U.S. Army
+        return not lower and word not in rules.continuations
+    if ends_with(core, rules.never_end, rules.parts) or INITIAL.search(core, near):
+        return False
+    number = ORDINAL.search(core, max(0, near - 16))
+    if number:  # "am 3. Oktober", "die 2. Runde": ordinals; "auf 25. Danach": an ending
+        return not (lower or first.isdigit() or word.rstrip(".").lower() in rules.months
+                    or (number.group(1) or "").lower() in rules.ordinal_before)
+    if lower:  # after a closing mark the quotation was inside the sentence; else the sentence really ended
+        return not closed
+    if inner:
+        last = LAST_WORD.search(core)
+        return last is None or last.group(1) in rules.words or not _sentencex_abbreviation(lang, last.group(1))
+    return True
+
+
+@lru_cache(maxsize=4096)
+def _sentencex_abbreviation(lang: str, word: str) -> bool:
+    """Whether sentencex keeps `word.` and a capitalised word together (its own list for `lang`)."""
+    if len(word) > 12:
+        return False
+    from sentencex import segment as sx_segment
+
+    return len(list(sx_segment(sentencex_language(lang), f"Abc {word}. Def ghi."))) == 1
+
+
+def _window_before(before: str) -> str:
+    """The last WINDOW characters, less a word cut at their start (it would look like a whole word)."""
+    if len(before) < WINDOW:
+        return before
+    space = before.find(" ")
+    return before[space + 1 :] if space >= 0 else before
+
+
+def _split_line(line: str, lang: str) -> list[str]:
+    """Sentences of one line (no line break inside), each with its trailing whitespace."""
+    rules = rules_for(lang)
+    sentences: list[str] = []
+    current: list[str] = []  # parts of the sentence being built (joined once: linear time)
+    before = ""
+    for piece in _sentencex(line, lang):
+        for part, inner in _pieces(piece):
+            if current and not _is_boundary(_window_before(before), part[:WINDOW], rules, lang, inner):
+                current.append(part)
+            else:
+                if current:
+                    sentences.append("".join(current))
+                current = [part]
+            before = (before + part)[-WINDOW:] if len(part) < WINDOW else part[-WINDOW:]
+    if current:
+        sentences.append("".join(current))
+    return sentences
+
+
+def split_sentences(paragraph: str, lang: str) -> list[str]:
     """Sentences of one paragraph; each keeps its trailing whitespace; they join to `paragraph`."""
     return list(iter_sentences(paragraph, lang))
 
 
-def iter_sentences(paragraph: str, lang: str = "fr") -> Iterator[str]:
+def iter_sentences(paragraph: str, lang: str) -> Iterator[str]:
     """`split_sentences` one at a time (a huge paragraph is never a list of all its lines).
     The newest sentence is held back until the next line is seen: a blank line joins it."""
     pending: str | None = None
     for line in _lines(paragraph):
         if line.strip():
-            for sentence in _rejoin(_sentencex(line, lang)):
+            for sentence in _split_line(line, lang):
                 if pending:
                     yield pending
                 pending = sentence
@@ -112,13 +211,28 @@ def iter_sentences(paragraph: str, lang: str = "fr") -> Iterator[str]:
 
 
 def _lines(text: str) -> Iterator[str]:
-    """Lines of `text`, each with its line break (\n, \r\n or \r)."""
+    """Lines of `text`, each with its line break (\n, \r\n or \r); a run of blank lines comes as one
+    (iter_sentences treats them alike, and a million blank lines are then one item, not a million)."""
     pos = 0
-    for match in LINE_END.finditer(text):
-        yield text[pos : match.end()]
-        pos = match.end()
-    if pos < len(text):
-        yield text[pos:]
+    while pos < len(text):
+        span = WHITESPACE.match(text, pos).end()
+        last = max(text.rfind("\n", pos, span), text.rfind("\r", pos, span))
+        if last >= pos:  # blank lines up to and with the last line break in this run of whitespace
+            end = last + 1
+        else:
+            match = LINE_END.search(text, pos)
+            end = match.end() if match else len(text)
+        yield text[pos:end]
+        pos = end
+
+
+def blank_lines_end(text: str, pos: int) -> int:
+    """The end of the run of blank lines (`[ \t]*\r?\n`, repeated) at `pos`. The same as that regex,
+    which sre runs at about a microsecond a line; this is three scans in C."""
+    limit = SPACES.match(text, pos).end()
+    stray = STRAY_CR.search(text, pos, limit)  # a \r not before \n ends the run
+    last = text.rfind("\n", pos, stray.start() if stray else limit)
+    return last + 1 if last >= 0 else pos
 
 
 def split_paragraphs(text: str) -> list[str]:
@@ -140,17 +254,14 @@ def iter_paragraphs(text: str, start: int = 0) -> Iterator[str]:
 def _paragraph_ends(text: str, start: int) -> Iterator[int]:
     """Where each paragraph of `text[start:]` but the last ends: after its run of blank lines."""
     pos = start
-    for match in PARAGRAPH_BREAK.finditer(text, start):
+    match = PARAGRAPH_BREAK.search(text, start)
+    while match:
         end = match.end()
-        # runs of several blank lines stay with the paragraph before them
-        while True:
-            extra = BLANK_LINE.match(text, end)  # a position, not text[end:]: no copy of the rest per paragraph
-            if not extra:
-                break
-            end = extra.end()
+        end = blank_lines_end(text, end)  # runs of several blank lines stay with the paragraph before them
         if end > pos:
             yield end
             pos = end
+        match = PARAGRAPH_BREAK.search(text, end)  # after the run: searching inside it again is quadratic
 
 
 NEXT_LINE_STARTS = re.compile(r"[ \t]*[^ \t\r\n]")  # a line with something on it begins here
@@ -162,45 +273,95 @@ def stream_paragraphs(pieces: Iterable[str], start: int = 0) -> Iterator[tuple[s
     """`iter_paragraphs` for text that arrives in pieces (a file decoded as it is read): yields
     (text, whether it opens a new paragraph). A paragraph is handed on once the next one has begun;
     one longer than MAX_PENDING_CHARS comes in several pieces, cut after a line break (sentences never
-    span lines, so they are the same), the later pieces with False. `start` skips the beginning."""
-    pending, pos, opens, skip = "", 0, True, start
+    span lines, so they are the same), the later pieces with False. `start` skips the beginning.
+    Linear in the text: what was searched is not searched again when the next piece comes (_Scan)."""
+    pending, skip, opens = "", start, True
+    scan = _Scan(0)
     for piece in pieces:
         if skip >= len(piece):
             skip -= len(piece)
             continue
         if pending:
-            pending, pos = pending[pos:] + piece, 0
+            pending = pending[scan.pos :] + piece
+            scan.shift(scan.pos)
         else:
-            pending, pos, skip = piece, skip, 0  # the first piece is not copied (a position skips `start`)
-        for end in _paragraph_ends(pending, pos):
-            if not NEXT_LINE_STARTS.match(pending, end):  # the run of blank lines may go on in the next piece
-                break
-            yield pending[pos:end], opens
-            pos, opens = end, True
-        if len(pending) - pos > MAX_PENDING_CHARS:
-            cut = _last_line_start(pending, pos)
-            if cut > pos:
-                yield pending[pos:cut], opens
-                pos, opens = cut, False
-    for paragraph in iter_paragraphs(pending, pos):
+            pending, scan, skip = piece, _Scan(skip), 0  # the first piece is not copied (a position skips `start`)
+        for end in scan.paragraph_ends(pending):
+            yield pending[scan.pos : end], opens
+            scan.moved_to(end)
+            opens = True
+        if len(pending) - scan.pos > MAX_PENDING_CHARS:
+            cut = scan.last_line_start(pending)
+            if cut > scan.pos:
+                yield pending[scan.pos : cut], opens
+                scan.moved_to(cut)
+                opens = False
+    for paragraph in iter_paragraphs(pending, scan.pos):
         yield paragraph, opens
         opens = True
 
 
-def _last_line_start(text: str, pos: int) -> int:
-    """The start of the last line in `text[pos:]` that has something on it (pos if there is none)."""
-    last = pos
-    for match in LINE_BEFORE_TEXT.finditer(text, pos):
-        last = match.end()
-    return last
+class _Scan:
+    """Where stream_paragraphs stands in its pending text: `pos`, the start of what is not handed on;
+    `resume`, where a paragraph break may begin that was not found yet; `run`, the end so far of a run
+    of blank lines that reached the end of the text; `lines` and `last_line` likewise for the last
+    line with text on it."""
+
+    def __init__(self, pos: int):
+        self.pos = self.resume = self.lines = self.last_line = pos
+        self.run: int | None = None
+
+    def shift(self, by: int) -> None:
+        """The text before `by` was dropped."""
+        self.pos -= by
+        self.resume, self.lines, self.last_line = self.resume - by, self.lines - by, self.last_line - by
+        if self.run is not None:
+            self.run -= by
+
+    def moved_to(self, pos: int) -> None:
+        self.pos = pos
+        self.resume, self.lines, self.last_line = max(self.resume, pos), max(self.lines, pos), max(self.last_line, pos)
+
+    def paragraph_ends(self, text: str) -> Iterator[int]:
+        """Ends of the paragraphs in `text` known to be complete (the next one has begun)."""
+        while True:
+            if self.run is None:
+                match = PARAGRAPH_BREAK.search(text, self.resume)
+                if not match:
+                    self.resume = _last_line_break(text, self.resume)  # a break may begin there
+                    return
+                self.run = match.end()
+            self.run = blank_lines_end(text, self.run)  # more blank lines stay with the paragraph
+            end = self.run
+            if not NEXT_LINE_STARTS.match(text, end):  # the run of blank lines may go on in the next piece
+                return
+            self.run, self.resume = None, end
+            if end > self.pos:
+                yield end
+
+    def last_line_start(self, text: str) -> int:
+        """The start of the last line after `pos` with something on it (`pos` if there is none)."""
+        for match in LINE_BEFORE_TEXT.finditer(text, self.lines):
+            self.last_line = match.end()
+        self.lines = _last_line_break(text, self.lines)  # its lookahead may go on in the next piece
+        return max(self.last_line, self.pos)
 
 
-def segment_document(doc: Document, lang: str = "fr") -> list[Segment]:
+def _last_line_break(text: str, since: int) -> int:
+    """Where to search `text` again when more comes: its last \n after `since` (with the \r before
+    it), or its end (less a final \r) when there is none. Only text after `since` is looked at."""
+    found = text.rfind("\n", since)
+    if found < 0:
+        return max(since, len(text) - text.endswith("\r"))
+    return found - 1 if found > since and text[found - 1] == "\r" else found
+
+
+def segment_document(doc: Document, lang: str) -> list[Segment]:
     """All segments of a document, in order. Leading whitespace stays in the first segment."""
     return list(iter_segments(doc, lang))
 
 
-def iter_segments(doc: Document, lang: str = "fr") -> Iterator[Segment]:
+def iter_segments(doc: Document, lang: str) -> Iterator[Segment]:
     """`segment_document` one segment at a time, for documents too large to hold as segments.
     The newest segment is held back: whitespace that follows may still belong to it."""
     pending: list[Segment] = []
@@ -314,7 +475,7 @@ def fit_segments(segments: list[Segment], count: Callable[[str], int], budget: i
         for i, piece in enumerate(pieces):
             body = piece.rstrip()
             space = piece[len(body):] + (s.space_after if i == len(pieces) - 1 else "")
-            out.append(Segment(s.para, 0, body, space))
+            out.append(Segment(s.para, 0, body, space, piece=(i, len(pieces))))
     return renumber(out)
 
 

@@ -40,9 +40,10 @@ from pathlib import Path
 from .cache import Cache, NoCache
 from .documents import Document
 from .errors import CacheError, DocumentError, DocumentFailed, TkError, UsageError
+from .language import language_warnings, source_language
 from .options import DecodeOptions, RunOptions
 from .segment import LETTER, Segment, segment_document, split_sentences, split_to_budget
-from .translate import DocResult, source_language, translate
+from .translate import DocResult, translate
 from .translators import Progress, Summarizer, Translator, Translators, open_cache
 
 TASK = "summarize"
@@ -334,6 +335,7 @@ def _abstractive(translated: DocResult, loaded: SummaryModels) -> SummaryResult:
                            options.length, translated.src_lang, "en", error=translated.error)
     if result.error:
         return result
+    result.notes += language_warnings(translated.document)  # --from contradicted by the text
     if translated.model:
         result.models.append(_model_row(f"translate {translated.src_lang}-en", translated.model, translated.revision,
                                         translated.signature))
@@ -373,7 +375,8 @@ def _extractive(doc: Document | DocumentError, loaded: SummaryModels) -> Summary
     options = loaded.options
     result = SummaryResult(doc.id, doc.source_name, doc, "extractive", options.length)
     result.src_lang = result.base_lang = source_language(doc, options.src, loaded.cache)
-    segments = [s for s in segment_document(doc) if s.kind == "text"]
+    result.notes += language_warnings(doc)  # --from contradicted by the text
+    segments = [s for s in segment_document(doc, result.src_lang) if s.kind == "text"]
     if not segments:
         result.error = DocumentError(doc.source_name, "no sentences to summarize")
         return result

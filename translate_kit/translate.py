@@ -21,13 +21,13 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field, replace
-from typing import Iterable, Iterator
+from typing import Callable, Iterable, Iterator
 
 from .cache import Cache, NoCache
 from .documents import Document
 from .engine import GenerationFailed
 from .errors import CacheError, DocumentError, DocumentFailed, TkError
-from .language import check_language, check_source
+from .language import check_language, check_source, source_language
 from .options import DecodeOptions, RunOptions
 from .segment import Segment, iter_segments, renumber
 from .translators import (  # noqa: F401  (re-exported: the service's names, as before)
@@ -145,18 +145,20 @@ def translate_parts(
     if owned:
         translators = Translators(decode, run, open_cache(run), model, progress)
     try:
-        for window in _windows(documents):
+        for window in _windows(documents, lambda doc: source_language(doc, src, translators.cache)):
             yield from _translate_window(window, src, tgt, translators, progress)
     finally:
         if owned:
             translators.cache.close()
 
 
-def _windows(documents: Iterable[Document | DocumentError]) -> Iterator[list[tuple[_InFlight, list[Segment], bool]]]:
-    """(document, part's segments, last part?) in windows of about WINDOW_SEGMENTS segments."""
+def _windows(documents: Iterable[Document | DocumentError], language: Callable[[Document], str]
+             ) -> Iterator[list[tuple[_InFlight, list[Segment], bool]]]:
+    """(document, part's segments, last part?) in windows of about WINDOW_SEGMENTS segments;
+    `language` gives each document's language, which its segmentation follows."""
     window, size = [], 0
     for doc in documents:
-        for doc_state, segments, last in _parts(doc):
+        for doc_state, segments, last in _parts(doc, language):
             if doc_state.closed:  # an earlier part failed: stop segmenting it
                 break
             window.append((doc_state, segments, last))
@@ -168,14 +170,14 @@ def _windows(documents: Iterable[Document | DocumentError]) -> Iterator[list[tup
         yield window
 
 
-def _parts(doc: Document | DocumentError) -> Iterator[tuple[_InFlight, list[Segment], bool]]:
+def _parts(doc: Document | DocumentError, language: Callable[[Document], str]) -> Iterator[tuple[_InFlight, list[Segment], bool]]:
     """One document's segments, lazily, in parts (see translate_parts)."""
     if isinstance(doc, DocumentError):
         yield _InFlight(DocResult(doc.path, doc.path, error=doc)), [], True
         return
-    doc_state = _InFlight(DocResult(doc.id, doc.source_name, document=doc))
+    doc_state = _InFlight(DocResult(doc.id, doc.source_name, document=doc, src_lang=language(doc)))
     part: list[Segment] = []
-    for s in iter_segments(doc):
+    for s in iter_segments(doc, doc_state.head.src_lang):
         if len(part) >= 2 * PART_SEGMENTS or (len(part) >= PART_SEGMENTS and s.para != part[-1].para):
             yield doc_state, part, False
             part = []
@@ -248,7 +250,7 @@ def _prepare(doc_state: _InFlight, src: str, tgt: str, translators: Translators,
         result.src_lang = src if src != "auto" else NO_LANGUAGE
         result.note = "nothing to translate (no words: only symbols, emoji, numbers or links); copied through"
         return
-    result.src_lang = source_language(doc, src, translators.cache)
+    result.src_lang = result.src_lang or source_language(doc, src, translators.cache)  # settled before segmentation
     if result.src_lang == tgt:
         result.note = "already in the target language; passed through untranslated"
         return
@@ -265,20 +267,6 @@ def _describe_model(result: DocResult, translator: Translator | PivotTranslator)
     result.model, result.revision = translator.display, translator.revision
     result.signature = translator.signature_text
     result.locked, result.pivot = translator.locked, translator.pivot
-
-
-def source_language(doc: Document, src: str, cache: Cache | NoCache) -> str:
-    """--from, else the detected language, remembered in the cache so a re-run loads no detector."""
-    if src != "auto":
-        return src
-    from .language import detect_language, sample_key
-
-    key = sample_key(doc.head)
-    lang = cache.get_language(key)
-    if lang is None:
-        lang = detect_language(doc.head)
-        cache.put_language(key, lang)
-    return lang
 
 
 def _pass_through(result: DocResult) -> None:

@@ -303,6 +303,10 @@ def record(result, s) -> dict:
         "origin": s.origin,
         "flag": s.flag or None,  # every record has every key: null when the segment is not flagged
     }
+    if s.flag:
+        row["flag"] = s.flag
+    if getattr(s, "piece", None):  # a sentence cut to fit the model: [i, n], its i-th of n pieces
+        row["piece"] = list(s.piece)
     return row
 
 
