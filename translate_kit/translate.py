@@ -438,11 +438,16 @@ def _parts(doc: Document | DocumentError) -> Iterator[tuple[_InFlight, list[Segm
         return
     doc_state = _InFlight(DocResult(doc.id, doc.source_name, document=doc))
     part: list[Segment] = []
-    for s in iter_segments(doc):
-        if len(part) >= 2 * PART_SEGMENTS or (len(part) >= PART_SEGMENTS and s.para != part[-1].para):
-            yield doc_state, part, False
-            part = []
-        part.append(s)
+    try:
+        for s in iter_segments(doc):
+            if len(part) >= 2 * PART_SEGMENTS or (len(part) >= PART_SEGMENTS and s.para != part[-1].para):
+                yield doc_state, part, False
+                part = []
+            part.append(s)
+    except DocumentError as err:  # a file that changed while read (documents.StreamedDocument): it alone fails
+        doc_state.head.error = str(err)
+        yield doc_state, [], True
+        return
     yield doc_state, part, True
 
 

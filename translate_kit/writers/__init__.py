@@ -30,6 +30,11 @@ class Writer:
 
     name = ""
     ext = ""
+    binary = False  # writes bytes (a DOCX copy), not text
+
+    def applies(self, result) -> bool:
+        """Whether this format has an output for this document (`native` has none for txt or PDF)."""
+        return True
 
     def head(self, result) -> str:
         """Everything before the first paragraph (`result` is the document's first part)."""
@@ -79,14 +84,14 @@ class DocumentOutputs:
     """
 
     def __init__(self, writers: list[Writer], first_part, out_dir: Path):
-        self.writers = [type(w)() for w in writers]  # a fresh instance each: writers keep per-document state
+        self.writers = [type(w)() for w in writers if w.applies(first_part)]  # fresh: writers keep per-document state
         self.paths = [w.path_for(first_part, out_dir) for w in self.writers]
         self.temps: list[Path] = []
         self.files = []
         self.last_para: int | None = None
         try:
-            for path in self.paths:
-                tmp, fh = _temporary(path)
+            for writer, path in zip(self.writers, self.paths):
+                tmp, fh = _temporary(path, binary=writer.binary)
                 self.temps.append(tmp)
                 self.files.append(fh)
             self._write("head", first_part)
@@ -143,10 +148,12 @@ def atomic_write(path: Path, text: str) -> None:
         raise
 
 
-def _temporary(path: Path) -> tuple[Path, TextIO]:
-    """A new `.NAME.*.part` file beside `path`, open for writing text."""
+def _temporary(path: Path, binary: bool = False) -> tuple[Path, TextIO]:
+    """A new `.NAME.*.part` file beside `path`, open for writing text (or bytes)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    if binary:
+        return Path(tmp), os.fdopen(fd, "wb")
     return Path(tmp), os.fdopen(fd, "w", encoding="utf-8", newline="")
 
 
@@ -202,6 +209,26 @@ def record(result, s) -> dict:
     }
     if s.flag:
         row["flag"] = s.flag
+    doc = result.document
+    if doc is not None and doc.blocks is not None and s.kind != "meta":
+        row["block"] = doc.kind_of(s.para)  # heading, paragraph, list item, quote, caption, table cell
+    return row
+
+
+METADATA_FIELDS = (("title", "Title"), ("author", "Author"), ("date", "Date"), ("site", "Site"), ("url", "URL"),
+                   ("pages", "Pages"), ("page header", "Page header"), ("page footer", "Page footer"))
+
+
+def metadata_record(result) -> dict | None:
+    """A read document's format and metadata (title, author, date, site, url, ...) as one jsonl
+    record of kind "metadata", with empty source and space_after (the text still joins back)."""
+    doc = result.document
+    if doc is None or doc.blocks is None:
+        return None
+    row = {"doc": result.doc_id, "para": -1, "seg": -1, "kind": "metadata", "src_lang": result.src_lang,
+           "tgt_lang": result.tgt_lang, "source": "", "target": "", "space_after": "", "origin": "meta",
+           "format": doc.format}
+    row.update({key: doc.meta[key] for key, _ in METADATA_FIELDS if doc.meta.get(key)})
     return row
 
 
@@ -216,7 +243,11 @@ def header_fields(result) -> list[tuple[str, str]]:
     fields = [("Source", result.source_name), ("Languages", f"{result.src_lang} → {result.tgt_lang}")]
     if result.model:
         fields.append(("Model", f"{result.model} (revision {result.revision})"))
-    if doc is not None and doc.meta.get("date"):
+    if doc is not None and doc.blocks is not None:  # a read format: what the reader found about it
+        fields.append(("Format", doc.format))
+        fields += [(label, doc.meta[key]) for key, label in METADATA_FIELDS
+                   if key not in ("title", "pages") and doc.meta.get(key)]
+    elif doc is not None and doc.meta.get("date"):
         fields.append(("Date", doc.meta["date"]))
     if doc is not None and doc.encoding not in ("utf-8", "ascii"):
         fields.append(("Encoding", doc.encoding))
