@@ -29,7 +29,8 @@ def fetch(url: str) -> tuple[bytes, str]:
     limit = int(float(env("FETCH_MAX_MB", MAX_BYTES / 1e6)) * 1e6)
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept": "text/html,application/pdf,*/*"})
     try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
+        opener = urllib.request.build_opener()  # its ProxyHandler reads *_proxy now, not at the first call
+        with opener.open(request, timeout=timeout) as response:
             declared = response.headers.get("Content-Length")
             if declared and declared.isdigit() and int(declared) > limit:
                 raise DocumentError(url, f"too large ({int(declared) / 1e6:.1f} MB; the limit is {limit / 1e6:g} MB, TK_FETCH_MAX_MB)")

@@ -89,9 +89,9 @@ def body_paragraphs(document):
             seen = set()
             for r, row in enumerate(item.rows):
                 for c, cell in enumerate(row.cells):
-                    if id(cell._tc) in seen:
+                    if cell._tc in seen:  # a merged cell comes once per grid position it spans
                         continue
-                    seen.add(id(cell._tc))
+                    seen.add(cell._tc)  # the element itself: held, so lxml keeps one proxy for it
                     for k, p in enumerate(cell.paragraphs):
                         if p.text.strip():
                             yield "table cell", p.text.strip(), ("t", n_tab, r, c, k), p

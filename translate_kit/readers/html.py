@@ -96,7 +96,7 @@ def extract_html(text: str, name: str, encoding: str = "utf-8", warnings: list |
         wanted = [(_tag_kind(el, "paragraph"), _norm(el.text_content())) for el in elements if not _furniture(el)]
         wanted = [(k, t) for k, t in wanted if t]
         meta.setdefault("title", _norm(root.findtext(".//title") or "") or None)
-    blocks = _match(elements, wanted)
+    blocks = [b for b in _match(elements, wanted) if not _in_furniture(root, elements, b)]
     blocks = _with_captions(elements, blocks)
     if not blocks:
         raise DocumentError(name, "no article text found in this page (only navigation, banners or other page furniture)")
@@ -111,6 +111,19 @@ def candidates(root) -> list:
 
 def _furniture(el) -> bool:
     return any(a.tag in SKIP or _boilerplate_class(a) for a in el.iterancestors()) or el.tag in SKIP
+
+
+def _in_furniture(root, elements: list, block: Block) -> bool:
+    """Whether a block is page furniture after all (a cookie banner trafilatura took for the text):
+    its element, or the innermost element holding exactly its text, is or sits in one."""
+    if block.anchor is not None:
+        el = elements[block.anchor]
+    else:
+        holders = [e for e in root.iter() if isinstance(e.tag, str) and _norm(e.text_content()) == block.text]
+        if not holders:
+            return False
+        el = holders[-1]
+    return _furniture(el) or _boilerplate_class(el)
 
 
 def _boilerplate_class(el) -> bool:

@@ -49,7 +49,7 @@ class PdfReader(Reader):
         pages, meta = read_pages(data, name)
         blocks = [Block("paragraph", text) for text in paragraphs(pages)]
         if sum(len(re.findall(r"[^\W\d_]", b.text)) for b in blocks) < MIN_TEXT:
-            raise DocumentError(name, "no text layer (a scanned or image-only PDF): run OCR first, e.g. ocrmypdf")
+            raise DocumentError(name, "no text layer: run OCR first (a scanned or image-only PDF; e.g. ocrmypdf)")
         meta["pages"] = str(len(pages))
         return Extracted(blocks, meta)
 
@@ -69,13 +69,33 @@ def read_pages(data: bytes | Path, name: str) -> tuple[list[list[str]], dict]:
         meta = _meta(pdf)
         pages = []
         for i in range(len(pdf.pages)):
-            text = pdf.pages[i].extract_text() or ""
-            pages.append([line.strip() for line in text.splitlines()])
+            pages.append(_page_lines(pdf.pages[i]))
     except DocumentError:
         raise
     except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError) as err:
         raise DocumentError(name, f"not a readable PDF ({type(err).__name__}: {str(err)[:80]})") from None
     return pages, meta
+
+
+def _page_lines(page) -> list[str]:
+    """A page's lines in layout mode, which keeps vertical gaps as blank lines and indents as
+    leading spaces (what tells paragraphs apart); the spaces that align columns are collapsed, and
+    a line more indented than the page's margin keeps one leading space as a mark."""
+    try:
+        text = page.extract_text(extraction_mode="layout") or ""
+    except Exception:  # noqa: BLE001 - layout mode fails on some odd fonts; the plain mode still reads them
+        text = page.extract_text() or ""
+    raw = text.splitlines()
+    indents = Counter(len(l) - len(l.lstrip()) for l in raw if l.strip())
+    margin = min(indents, default=0) if not indents else indents.most_common(1)[0][0]
+    lines = []
+    for line in raw:
+        words = " ".join(line.split())
+        indented = words and len(line) - len(line.lstrip()) > margin + 2
+        lines.append((" " + words) if indented else words)
+    while lines and not lines[-1]:
+        lines.pop()
+    return lines
 
 
 def _unlocked(pdf) -> bool:
@@ -100,7 +120,7 @@ def _meta(pdf) -> dict:
 
 
 def _shape(line: str) -> str:
-    return re.sub(r"\d+", "#", line.lower())
+    return re.sub(r"\d+", "#", line.strip().lower())
 
 
 def running_lines(pages: list[list[str]]) -> set[str]:
@@ -123,7 +143,7 @@ def _body(lines: list[str], running: set[str]) -> list[str]:
             if not content:
                 break
             i = content[edge]
-            if _shape(lines[i]) in running or PAGE_NUMBER.match(lines[i]):
+            if _shape(lines[i]) in running or PAGE_NUMBER.match(lines[i].strip()):
                 lines[i] = ""
             else:
                 break
@@ -136,14 +156,16 @@ def paragraphs(pages: list[list[str]]) -> list[str]:
     compounds = _hyphenated_words(bodies)
     out, current = [], []
     for lines in bodies:
-        widths = sorted(len(l) for l in lines if l)
+        widths = sorted(len(l.strip()) for l in lines if l)
         usual = widths[int(len(widths) * 0.8)] if widths else 0
         for line in lines:
-            if not line:
-                if current:
+            if not line or (line.startswith(" ") and current and SENTENCE_END.search(current[-1])):
+                if current:  # a blank line, or an indented line after a finished sentence
                     out.append(_join(current, compounds))
                     current = []
-                continue
+                if not line:
+                    continue
+            line = line.strip()
             current.append(line)
             if SENTENCE_END.search(line) and len(line) < 0.85 * usual:
                 out.append(_join(current, compounds))
