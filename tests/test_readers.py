@@ -374,6 +374,18 @@ def test_folder_of_every_format_translates(offline_hub, tmp_path):
     assert all(v in header for v in ("Marie Dupont", "2024-06-12", "Le Quotidien", F.NEWS_META["url"]))
     md_copy = (out / "budget.en.md").read_text(encoding="utf-8")
     assert all(markup in md_copy for markup in F.MARKDOWN_KEPT)
+    from test_writers import LocalSchemas, SCHEMAS, parse_xml
+    from lxml import etree
+
+    parser = etree.XMLParser(no_network=True)
+    parser.resolvers.add(LocalSchemas())
+    xliff = etree.XMLSchema(etree.parse(str(SCHEMAS / "xliff_core_2.0.xsd"), parser))
+    tmx = etree.DTD(str(SCHEMAS / "tmx14.dtd"))
+    for doc_id in files:
+        assert xliff.validate(parse_xml((out / f"{doc_id}.fr-en.xlf").read_text(encoding="utf-8"))), doc_id
+        assert tmx.validate(parse_xml((out / f"{doc_id}.fr-en.tmx").read_text(encoding="utf-8"))), doc_id
+    assert "x-author" in (out / "article.fr-en.tmx").read_text(encoding="utf-8")
+    assert 'category="url"' in (out / "article.fr-en.xlf").read_text(encoding="utf-8")
 
 
 def test_ls_shows_formats(tmp_path):
@@ -394,3 +406,43 @@ def test_help_imports_no_reader_library():  # (markdown_it is imported by typer'
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
+
+
+# --- the copies open in the tools people use ----------------------------------------------------
+
+
+def test_docx_copy_opens_in_libreoffice(tmp_path):
+    import shutil
+
+    import docx
+    from pypdf import PdfReader
+
+    doc = read_document(F.docx(tmp_path))
+    copy = tmp_path / "note.en.docx"
+    copy.write_bytes(get_reader("docx").rebuild(doc, identity(doc, str.upper)))
+    assert docx.Document(str(copy)).paragraphs[0].text == "NOTE SUR LA RÉFORME DES RETRAITES"
+    office = shutil.which("libreoffice") or shutil.which("soffice")
+    if office is None:
+        pytest.skip("no LibreOffice on PATH and none could be installed here (.ci/run installs Debian's "
+                    "libreoffice-writer-nogui where apt-get works); the DOCX copy was opened with python-docx only")
+    subprocess.run([office, "--headless", f"-env:UserInstallation={(tmp_path / 'lo').as_uri()}", "--convert-to", "pdf",
+                    "--outdir", str(tmp_path / "pdf"), str(copy)], capture_output=True, timeout=180, check=True)
+    text = " ".join(page.extract_text() for page in PdfReader(str(tmp_path / "pdf" / "note.en.pdf")).pages)
+    assert "LA RÉFORME ENTRERA EN VIGUEUR" in text and "SOIXANTE-DEUX ANS" in text
+
+
+def test_html_copy_opens_in_headless_chromium(tmp_path):
+    from lxml import html as lxml_html
+    from test_writers import chromium, find_browser
+
+    doc = read_document(F.news_page(tmp_path))
+    copy = tmp_path / "article.en.html"
+    copy.write_text(get_reader("html").rebuild(doc, identity(doc, str.upper), "en"), encoding="utf-8")
+    browser = find_browser()
+    if browser is None:
+        pytest.skip("no Chromium on PATH and none could be installed here (.ci/run installs Debian's `chromium` "
+                    "where apt-get works); the HTML copy was checked with lxml only")
+    dom = chromium(browser, tmp_path, "--dump-dom", copy.as_uri()).stdout
+    root = lxml_html.document_fromstring(dom)
+    assert root.get("lang") == "en" and "LE CONSEIL MUNICIPAL A VOTÉ" in root.text_content()
+    assert root.xpath("//a[@href='https://example.org/vote']") and not root.xpath("//script")

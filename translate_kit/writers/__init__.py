@@ -219,6 +219,15 @@ METADATA_FIELDS = (("title", "Title"), ("author", "Author"), ("date", "Date"), (
                    ("pages", "Pages"), ("page header", "Page header"), ("page footer", "Page footer"))
 
 
+def document_metadata(result) -> list[tuple[str, str]]:
+    """A read document's format and metadata as (key, value) pairs, for the XML formats' headers
+    (nothing for plain text, whose header is as it was)."""
+    doc = result.document
+    if doc is None or doc.blocks is None:
+        return []
+    return [("format", doc.format)] + [(key.replace(" ", "-"), doc.meta[key]) for key, _ in METADATA_FIELDS if doc.meta.get(key)]
+
+
 def metadata_record(result) -> dict | None:
     """A read document's format and metadata (title, author, date, site, url, ...) as one jsonl
     record of kind "metadata", with empty source and space_after (the text still joins back)."""
