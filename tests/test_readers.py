@@ -12,6 +12,7 @@ import logging
 import subprocess
 import sys
 import threading
+import zipfile
 import time
 from contextlib import contextmanager
 from pathlib import Path
@@ -446,3 +447,33 @@ def test_html_copy_opens_in_headless_chromium(tmp_path):
     root = lxml_html.document_fromstring(dom)
     assert root.get("lang") == "en" and "LE CONSEIL MUNICIPAL A VOTÉ" in root.text_content()
     assert root.xpath("//a[@href='https://example.org/vote']") and not root.xpath("//script")
+
+
+def test_subtitles_keep_their_timing(tmp_path):
+    srt = ("1\n00:00:01,000 --> 00:00:03,500\nLe maire a pris la parole\ndevant le conseil.\n\n"
+           "2\n00:00:04,000 --> 00:00:06,000\nIl a annoncé un plan vélo.\n")
+    doc = read_document(F._write(tmp_path / "discours.srt", srt))
+    assert blocks(doc) == [("caption", "Le maire a pris la parole devant le conseil."),
+                           ("caption", "Il a annoncé un plan vélo.")]
+    copy = get_reader("srt").rebuild(doc, identity(doc, str.upper))
+    assert copy.splitlines()[:2] == ["1", "00:00:01,000 --> 00:00:03,500"] and "00:00:04,000 --> 00:00:06,000" in copy
+    assert "IL A ANNONCÉ UN PLAN VÉLO." in copy and "00:00:01" not in doc.text
+
+
+def test_epub_chapters_in_reading_order(tmp_path):
+    path = tmp_path / "livre.epub"
+    chapter = '<html xmlns="http://www.w3.org/1999/xhtml"><body><h1>{}</h1><p>{}</p><blockquote><p>{}</p></blockquote></body></html>'
+    with zipfile.ZipFile(path, "w") as book:
+        book.writestr("mimetype", "application/epub+zip", compress_type=zipfile.ZIP_STORED)
+        book.writestr("META-INF/container.xml", '<container xmlns="urn:oasis:names:tc:opendocument:xmlns:container">'
+                      '<rootfiles><rootfile full-path="OEBPS/content.opf"/></rootfiles></container>')
+        book.writestr("OEBPS/content.opf", '<package xmlns="http://www.idpf.org/2007/opf" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+                      '<metadata><dc:title>Le Livre</dc:title><dc:creator>Anne Auteur</dc:creator></metadata>'
+                      '<manifest><item id="b" href="b.xhtml"/><item id="a" href="a.xhtml"/></manifest>'
+                      '<spine><itemref idref="a"/><itemref idref="b"/></spine></package>')
+        book.writestr("OEBPS/a.xhtml", chapter.format("Chapitre un", "Il était une fois.", "Dit-elle."))
+        book.writestr("OEBPS/b.xhtml", chapter.format("Chapitre deux", "La suite arrive.", "Répondit-il."))
+    doc = read_document(path)
+    assert doc.format == "epub" and doc.meta["author"] == "Anne Auteur" and doc.title == "Le Livre"
+    assert blocks(doc) == [("heading", "Chapitre un"), ("paragraph", "Il était une fois."), ("quote", "Dit-elle."),
+                           ("heading", "Chapitre deux"), ("paragraph", "La suite arrive."), ("quote", "Répondit-il.")]

@@ -108,8 +108,8 @@ def by_suffix(path: Path | str) -> Reader | None:
     return next((r for r in available().values() if suffix in r.suffixes), None)
 
 
-SNIFF_ORDER = ("pdf", "docx", "doc", "html")  # formats the first bytes can prove
-BINARY = ("pdf", "docx", "doc")
+SNIFF_ORDER = ("pdf", "epub", "docx", "doc", "html")  # formats the first bytes can prove
+BINARY = ("pdf", "epub", "docx", "doc")
 
 
 def choose(path: Path | str | None, head: bytes) -> tuple[Reader, str | None]:
