@@ -219,11 +219,28 @@ def docx(folder: Path, name: str = "note.docx") -> Path:
             table.cell(r, c).text = text
     doc.add_paragraph("Tableau 1 : calendrier de la réforme.", style="Caption")
     doc.add_paragraph("")
-    doc.add_paragraph("Les syndicats appellent à une grève nationale.")
+    last = doc.add_paragraph("Les syndicats appellent à une ")
+    _hyperlink(last, "https://example.org/greve", "grève nationale")
+    last.add_run(".")
     path = folder / name
     folder.mkdir(parents=True, exist_ok=True)
     doc.save(str(path))
     return path
+
+
+def _hyperlink(paragraph, url: str, text: str) -> None:
+    """A real w:hyperlink (python-docx reads them but has no call to add one)."""
+    from docx.opc.constants import RELATIONSHIP_TYPE
+    from docx.oxml.ns import qn
+    from docx.oxml.parser import OxmlElement
+
+    link = OxmlElement("w:hyperlink")
+    link.set(qn("r:id"), paragraph.part.relate_to(url, RELATIONSHIP_TYPE.HYPERLINK, is_external=True))
+    run, words = OxmlElement("w:r"), OxmlElement("w:t")
+    words.text = text
+    run.append(words)
+    link.append(run)
+    paragraph._p.append(link)
 
 
 def _write(path: Path, data: bytes | str) -> Path:

@@ -332,6 +332,12 @@ def test_docx_copy_keeps_styles_and_formatting(tmp_path):
     assert len(first.runs) == 1 and first.runs[0].bold and first.runs[0].font.size.pt == 13  # the dominant run
     assert copy.tables[0].cell(1, 1).text == "SOIXANTE-DEUX ANS"
     assert copy.sections[0].header.paragraphs[0].text == F.DOCX_META["page header"]
+    [link] = copy.paragraphs[-1].hyperlinks  # not found in the translation: moved to the sentence, target kept
+    assert link.url == "https://example.org/greve" and "GRÈVE NATIONALE" in link.text
+    same = docx.Document(io.BytesIO(get_reader("docx").rebuild(doc, identity(doc))))
+    [link] = same.paragraphs[-1].hyperlinks  # found: mapped onto its words
+    assert link.url == "https://example.org/greve" and link.text == "grève nationale"
+    assert same.paragraphs[-1].text == "Les syndicats appellent à une grève nationale."
 
 
 # --- the whole path -----------------------------------------------------------------------------

@@ -17,7 +17,8 @@ import zipfile
 from pathlib import Path
 
 from ..errors import DocumentError
-from . import Block, Extracted, Reader
+from . import Block, Extracted, Reader, Span
+from ._inline import restore
 
 ZIP_MAGIC = b"PK\x03\x04"
 
@@ -32,7 +33,7 @@ class DocxReader(Reader):
 
     def read(self, data: bytes | Path, name: str) -> Extracted:
         document = open_docx(data, name)
-        blocks = [Block(kind, text, [], anchor) for kind, text, anchor, _ in body_paragraphs(document)]
+        blocks = [Block(kind, text, _links(p, text), anchor) for kind, text, anchor, p in body_paragraphs(document)]
         return Extracted(blocks, _meta(document), native={"data": data})
 
     def rebuild(self, doc, translations, lang: str = "") -> bytes:
@@ -40,9 +41,8 @@ class DocxReader(Reader):
         paragraphs = {anchor: p for _, _, anchor, p in body_paragraphs(document)}
         for para, block in enumerate(doc.blocks):
             if para in translations and block.anchor in paragraphs:
-                target = "".join(t.strip() + (s if k < len(translations[para]) - 1 else "")
-                                 for k, (_, s, t) in enumerate(translations[para]))
-                set_text(paragraphs[block.anchor], target)
+                pieces, _ = restore(block.text, block.spans, translations[para])
+                set_text(paragraphs[block.anchor], pieces)
         out = io.BytesIO()
         document.save(out)
         return out.getvalue()
@@ -128,16 +128,62 @@ def _meta(document) -> dict:
     return meta
 
 
-def set_text(paragraph, text: str) -> None:
-    """The paragraph's text replaced by `text` in one run carrying the dominant run formatting."""
+def _links(paragraph, text: str) -> list[Span]:
+    """The paragraph's hyperlinks as Spans over its (stripped) text, each with its element's attributes."""
+    from docx.text.hyperlink import Hyperlink
+
+    spans, pos = [], 0
+    lead = len(paragraph.text) - len(paragraph.text.lstrip())
+    for item in paragraph.iter_inner_content():
+        words = item.text
+        if isinstance(item, Hyperlink) and words.strip():
+            spans.append(Span(max(pos - lead, 0), min(pos + len(words) - lead, len(text)), "", "",
+                              info=dict(item._hyperlink.attrib)))
+        pos += len(words)
+    return spans if pos == len(paragraph.text) else []
+
+
+def set_text(paragraph, pieces) -> None:
+    """The paragraph's text replaced by the translation `pieces` (_inline.restore): runs carrying the
+    dominant run formatting (that of the run that held most characters), inside the paragraph's
+    hyperlinks again where they were."""
     import copy
+
+    from docx.oxml.ns import qn
+    from docx.oxml.parser import OxmlElement
 
     runs = paragraph.runs
     dominant = max(runs, key=lambda r: len(r.text), default=None)
-    rpr = copy.deepcopy(dominant._r.rPr) if dominant is not None and dominant._r.rPr is not None else None
+    rpr = dominant._r.rPr if dominant is not None and dominant._r.rPr is not None else None
     for child in list(paragraph._p):
         if child.tag.endswith(("}r", "}hyperlink", "}ins", "}smartTag", "}fldSimple")):
             paragraph._p.remove(child)
-    run = paragraph.add_run(text)
-    if rpr is not None:
-        run._r.insert(0, rpr)
+    stack, buffer = [paragraph._p], []
+
+    def flush() -> None:
+        if not "".join(buffer):
+            return
+        run = OxmlElement("w:r")
+        if rpr is not None:
+            run.append(copy.deepcopy(rpr))
+        t = OxmlElement("w:t")
+        t.text = "".join(buffer)
+        t.set(qn("xml:space"), "preserve")
+        run.append(t)
+        stack[-1].append(run)
+        buffer.clear()
+
+    for kind, value in pieces:
+        if kind == "text":
+            buffer.append(value)
+            continue
+        flush()
+        if kind == "open":
+            link = OxmlElement("w:hyperlink")
+            for key, val in (value.info or {}).items():
+                link.set(key, val)
+            stack[-1].append(link)
+            stack.append(link)
+        elif kind == "close" and len(stack) > 1:
+            stack.pop()
+    flush()
