@@ -483,3 +483,13 @@ def test_epub_chapters_in_reading_order(tmp_path):
     assert doc.format == "epub" and doc.meta["author"] == "Anne Auteur" and doc.title == "Le Livre"
     assert blocks(doc) == [("heading", "Chapitre un"), ("paragraph", "Il était une fois."), ("quote", "Dit-elle."),
                            ("heading", "Chapitre deux"), ("paragraph", "La suite arrive."), ("quote", "Répondit-il.")]
+
+
+def test_html_fragment_is_read_whole_and_comes_back_a_fragment(tmp_path):
+    fragment = ("<h2>Titre du fragment</h2>\n<ul><li><p>Un point <em>important</em>.</p></li></ul>\n"
+                "<blockquote><p>Une citation.</p></blockquote>\n<table><tr><td>Case un</td><td>Case deux</td></tr></table>\n")
+    doc = read_document(F._write(tmp_path / "extrait.htm", fragment))
+    assert blocks(doc) == [("heading", "Titre du fragment"), ("list item", "Un point important."),
+                           ("quote", "Une citation."), ("table cell", "Case un"), ("table cell", "Case deux")]
+    copy = get_reader("html").rebuild(doc, identity(doc), "en")
+    assert copy == f'<div lang="en">{fragment}</div>\n'  # a copying model gives the fragment back, in a lang element

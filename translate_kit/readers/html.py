@@ -30,6 +30,7 @@ SKIP = {"script", "style", "noscript", "template", "nav", "header", "footer", "a
 TAG_KINDS = {"figcaption": "caption", "caption": "caption", "li": "list item", "td": "table cell",
              "th": "table cell", "blockquote": "quote"}
 XML_KINDS = {"head": "heading", "p": "paragraph", "item": "list item", "cell": "table cell", "quote": "quote"}
+DOCTYPE = re.compile(r"<!doctype[^>]*>", re.IGNORECASE)
 CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([\w.:-]+)""", re.IGNORECASE)
 PAGE_START = re.compile(rb"\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*(?:<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>])",
                         re.IGNORECASE | re.DOTALL)
@@ -55,9 +56,14 @@ class HtmlReader(Reader):
         for para, block in enumerate(doc.blocks):
             if para in translations and block.anchor is not None and block.anchor < len(elements):
                 _write_element(elements[block.anchor], block, translations[para])
+        if doc.native.get("fragment"):  # a fragment comes back as a fragment, in the language's own element
+            body = root.find("body")
+            inner = (body.text or "") + "".join(lxml.html.tostring(child, encoding="unicode") for child in body)
+            return f'<div lang="{lang}">{inner}</div>\n' if lang else inner
         if lang:
             root.set("lang", lang)
-        return lxml.html.tostring(root, encoding="unicode", doctype=doc.native.get("doctype") or "<!DOCTYPE html>")
+        page = lxml.html.tostring(root, encoding="unicode")
+        return (doc.native["doctype"] + "\n" + page) if doc.native.get("doctype") else page
 
 
 def decode_page(data: bytes, name: str) -> tuple[str, str, list[str]]:
@@ -83,7 +89,8 @@ def extract_html(text: str, name: str, encoding: str = "utf-8", warnings: list |
     except (etree.ParserError, ValueError) as err:
         raise DocumentError(name, f"not a readable HTML page ({err})") from None
     elements = candidates(root)
-    xml = trafilatura.extract(text, output_format="xml", with_metadata=True, include_comments=False,
+    fragment = not PAGE_START.match(text.encode("utf-8")[:4096])
+    xml = None if fragment else trafilatura.extract(text, output_format="xml", with_metadata=True, include_comments=False,
                               include_tables=True, include_images=False, include_formatting=False,
                               include_links=False, deduplicate=False)
     meta = {"encoding": encoding}
@@ -92,16 +99,18 @@ def extract_html(text: str, name: str, encoding: str = "utf-8", warnings: list |
         meta.update({key: tree.get(attr) for key, attr in
                      (("title", "title"), ("author", "author"), ("date", "date"), ("site", "sitename"), ("url", "url"))})
         wanted = list(_xml_blocks(tree))
-    else:  # a fragment or a page too short for trafilatura: every text element outside page furniture
-        wanted = [(_tag_kind(el, "paragraph"), _norm(el.text_content())) for el in elements if not _furniture(el)]
+    else:  # a fragment (all of it is text), or a page too short for trafilatura: every element outside page furniture
+        leaves = [el for el in elements if not _furniture(el) and next(el.iterdescendants(*CANDIDATES), None) is None]
+        wanted = [(_tag_kind(el, "paragraph"), _norm(el.text_content())) for el in leaves]
         wanted = [(k, t) for k, t in wanted if t]
         meta.setdefault("title", _norm(root.findtext(".//title") or "") or None)
     blocks = [b for b in _match(elements, wanted) if not _in_furniture(root, elements, b)]
     blocks = _with_captions(elements, blocks)
     if not blocks:
         raise DocumentError(name, "no article text found in this page (only navigation, banners or other page furniture)")
-    doctype = root.getroottree().docinfo.doctype
-    return Extracted(blocks, meta, list(warnings or []), native={"html": text, "doctype": doctype})
+    doctype = DOCTYPE.search(text[:4096])
+    return Extracted(blocks, meta, list(warnings or []),
+                     native={"html": text, "doctype": doctype.group() if doctype else "", "fragment": fragment})
 
 
 def candidates(root) -> list:
@@ -153,12 +162,13 @@ def _norm(text: str) -> str:
 
 
 def _tag_kind(el, default: str) -> str:
-    if re.fullmatch(r"h[1-6]", el.tag):
-        return "heading"
-    if el.tag in TAG_KINDS:
-        return TAG_KINDS[el.tag]
-    if any(a.tag == "blockquote" for a in el.iterancestors()):
-        return "quote"
+    """The kind the element, or the nearest element around it that has one, gives (a <p> in a <li>
+    is a list item, in a <blockquote> a quote)."""
+    for node in (el, *el.iterancestors()):
+        if re.fullmatch(r"h[1-6]", node.tag):
+            return "heading"
+        if node.tag in TAG_KINDS:
+            return TAG_KINDS[node.tag]
     return default
 
 
