@@ -8,7 +8,7 @@ justified paragraphs, a running header and a page number on every page) is read 
 a fresh process; peak RSS is that process's own ru_maxrss, "base" its RSS after the imports and
 before the file is opened (so peak - base is what reading the file costs). Methods:
 - `tk` = documents.read_document (pypdf in layout mode, page by page, then headers/footers
-  dropped, paragraphs and hyphens rejoined) and segmentation into sentences;
+  dropped, paragraphs and hyphens rejoined: "of which reading") and segmentation into sentences;
 - the raw text extraction of pypdf (plain and layout mode), pdfminer.six and pypdfium2, for
   comparison (the last two only when installed: they are not dependencies).
 HTML: `--html` pages (the test fixture's boilerplate around 6-14 seed paragraphs each, with
@@ -50,7 +50,7 @@ if method == "tk":
     from translate_kit.documents import read_document
     from translate_kit.segment import iter_segments
     import pypdf
-elif method.startswith("pypdf"):
+elif method in ("pypdf-plain", "pypdf-layout"):
     import pypdf
 elif method == "pdfminer":
     from pdfminer.high_level import extract_text
@@ -61,8 +61,9 @@ t0 = time.perf_counter()
 if method == "tk":
     from pathlib import Path
     doc = read_document(Path(path))
+    read = time.perf_counter() - t0
     n = sum(1 for s in iter_segments(doc) if s.kind == "text")
-elif method.startswith("pypdf"):
+elif method in ("pypdf-plain", "pypdf-layout"):
     r = pypdf.PdfReader(path)
     mode = "layout" if method.endswith("layout") else "plain"
     n = sum(len(p.extract_text(extraction_mode=mode)) for p in r.pages)
@@ -77,7 +78,7 @@ else:
         page.close()
 seconds = time.perf_counter() - t0
 peak = status("VmHWM")
-print(f"{seconds} {peak} {base} {n}")
+print(f"{seconds} {peak} {base} {n} {read if method == 'tk' else seconds}")
 """
 
 
@@ -151,8 +152,8 @@ def available(method: str) -> bool:
 def run_pdf(path: Path, methods: list[str]) -> dict:
     out = subprocess.run([sys.executable, "-c", CHILD, *methods[:1], str(path)], capture_output=True, text=True,
                          env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True).stdout.split()
-    seconds, peak, base, n = float(out[0]), float(out[1]), float(out[2]), int(out[3])
-    return {"seconds": seconds, "peak_mb": peak, "base_mb": base, "units": n}
+    seconds, peak, base, n, read = float(out[0]), float(out[1]), float(out[2]), int(out[3]), float(out[4])
+    return {"seconds": seconds, "peak_mb": peak, "base_mb": base, "units": n, "read_seconds": read}
 
 
 def bench_html(paths: list[Path]) -> dict:
@@ -201,15 +202,16 @@ def main() -> None:
             print(f"round {r + 1} html: {html_runs[-1]}", file=sys.stderr)
     rows = []
     print(f"\nPDF, {args.pages} pages, median of {args.rounds} interleaved rounds, each method in its own process\n")
-    print("| method | seconds | pages/s | peak RSS MB | base RSS MB | peak - base MB |")
-    print("|---|---|---|---|---|---|")
+    print("| method | seconds | of which reading | pages/s | peak RSS MB | base RSS MB | peak - base MB |")
+    print("|---|---|---|---|---|---|---|")
     for m in methods:
         sec = statistics.median(x["seconds"] for x in pdf_runs[m])
+        read = statistics.median(x["read_seconds"] for x in pdf_runs[m])
         peak = max(x["peak_mb"] for x in pdf_runs[m])
         base = statistics.median(x["base_mb"] for x in pdf_runs[m])
-        rows.append({"method": m, "seconds": sec, "pages_per_s": args.pages / sec, "peak_mb": peak, "base_mb": base,
+        rows.append({"method": m, "seconds": sec, "read_seconds": read, "pages_per_s": args.pages / sec, "peak_mb": peak, "base_mb": base,
                      "units": pdf_runs[m][0]["units"]})
-        print(f"| {m} | {sec:.1f} | {args.pages / sec:.1f} | {peak:.0f} | {base:.0f} | {peak - base:.0f} |")
+        print(f"| {m} | {sec:.1f} | {read:.1f} | {args.pages / sec:.1f} | {peak:.0f} | {base:.0f} | {peak - base:.0f} |")
     sent = html_runs[0]["sentences"]
     tk_sec = statistics.median(x["tk"] for x in html_runs)
     raw_sec = statistics.median(x["trafilatura"] for x in html_runs)
