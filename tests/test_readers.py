@@ -296,7 +296,9 @@ def test_markdown_copy_restores_every_structure(tmp_path):
     doc = read_document(F.markdown(tmp_path))
     reader = get_reader("md")
     assert reader.rebuild(doc, identity(doc)) == F.MARKDOWN  # a copying model gives the file back
+    assert not doc.warnings
     upper = reader.rebuild(doc, identity(doc, str.upper))
+    assert "inline tag(s)" in doc.warnings[-1] and "moved to the boundary of their sentence" in doc.warnings[-1]
     for markup in F.MARKDOWN_KEPT:
         assert markup in upper, markup
     assert "HAUSSE MODÉRÉE" in upper and "LE NOUVEL HÔTEL DE VILLE" in upper and 'print("ne pas traduire")' in upper

@@ -10,7 +10,11 @@ it then covers the whole sentence, or what follows the markup already placed. In
 
 from __future__ import annotations
 
+import logging
+
 from . import Span
+
+log = logging.getLogger("translate_kit")
 
 Piece = tuple[str, object]  # ("text", str) | ("open", Span) | ("close", Span) | ("fixed", Span)
 
@@ -112,3 +116,13 @@ def _pieces(target: str, events: list) -> list[Piece]:
         pos = where
     out.append(("text", target[pos:]))
     return out
+
+
+def say_moved(doc, moved: int) -> None:
+    """Spans that were moved are not lost, but said: logged, and kept on the document's warnings
+    (the --json report shows them)."""
+    if moved:
+        note = (f"translated copy: {moved} inline tag(s) (links, emphasis, code) not found in the translation "
+                "were moved to the boundary of their sentence")
+        log.warning("%s: %s", doc.source_name, note)
+        doc.warnings.append(note)

@@ -18,7 +18,7 @@ from pathlib import Path
 
 from ..errors import DocumentError
 from . import Block, Extracted, Reader, Span
-from ._inline import restore
+from ._inline import restore, say_moved
 
 ZIP_MAGIC = b"PK\x03\x04"
 
@@ -38,11 +38,13 @@ class DocxReader(Reader):
 
     def rebuild(self, doc, translations, lang: str = "") -> bytes:
         document = open_docx(doc.native["data"], doc.source_name)
-        paragraphs = {anchor: p for _, _, anchor, p in body_paragraphs(document)}
+        paragraphs, moved = {anchor: p for _, _, anchor, p in body_paragraphs(document)}, 0
         for para, block in enumerate(doc.blocks):
             if para in translations and block.anchor in paragraphs:
-                pieces, _ = restore(block.text, block.spans, translations[para])
+                pieces, n = restore(block.text, block.spans, translations[para])
                 set_text(paragraphs[block.anchor], pieces)
+                moved += n
+        say_moved(doc, moved)
         out = io.BytesIO()
         document.save(out)
         return out.getvalue()

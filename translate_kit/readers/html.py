@@ -18,7 +18,7 @@ import re
 
 from ..errors import DocumentError
 from . import Block, Extracted, Reader, Span
-from ._inline import restore
+from ._inline import restore, say_moved
 
 CANDIDATES = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "figcaption", "td", "th",
               "dt", "dd", "pre", "caption")
@@ -52,10 +52,11 @@ class HtmlReader(Reader):
         import lxml.html
 
         root = lxml.html.document_fromstring(doc.native["html"])
-        elements = candidates(root)
+        elements, moved = candidates(root), 0
         for para, block in enumerate(doc.blocks):
             if para in translations and block.anchor is not None and block.anchor < len(elements):
-                _write_element(elements[block.anchor], block, translations[para])
+                moved += _write_element(elements[block.anchor], block, translations[para])
+        say_moved(doc, moved)
         if doc.native.get("fragment"):  # a fragment comes back as a fragment, in the language's own element
             body = root.find("body")
             inner = (body.text or "") + "".join(lxml.html.tostring(child, encoding="unicode") for child in body)
@@ -284,11 +285,12 @@ def _collapse(text: str) -> tuple[str, list[int]]:
     return "".join(out), [min(w, len(out)) for w in where]
 
 
-def _write_element(el, block: Block, segments) -> None:
-    """Replace `el`'s contents with the translation, its inline elements restored (_inline.restore)."""
+def _write_element(el, block: Block, segments) -> int:
+    """Replace `el`'s contents with the translation, its inline elements restored (_inline.restore);
+    returns how many had to be moved."""
     from lxml import etree
 
-    pieces, _ = restore(block.text, block.spans, segments)
+    pieces, moved = restore(block.text, block.spans, segments)
     for child in list(el):
         el.remove(child)
     el.text = None
@@ -315,5 +317,6 @@ def _write_element(el, block: Block, segments) -> None:
             node = etree.SubElement(stack[-1], tag, attrib)
             if tag not in VOID:
                 node.text = block.text[value.start:value.end]
+    return moved
 
 

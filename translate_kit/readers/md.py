@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 
 from . import Block, Extracted, Reader, Span
-from ._inline import restore
+from ._inline import restore, say_moved
 
 FRONT_MATTER = re.compile(r"\A(---|\+\+\+)[ \t]*\r?\n.*?^\1[ \t]*(?:\r?\n|\Z)", re.DOTALL | re.MULTILINE)
 PREFIX = re.compile(r"^[ \t]*(?:>[ \t]?)*[ \t]*(?:(?:[-*+]|\d{1,9}[.)])[ \t]+)?(?:\[[ xX]\][ \t]+)?(?:#{1,6}[ \t]+)?")
@@ -35,10 +35,11 @@ class MarkdownReader(Reader):
     def rebuild(self, doc, translations, lang: str = "") -> str:
         lines = list(doc.native["lines"])
         rows: dict[int, dict[int, str]] = {}
+        moved = [0]
         for para, block in enumerate(doc.blocks):
             if para not in translations or block.anchor is None:
                 continue
-            out = render(block, translations[para], doc)
+            out = render(block, translations[para], moved)
             anchor = block.anchor
             if anchor[0] == "cell":
                 rows.setdefault(anchor[1], {})[anchor[2]] = out
@@ -51,6 +52,7 @@ class MarkdownReader(Reader):
                 lines[i] = ""
         for line, cells in rows.items():
             lines[line] = _row(lines[line], cells)
+        say_moved(doc, moved[0])
         return "".join(lines)
 
 
@@ -169,9 +171,11 @@ def _target(token) -> str:
     return href + (f' "{title}"' if title else "")
 
 
-def render(block: Block, segments, doc=None) -> str:
-    """One block's translation as Markdown: the words, with the spans' markup around them."""
-    pieces, _ = restore(block.text, block.spans, segments)
+def render(block: Block, segments, moved: list[int]) -> str:
+    """One block's translation as Markdown: the words, with the spans' markup around them
+    (`moved[0]` counts the spans that had to be moved)."""
+    pieces, n = restore(block.text, block.spans, segments)
+    moved[0] += n
     out = []
     for kind, value in pieces:
         if kind == "text":
