@@ -186,8 +186,8 @@ def _hyphenated_words(bodies: list[list[str]]) -> set[str]:
 
 def _join(lines: list[str], compounds: set[str]) -> str:
     text = lines[0]
-    for line in lines[1:]:
-        end = HYPHEN_END.search(text)
+    for before, line in zip(lines, lines[1:]):
+        end = HYPHEN_END.search(before[-64:]) if before.endswith(("-", "\u00ad")) else None
         nxt = NEXT_WORD.match(line)
         if end and nxt:
             left, right = end.group(1), nxt.group(1)
@@ -195,7 +195,7 @@ def _join(lines: list[str], compounds: set[str]) -> str:
                 text = text + line  # the hyphen stays, no space: au-delà
             else:
                 text = text[: -1] + line  # pro- + gramme
-        elif end and line[:1].isdigit():
+        elif before.endswith("-") and line[:1].isdigit():  # 2023-\n2024
             text = text + line
         else:
             text = text + " " + line
