@@ -495,3 +495,16 @@ def test_html_fragment_is_read_whole_and_comes_back_a_fragment(tmp_path):
                            ("quote", "Une citation."), ("table cell", "Case un"), ("table cell", "Case deux")]
     copy = get_reader("html").rebuild(doc, identity(doc), "en")
     assert copy == f'<div lang="en">{fragment}</div>\n'  # a copying model gives the fragment back, in a lang element
+
+
+def test_tk_translate_a_url(offline_hub, no_proxy, tmp_path):
+    with server() as base:
+        result = runner.invoke(app, ["translate", f"{base}/2024/article", f"{base}/missing", "--from", "fr",
+                                     "--out", str(tmp_path / "out"), "--beams", "1", "--quiet", "--json"])
+    assert result.exit_code == 1 and "Traceback" not in result.stderr
+    [error] = [line for line in result.stderr.splitlines() if "WARNING" not in line]
+    assert error == f"tk: {base}/missing: HTTP error 404 Not Found"
+    page, missing = json.loads(result.stdout)["documents"]
+    assert page["source"] == f"{base}/2024/article" and page["format"] == "html" and not page["error"]
+    assert sorted(Path(p).name for p in page["outputs"]) == ["article.fr-en.jsonl", "article.fr-en.md", "article.fr-en.txt"]
+    assert F.NEWS_META["url"] in (tmp_path / "out" / "article.fr-en.md").read_text(encoding="utf-8")
