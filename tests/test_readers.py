@@ -508,3 +508,8 @@ def test_tk_translate_a_url(offline_hub, no_proxy, tmp_path):
     assert page["source"] == f"{base}/2024/article" and page["format"] == "html" and not page["error"]
     assert sorted(Path(p).name for p in page["outputs"]) == ["article.fr-en.jsonl", "article.fr-en.md", "article.fr-en.txt"]
     assert F.NEWS_META["url"] in (tmp_path / "out" / "article.fr-en.md").read_text(encoding="utf-8")
+
+
+def test_a_lead_paragraph_gives_its_first_sentence_as_title(tmp_path):
+    lead = "Le conseil a voté le budget. " + "Il prévoit des dépenses nouvelles pour les écoles et les routes. " * 4
+    assert read_document(F._write(tmp_path / "lead.txt", lead + "\n")).title == "Le conseil a voté le budget."

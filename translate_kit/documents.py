@@ -142,14 +142,19 @@ class StreamedDocument(Document):
         return f"StreamedDocument(id={self.id!r}, path={self.path!r}, encoding={self.encoding!r})"
 
 
-TITLE_CHARS = 120
+TITLE_CHARS = 160
+FIRST_SENTENCE = re.compile(r"^(.+?[.!?…])(?=\s+[«\"“‘'(]?[^\W\d_])")
 
 
 def good_title(line: str) -> str | None:
-    """`line` as a title: one line with letters, at most TITLE_CHARS characters; a longer first
-    line is a paragraph, not a title (None)."""
+    """`line` as a title: one line with letters of at most TITLE_CHARS characters, else its first
+    sentence if that is short enough (a lead paragraph on one line); else None (a paragraph is no
+    title, and a title is never cut mid-word)."""
     line = " ".join(line.split())
-    if not line or len(line) > TITLE_CHARS or not re.search(r"[^\W\d_]", line):
+    if len(line) > TITLE_CHARS:
+        first = FIRST_SENTENCE.match(line)
+        line = first.group(1) if first and len(first.group(1)) <= TITLE_CHARS else ""
+    if not line or not re.search(r"[^\W\d_]", line):
         return None
     return line
 
