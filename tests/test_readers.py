@@ -513,3 +513,13 @@ def test_tk_translate_a_url(offline_hub, no_proxy, tmp_path):
 def test_a_lead_paragraph_gives_its_first_sentence_as_title(tmp_path):
     lead = "Le conseil a voté le budget. " + "Il prévoit des dépenses nouvelles pour les écoles et les routes. " * 4
     assert read_document(F._write(tmp_path / "lead.txt", lead + "\n")).title == "Le conseil a voté le budget."
+
+
+def test_html_text_outside_any_block_element_is_said_in_the_copy(tmp_path):
+    words = "Le texte de cet article est posé directement dans un bloc sans paragraphe. " * 6
+    page = F.NEWS_PAGE.replace("<p>L'opposition dénonce", f"<div>{words}</div><p>L'opposition dénonce")
+    doc = read_document(F._write(tmp_path / "div.html", page))
+    [loose] = [b for b in doc.blocks if b.text == words.strip()]
+    assert loose.anchor is None
+    copy = get_reader("html").rebuild(doc, identity(doc, str.upper), "en")
+    assert words.strip() in copy and "1 paragraph(s) found in no single element" in doc.warnings[-1]

@@ -52,11 +52,16 @@ class HtmlReader(Reader):
         import lxml.html
 
         root = lxml.html.document_fromstring(doc.native["html"])
-        elements, moved = candidates(root), 0
+        elements, moved, unplaced = candidates(root), 0, 0
         for para, block in enumerate(doc.blocks):
             if para in translations and block.anchor is not None and block.anchor < len(elements):
                 moved += _write_element(elements[block.anchor], block, translations[para])
+            elif para in translations:
+                unplaced += 1
         say_moved(doc, moved)
+        if unplaced:  # text trafilatura found in no single element: in the bilingual outputs, not in the copy
+            doc.warnings.append(f"translated copy: {unplaced} paragraph(s) found in no single element of the page "
+                                "were left as they were (their translation is in the other formats)")
         if doc.native.get("fragment"):  # a fragment comes back as a fragment, in the language's own element
             body = root.find("body")
             inner = (body.text or "") + "".join(lxml.html.tostring(child, encoding="unicode") for child in body)
