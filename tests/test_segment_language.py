@@ -116,7 +116,7 @@ def test_budget_pieces_are_marked_in_jsonl():
     assert len(inner) >= 2 and inner == [(i, len(inner)) for i in range(len(inner))]
 
     class Result:
-        doc_id, src_lang, tgt_lang = "d", "de", "en"
+        doc_id, src_lang, tgt_lang, document = "d", "de", "en", None
 
     rows = [record(Result, s) for s in fitted]
     assert "piece" not in rows[0] and "piece" not in rows[-1]

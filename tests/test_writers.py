@@ -100,7 +100,7 @@ def text_segments(result: DocResult) -> list[Segment]:
 # --- golden files -------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", sorted(available()))
+@pytest.mark.parametrize("name", sorted(n for n in available() if n != "native"))  # native: tests/test_readers.py
 def test_golden(name):
     """Every format renders the sample exactly as its golden file."""
     result = sample()
@@ -282,7 +282,7 @@ def test_html_header_names_languages_model_revision_and_date():
 def test_empty_translation_still_gives_every_format():
     result = with_empty_target()
     for writer in get_writers("all"):
-        assert writer.render(result)
+        assert writer.render(result) or not writer.applies(result)  # native: no copy of plain text
     root = parse_xml(render("xliff", result))
     assert [t for _, _, t in xliff_pairs(root)] == ["First paragraph.", "", "End."]
     tmx = parse_xml(render("tmx", result))

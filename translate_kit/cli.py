@@ -176,11 +176,11 @@ def progress_bar(quiet: bool, desc: str = "translating"):
 
 @app.command()
 def translate(
-    paths: Annotated[list[str], typer.Argument(metavar="PATH", help="Files, folders (*.txt, *.md, recursively), corpus ids, or - for stdin.")],
+    paths: Annotated[list[str], typer.Argument(metavar="PATH", help="Files (txt, md, html, pdf, docx), folders (recursively), http(s) URLs, corpus ids, or - for stdin.")],
     to: Annotated[str, typer.Option("--to", metavar="LANG", help="Target language, e.g. en.")] = "en",
     src: Annotated[str, typer.Option("--from", metavar="LANG", help="Source language, or auto to detect per document.")] = "auto",
     out: Annotated[Path, typer.Option("--out", "-o", metavar="DIR", help="Output folder.")] = Path("out"),
-    fmt: Annotated[str, typer.Option("--format", "-f", metavar="FORMATS", help="Comma list of formats, or all.")] = "md,jsonl,txt",
+    fmt: Annotated[str, typer.Option("--format", "-f", metavar="FORMATS", help="Comma list of md, jsonl, txt, html, tmx, xliff, native, or all. native: a translated copy in the input's own format (HTML, DOCX, Markdown) as <id>.<lang>.<ext>; PDF and plain text have none.")] = "md,jsonl,txt",
     model: Annotated[Optional[str], typer.Option("--model", metavar="MODEL", help="Model for this run: a models.lock name, a repo id, or a local folder.")] = None,
     device: DeviceOpt = None,
     beams: Annotated[Optional[int], typer.Option("--beams", min=1, metavar="N", help="Beam size (default: the model's own).")] = None,
@@ -191,10 +191,15 @@ def translate(
     corpus: CorpusOpt = None,
     cache_dir: CacheDirOpt = None,
     no_cache: NoCacheOpt = False,
+    follow_links: Annotated[bool, typer.Option("--follow-links", help="In folders, also read symbolic links that lead outside the folder.")] = False,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
 ) -> None:
-    """Translate documents into aligned bilingual documents."""
+    """Translate documents into aligned bilingual documents.
+
+    Reads plain text, Markdown, HTML pages (the article, not the page furniture), PDF (the text
+    layer) and DOCX, by extension or, where it lies, by content; URLs are fetched (proxies from
+    http_proxy/https_proxy)."""
     from .documents import load_documents
     from .translate import translate_parts
     from .writers import DocumentOutputs, get_writers
@@ -209,7 +214,7 @@ def translate(
                                   use_cache=not no_cache)
         # without --backend, DecodeOptions reads TK_BACKEND itself (defaults < environment < flags)
         decode = DecodeOptions(beams=beams, precision=precision, **({"backend": backend} if backend else {}))
-    docs = load_documents(paths, corpus_dir(corpus), exclude=out)
+    docs = load_documents(paths, corpus_dir(corpus), exclude=out, follow_links=follow_links)
     bar, progress = progress_bar(quiet)
     reports, failed, problems = [], False, DocumentProblems()
     outputs: DocumentOutputs | None = None  # the document being written, part by part
@@ -272,6 +277,7 @@ def report(result) -> dict:
         "locked": result.locked,
         "pivot": result.pivot,
         "signature": result.signature,
+        "format": result.document.format if result.document else None,
         "encoding": result.document.encoding if result.document else None,
         "warnings": getattr(result.document, "warnings", []),  # what reading repaired (documents.decode)
         **result.counts,
@@ -348,7 +354,7 @@ def summarize(
 
 @app.command("ls")
 def list_corpus(corpus: CorpusOpt = None, as_json: JsonOpt = False) -> None:
-    """List the corpus: id, language, paragraphs, sentences, characters, date."""
+    """List the corpus: id, format, language, paragraphs, sentences, characters, date."""
     from .corpus import describe
 
     try:
@@ -358,12 +364,12 @@ def list_corpus(corpus: CorpusOpt = None, as_json: JsonOpt = False) -> None:
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    typer.echo(f"{'id':<24} {'lang':<4} {'paras':>5} {'sents':>5} {'chars':>7}  date")
+    typer.echo(f"{'id':<24} {'format':<6} {'lang':<4} {'paras':>5} {'sents':>5} {'chars':>7}  date")
     for r in rows:
         if r.get("error"):
-            typer.echo(f"{r['id']:<24} {r['error']}")
+            typer.echo(f"{r['id']:<24} {r.get('format') or '-':<6} {r['error']}")
             continue
-        typer.echo(f"{r['id']:<24} {r['lang']:<4} {r['paragraphs']:>5} {r['sentences']:>5} {r['characters']:>7}  {r['date'] or '-'}")
+        typer.echo(f"{r['id']:<24} {r['format']:<6} {r['lang']:<4} {r['paragraphs']:>5} {r['sentences']:>5} {r['characters']:>7}  {r['date'] or '-'}")
 
 
 @app.command("import-review")

@@ -15,17 +15,18 @@ def describe(corpus: Path) -> list[dict]:
     for path in corpus_files(corpus):
         try:
             doc = read_document(path)
+            lang = detect_language(doc.head)  # before segmenting: sentence rules are per language
+            paragraphs, sentences = set(), 0  # counted as they come: a huge file is never held whole
+            for s in iter_segments(doc, lang):
+                if s.kind != "meta":
+                    paragraphs.add(s.para)
+                    sentences += 1
         except DocumentError as err:
-            rows.append({"id": path.stem, "error": err.problem})
+            rows.append({"id": path.stem, "format": _format_of(path), "error": err.problem})
             continue
-        lang = detect_language(doc.head)  # before segmenting: sentence rules are per language
-        paragraphs, sentences = set(), 0  # counted as they come: a huge file is never held whole
-        for s in iter_segments(doc, lang):
-            if s.kind != "meta":
-                paragraphs.add(s.para)
-                sentences += 1
         rows.append({
             "id": doc.id,
+            "format": doc.format,
             "lang": lang,
             "paragraphs": len(paragraphs),
             "sentences": sentences,
@@ -34,3 +35,10 @@ def describe(corpus: Path) -> list[dict]:
             "title": doc.title,
         })
     return rows
+
+
+def _format_of(path: Path) -> str | None:
+    from .readers import by_suffix
+
+    reader = by_suffix(path)
+    return reader.name if reader else None

@@ -1,7 +1,8 @@
 """Documents: reading files, decoding them, naming them, finding them by id.
 
-A Document holds the exact decoded text of one file; segmentation (segment.py) cuts it into
-Paragraphs and Segments that join back to that text byte for byte.
+A Document holds the exact decoded text of one plain-text file, or the text a reader (readers/:
+Markdown, HTML, PDF, DOCX, ...) extracted, one block per paragraph; segmentation (segment.py)
+cuts it into Paragraphs and Segments that join back to that text byte for byte.
 
 Encodings, in this order (`decode`):
 - a BOM (UTF-8, UTF-16, UTF-32) says it;
@@ -10,6 +11,12 @@ Encodings, in this order (`decode`):
 - UTF-8 with a few damaged sequences (more valid accented characters than invalid bytes) stays
   UTF-8, the damaged bytes become U+FFFD and the document says so: guessing a legacy code page
   for the whole file instead would turn every correct "é" into "Ã©";
+- UTF-16 surrogates written as UTF-8 (CESU-8, WTF-8: Java, Windows names) are decoded to the
+  characters they stand for (an unpaired one as U+FFFD), and said;
+- UTF-8 with more invalid bytes than valid characters, but some of those (MIXED_MIN): a UTF-8
+  text and a Latin-1 / windows-1252 one pasted together. Read as UTF-8, the other bytes as
+  windows-1252 (`_repair`), and said; a detector would pick one legacy code page for all of it
+  (iso8859_10, say) and turn the UTF-8 half into mojibake;
 - anything else goes to charset-normalizer (a well-kept, pure-Python detector, already pulled in
   by `requests`) rather than a hand-written guess. On short texts it often cannot tell Western
   code pages apart and picks cp1250 ("Élève" -> "Élčve"), cp1257 or even big5 ("prêt" -> "pr皻");
@@ -34,7 +41,6 @@ from .errors import DocumentError, UnknownDocument
 
 log = logging.getLogger("translate_kit")
 
-SUFFIXES = (".txt", ".md")
 # Some seeds open with an inline marker such as " date 2024-06 " before the first sentence.
 META_RE = re.compile(r"^(\s*date\s+(\d{4}(?:-\d{2}){0,2}))(\s+)")
 BOMS = (  # UTF-32 first: its little-endian BOM starts with UTF-16's
@@ -49,6 +55,7 @@ BINARY_SHARE = 0.05  # over 5% control characters (or U+FFFD) in the first 64 KB
 HEAD_CHARS = 65536
 STREAM_BYTES = 8_000_000  # a file this large is decoded as it is read, never held whole
 BLOCK_BYTES = 1 << 20  # how much of such a file is read (and decoded) at a time
+SNIFF_BYTES = 4096  # what readers.choose() sees of a file to tell its format
 DETECT_BYTES = 1 << 20  # how much of such a file an undecided encoding is detected from
 
 
@@ -60,10 +67,14 @@ class Document:
     encoding: str = "utf-8"
     meta: dict = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)  # what reading assumed or repaired, e.g. replaced bytes
+    format: str = "txt"  # the reader that read it (readers/): txt, md, html, pdf, docx
+    blocks: list | None = None  # extracted formats: one readers.Block per paragraph, with its kind
+    native: object = None  # what the reader needs to write a translated copy (readers.Reader.rebuild)
+    url: str | None = None  # where it was fetched from (tk translate https://...)
 
     @property
     def source_name(self) -> str:
-        return display_name(self.path) if self.path else "<stdin>"
+        return display_name(self.path) if self.path else (self.url or "<stdin>")
 
     @property
     def head(self) -> str:
@@ -74,12 +85,27 @@ class Document:
         """The text in pieces that join to it (one piece here; a StreamedDocument reads its file)."""
         yield self.text
 
+    def kind_of(self, para: int) -> str:
+        """Paragraph `para`'s kind: heading, paragraph, list item, quote, caption, table cell."""
+        if self.blocks is not None and 0 <= para < len(self.blocks):
+            return self.blocks[para].kind
+        return "paragraph"
+
     @property
     def title(self) -> str:
-        head = self.head
-        body = head[len(self.meta.get("marker", "")):].lstrip()
-        first = FIRST_LINE.match(body).group().strip()
-        return first if len(first) <= 120 else first[:117].rstrip() + "..."
+        """The title the reader found, else the first heading, else the first line when it reads
+        as a title (short, with letters), else the file name."""
+        if self.meta.get("title"):
+            return self.meta["title"]
+        if self.blocks:
+            first = next((b.text for b in self.blocks if b.kind == "heading"), self.blocks[0].text)
+        else:
+            head = self.head
+            first = FIRST_LINE.match(head[len(self.meta.get("marker", "")):].lstrip()).group()
+        return good_title(first) or self._fallback_title()
+
+    def _fallback_title(self) -> str:
+        return display_name(self.path.name) if self.path else self.id
 
 
 class StreamedDocument(Document):
@@ -101,11 +127,36 @@ class StreamedDocument(Document):
         return self._head
 
     def pieces(self) -> Iterator[str]:
-        for piece in decoded_blocks(file_blocks(self.path), self.encoding, self._errors):
-            yield piece.replace("\x00", "")  # counted and said when the file was first read
+        """Raises DocumentError when the file changed since it was checked (no longer decodes, or
+        cannot be read any more): that document fails, the others go on."""
+        try:
+            for piece in decoded_blocks(file_blocks(self.path), self.encoding, self._errors):
+                yield piece.replace("\x00", "")  # counted and said when the file was first read
+        except UnicodeDecodeError as err:
+            raise DocumentError(self.source_name, f"changed while it was being read (byte {err.start} of a block is no "
+                                                  f"longer {self.encoding}); run again once it is written") from None
+        except OSError as err:
+            raise DocumentError(self.source_name, f"cannot be read any more ({err.strerror or err})") from None
 
     def __repr__(self) -> str:
         return f"StreamedDocument(id={self.id!r}, path={self.path!r}, encoding={self.encoding!r})"
+
+
+TITLE_CHARS = 160
+FIRST_SENTENCE = re.compile(r"^(.+?[.!?…])(?=\s+[«\"“‘'(]?[^\W\d_])")
+
+
+def good_title(line: str) -> str | None:
+    """`line` as a title: one line with letters of at most TITLE_CHARS characters, else its first
+    sentence if that is short enough (a lead paragraph on one line); else None (a paragraph is no
+    title, and a title is never cut mid-word)."""
+    line = " ".join(line.split())
+    if len(line) > TITLE_CHARS:
+        first = FIRST_SENTENCE.match(line)
+        line = first.group(1) if first and len(first.group(1)) <= TITLE_CHARS else ""
+    if not line or not re.search(r"[^\W\d_]", line):
+        return None
+    return line
 
 
 def display_name(path: Path | str) -> str:
@@ -126,7 +177,7 @@ def decode(data: bytes, name: str) -> tuple[str, str, list[str]]:
     """Bytes -> (text, encoding, warnings). Raises DocumentError for binary or undecodable data."""
     encoding, errors, warnings = choose_encoding(lambda: iter([data]), data, len(data), name)
     text = data.decode(encoding, errors)
-    _check_binary(text[:HEAD_CHARS], name)
+    _check_binary(text[:HEAD_CHARS], name, errors)
     nuls = text.count("\x00")
     if nuls:
         text = text.replace("\x00", "")
@@ -134,10 +185,53 @@ def decode(data: bytes, name: str) -> tuple[str, str, list[str]]:
     return text, encoding, warnings
 
 
-def _check_binary(sample: str, name: str) -> None:
-    if len(CONTROL.findall(sample)) + sample.count("\ufffd") > BINARY_SHARE * len(sample):
+def _check_binary(sample: str, name: str, errors: str = "strict") -> None:
+    """Too many control characters (or U+FFFD where bytes could not be decoded): not text. Bytes
+    that REPAIR decoded are known, not counted."""
+    controls = len(CONTROL.findall(sample))
+    replaced = 0 if errors == REPAIR else sample.count("\ufffd")
+    if controls + replaced > BINARY_SHARE * len(sample):
+        if replaced > controls:
+            raise DocumentError(name, f"not readable text ({replaced} byte sequence(s) that no text encoding explains)")
         raise DocumentError(name, "not a text file (binary data: too many control characters)")
 
+
+SURROGATE = re.compile(rb"\xed[\xa0-\xbf][\x80-\xbf]")
+MIXED_MIN = 8  # valid non-ASCII UTF-8 characters that make a file UTF-8 even when more bytes are not
+REPAIR = "tk-repair"
+
+
+def _repair(err: UnicodeDecodeError) -> tuple[str, int]:
+    """Codec error handler for UTF-8 that is not quite UTF-8: an encoded surrogate pair (CESU-8) is
+    decoded as the character it stands for (a lone surrogate as U+FFFD); any other invalid byte is
+    read as windows-1252 (as Latin-1 where windows-1252 has no character), as when a UTF-8 file
+    and a legacy Western one were pasted together."""
+    data, start = err.object, err.start
+    high = SURROGATE.match(data, start)
+    if high:
+        low = SURROGATE.match(data, high.end())
+        code = _surrogate(high.group())
+        if 0xD800 <= code < 0xDC00 and low and 0xDC00 <= _surrogate(low.group()) < 0xE000:
+            pair = 0x10000 + ((code - 0xD800) << 10) + (_surrogate(low.group()) - 0xDC00)
+            return chr(pair), low.end()
+        return "\ufffd", high.end()
+    byte = data[start:start + 1]
+    try:
+        return byte.decode(LEGACY_WESTERN), start + 1
+    except UnicodeDecodeError:
+        return byte.decode("latin-1"), start + 1
+
+
+def _surrogate(three: bytes) -> int:
+    return ((three[0] & 0x0F) << 12) | ((three[1] & 0x3F) << 6) | (three[2] & 0x3F)
+
+
+def _lone_surrogates(data: bytes) -> bool:
+    text = data.decode("utf-8", REPAIR)
+    return "\ufffd" in text and "\ufffd".encode() not in data
+
+
+codecs.register_error(REPAIR, _repair)
 
 Blocks = Callable[[], Iterator[bytes]]  # the bytes of one input, from the start, each time it is called
 
@@ -155,8 +249,14 @@ def choose_encoding(blocks: Blocks, sample: bytes, size: int, name: str) -> tupl
     if _decodes(blocks, "utf-8"):
         return "utf-8", "strict", []
     damaged, valid = _utf8_damage(blocks)
+    surrogates = len(SURROGATE.findall(sample))
+    if surrogates:  # CESU-8 / WTF-8: surrogates encoded as UTF-8 (Java, Windows file names)
+        return "utf-8", REPAIR, [f"{surrogates} UTF-16 surrogate(s) encoded as UTF-8 (CESU-8) decoded"
+                                 + (" (unpaired ones as U+FFFD)" if _lone_surrogates(sample) else "")]
     if valid > damaged:
         return "utf-8", "replace", [f"{damaged} invalid UTF-8 byte sequence(s) replaced with U+FFFD (\ufffd)"]
+    if valid >= MIXED_MIN:  # valid UTF-8 and a legacy code page in one file (two files pasted together)
+        return "utf-8", REPAIR, [f"mixed encodings: UTF-8, with {damaged} byte(s) that are not UTF-8 read as windows-1252"]
     encoding = _detect(sample, name)
     if size <= len(sample) or _decodes(blocks, encoding):
         return encoding, "strict", []
@@ -258,13 +358,20 @@ def _western(data: bytes, matches: list) -> bool:
 
 
 def read_document(path: Path, doc_id: str | None = None) -> Document:
-    """Read and decode one file. Raises DocumentError with a one-line reason."""
+    """Read one file with the reader its content and extension call for (readers.choose).
+    Raises DocumentError with a one-line reason."""
+    from . import readers
+
     name = display_name(path)
     doc_id = doc_id or display_name(path.stem)
     try:
-        if path.stat().st_size >= STREAM_BYTES and path.is_file():
-            return _streamed_document(path, name, doc_id)
-        data = path.read_bytes()
+        with path.open("rb") as fh:
+            sniff = fh.read(SNIFF_BYTES)
+        reader, warning = readers.choose(path, sniff)
+        if reader.name == "txt" and path.stat().st_size >= STREAM_BYTES and path.is_file():
+            doc = _streamed_document(path, name, doc_id)
+        else:
+            doc = make_document(path if reader.name == "pdf" else path.read_bytes(), name, doc_id, path, reader)
     except FileNotFoundError:
         raise DocumentError(name, "no such file") from None
     except IsADirectoryError:
@@ -273,7 +380,10 @@ def read_document(path: Path, doc_id: str | None = None) -> Document:
         raise DocumentError(name, "permission denied (cannot read)") from None
     except OSError as err:
         raise DocumentError(name, f"cannot read ({err.strerror or err})") from None
-    return make_document(data, name, doc_id, path)
+    if warning:
+        log.warning("%s: %s", name, warning)
+        doc.warnings.insert(0, warning)
+    return doc
 
 
 def _streamed_document(path: Path, name: str, doc_id: str) -> StreamedDocument:
@@ -287,7 +397,7 @@ def _streamed_document(path: Path, name: str, doc_id: str) -> StreamedDocument:
     for piece in decoded_blocks(blocks, encoding, errors):
         if len(head) < HEAD_CHARS:
             head += piece[: HEAD_CHARS - len(head)]
-            _check_binary(head, name)
+            _check_binary(head, name, errors)
         nuls += piece.count("\x00")
         has_text = has_text or bool(piece.replace("\x00", "").strip())
     if not has_text:
@@ -301,11 +411,19 @@ def _streamed_document(path: Path, name: str, doc_id: str) -> StreamedDocument:
 
 
 def read_stdin(doc_id: str = "stdin") -> Document:
-    return make_document(sys.stdin.buffer.read(), "<stdin>", doc_id, None)
+    """Standard input, read by what its content proves (HTML, PDF, ...), else as plain text."""
+    from . import readers
+
+    data = sys.stdin.buffer.read()
+    reader, _ = readers.choose(None, data[:SNIFF_BYTES])
+    return make_document(data, "<stdin>", doc_id, None, reader)
 
 
-def make_document(data: bytes, name: str, doc_id: str, path: Path | None) -> Document:
-    """Decode and check one input; what was assumed or repaired is logged and kept on the Document."""
+def make_document(data: bytes | Path, name: str, doc_id: str, path: Path | None, reader=None) -> Document:
+    """Read and check one input with `reader` (plain text when None); what was assumed or
+    repaired is logged and kept on the Document."""
+    if reader is not None and reader.name != "txt":
+        return _extracted_document(reader, data, name, doc_id, path)
     text, encoding, warnings = decode(data, name) if data else ("", "utf-8", [])
     if not text:
         raise DocumentError(name, "empty file, no text in it")
@@ -316,28 +434,61 @@ def make_document(data: bytes, name: str, doc_id: str, path: Path | None) -> Doc
     return Document(id=doc_id, text=text, path=path, encoding=encoding, meta=parse_meta(text), warnings=warnings)
 
 
+def _extracted_document(reader, data: bytes | Path, name: str, doc_id: str, path: Path | None) -> Document:
+    from .readers import clean_blocks, join_blocks
+
+    if isinstance(data, bytes) and not data:
+        raise DocumentError(name, "empty file, no text in it")
+    found = reader.read(data, name)
+    blocks = clean_blocks(found.blocks)
+    if not blocks:
+        raise DocumentError(name, f"no text found in this {reader.name.upper()} file, nothing to translate")
+    meta = {k: v for k, v in found.meta.items() if v}
+    encoding = meta.pop("encoding", "utf-8")
+    for warning in found.warnings:
+        log.warning("%s: %s", name, warning)
+    return Document(id=doc_id, text=join_blocks(blocks), path=path, encoding=encoding, meta=meta,
+                    warnings=list(found.warnings), format=reader.name, blocks=blocks, native=found.native)
+
+
+def known_suffixes() -> tuple[str, ...]:
+    """Every extension a reader claims (.txt, .md, .html, .pdf, .docx, ...)."""
+    from .readers import suffixes
+
+    return suffixes()
+
+
+def is_url(item: str) -> bool:
+    return bool(re.match(r"https?://", item, re.IGNORECASE))
+
+
 def expand_inputs(inputs: Iterable[str], corpus: Path | None = None,
-                  exclude: Path | None = None) -> Iterator[Path | str | DocumentError]:
-    """Files as given, directories recursively (*.txt, *.md, sorted), '-' for stdin, and
-    corpus ids or unique prefixes ('003') for names that are not paths. Files found in a folder
-    under `exclude` (the output folder) are left out: earlier outputs are not new documents.
+                  exclude: Path | None = None, follow_links: bool = False) -> Iterator[Path | str | DocumentError]:
+    """Files as given, directories recursively (every format a reader knows, sorted), URLs,
+    '-' for stdin, and corpus ids or unique prefixes ('003') for names that are not paths. Files
+    found in a folder under `exclude` (the output folder) are left out: earlier outputs are not
+    new documents. In a folder, a symbolic link that leads outside it is skipped with a note
+    unless `follow_links`; a path given explicitly is read as given.
 
     Problems are yielded as DocumentError values (not raised) so the other inputs go on.
     """
     for item in inputs:
-        if item == "-":
-            yield "-"
+        if item == "-" or is_url(item):
+            yield item
             continue
         path, name = Path(item), display_name(item)
         if corpus is not None and _looks_like_id(item) and not path.exists():
             yield _corpus_entry(item, corpus)
         elif path.is_dir():
-            found = [p for p in documents_in(path) if not _inside(p, exclude)]
+            found = [p for p in documents_in(path, follow_links) if not _inside(p, exclude)]
             if not found:
-                yield DocumentError(name, "directory holds no .txt or .md documents")
+                kinds = ", ".join(known_suffixes())
+                yield DocumentError(name, f"directory holds no documents ({kinds})")
             yield from found
         elif path.exists():
             yield path
+        elif path.is_symlink():
+            yield DocumentError(name, "broken symbolic link (its target does not exist)")
         else:
             yield DocumentError(name, "no such file or directory")
 
@@ -346,10 +497,31 @@ def _inside(path: Path, folder: Path | None) -> bool:
     return folder is not None and path.resolve().is_relative_to(folder.resolve())
 
 
-def documents_in(folder: Path) -> list[Path]:
-    """*.txt and *.md files under `folder`, sorted; hidden files and folders (.git, temp files) left out."""
-    return sorted(p for p in folder.rglob("*") if p.suffix.lower() in SUFFIXES and p.is_file()
-                  and not any(part.startswith(".") for part in p.relative_to(folder).parts))
+def documents_in(folder: Path, follow_links: bool = False) -> list[Path]:
+    """Documents under `folder` (any extension a reader claims), sorted; hidden files and folders
+    (.git, temp files) left out. Links leading outside `folder` are followed only with
+    `follow_links` (each skipped one is logged once)."""
+    import os
+
+    suffixes, root, found = known_suffixes(), folder.resolve(), []
+    for top, dirs, files in os.walk(folder, followlinks=follow_links):
+        base = Path(top)
+        dirs[:] = sorted(d for d in dirs if not d.startswith(".") and _allowed(base / d, root, follow_links))
+        for f in files:
+            p = base / f
+            if f.startswith(".") or p.suffix.lower() not in suffixes or not p.is_file():
+                continue
+            if _allowed(p, root, follow_links):
+                found.append(p)
+    return sorted(found)
+
+
+def _allowed(path: Path, root: Path, follow_links: bool) -> bool:
+    if follow_links or not path.is_symlink() or path.resolve().is_relative_to(root):
+        return True
+    log.warning("%s: symbolic link to %s, outside the folder: skipped (--follow-links reads it)",
+                display_name(path), display_name(path.resolve()))
+    return False
 
 
 def _corpus_entry(item: str, corpus: Path) -> Path | DocumentError:
@@ -362,17 +534,30 @@ def _corpus_entry(item: str, corpus: Path) -> Path | DocumentError:
 
 
 def _looks_like_id(name: str) -> bool:
-    return "/" not in name and "\\" not in name and Path(name).suffix.lower() not in SUFFIXES
+    return "/" not in name and "\\" not in name and Path(name).suffix.lower() not in known_suffixes()
+
+
+def url_id(url: str) -> str:
+    """An id for a URL: its last path component (without extension), else its host."""
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(url)
+    last = Path(parts.path.rstrip("/")).stem if parts.path.strip("/") else ""
+    return re.sub(r"[^\w.-]+", "-", last or parts.hostname or "page").strip("-") or "page"
 
 
 def assign_ids(paths: list[Path | str]) -> dict[Path | str, str]:
     """Ids are file stems; same stems from different folders get the folder name added, so
     neither ids nor output files collide."""
     def stem(p: Path | str) -> str:
-        return "stdin" if p == "-" else display_name(p.stem)
+        if isinstance(p, str):
+            return "stdin" if p == "-" else url_id(p)
+        return display_name(p.stem)
 
     def folder(p: Path | str) -> str:
-        return "stdin" if p == "-" else display_name(p.absolute().parent.name or "root")
+        if isinstance(p, str):
+            return "stdin" if p == "-" else "url"
+        return display_name(p.absolute().parent.name or "root")
 
     stems: dict[str, int] = {}
     for p in paths:
@@ -389,16 +574,23 @@ def assign_ids(paths: list[Path | str]) -> dict[Path | str, str]:
 
 
 def load_documents(inputs: Iterable[str], corpus: Path | None = None,
-                   exclude: Path | None = None) -> Iterator[Document | DocumentError]:
+                   exclude: Path | None = None, follow_links: bool = False) -> Iterator[Document | DocumentError]:
     """Read every input lazily, in order; unreadable ones come out as DocumentError values."""
-    items = list(expand_inputs(inputs, corpus, exclude))
+    items = list(expand_inputs(inputs, corpus, exclude, follow_links))
     ids = assign_ids([i for i in items if not isinstance(i, DocumentError)])
     for item in items:
         if isinstance(item, DocumentError):
             yield item
             continue
         try:
-            yield read_stdin(ids[item]) if item == "-" else read_document(item, ids[item])
+            if item == "-":
+                yield read_stdin(ids[item])
+            elif isinstance(item, str):
+                from .readers._fetch import read_url
+
+                yield read_url(item, ids[item])
+            else:
+                yield read_document(item, ids[item])
         except DocumentError as err:
             yield err
 

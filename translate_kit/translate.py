@@ -177,11 +177,16 @@ def _parts(doc: Document | DocumentError, language: Callable[[Document], str]) -
         return
     doc_state = _InFlight(DocResult(doc.id, doc.source_name, document=doc, src_lang=language(doc)))
     part: list[Segment] = []
-    for s in iter_segments(doc, doc_state.head.src_lang):
-        if len(part) >= 2 * PART_SEGMENTS or (len(part) >= PART_SEGMENTS and s.para != part[-1].para):
-            yield doc_state, part, False
-            part = []
-        part.append(s)
+    try:
+        for s in iter_segments(doc, doc_state.head.src_lang):
+            if len(part) >= 2 * PART_SEGMENTS or (len(part) >= PART_SEGMENTS and s.para != part[-1].para):
+                yield doc_state, part, False
+                part = []
+            part.append(s)
+    except DocumentError as err:  # a file that changed while read (documents.StreamedDocument): it alone fails
+        doc_state.head.error = err
+        yield doc_state, [], True
+        return
     yield doc_state, part, True
 
 

@@ -34,6 +34,11 @@ class Writer:
 
     name = ""
     ext = ""
+    binary = False  # writes bytes (a DOCX copy), not text
+
+    def applies(self, result) -> bool:
+        """Whether this format has an output for this document (`native` has none for txt or PDF)."""
+        return True
 
     def head(self, result) -> str:
         """Everything before the first paragraph (`result` is the document's first part)."""
@@ -83,14 +88,14 @@ class DocumentOutputs:
     """
 
     def __init__(self, writers: list[Writer], first_part, out_dir: Path):
-        self.writers = [type(w)() for w in writers]  # a fresh instance each: writers keep per-document state
+        self.writers = [type(w)() for w in writers if w.applies(first_part)]  # fresh: writers keep per-document state
         self.paths = [w.path_for(first_part, out_dir) for w in self.writers]
         self.temps: list[Path] = []
         self.files = []
         self.last_para: int | None = None
         try:
-            for path in self.paths:
-                tmp, fh = _temporary(path)
+            for writer, path in zip(self.writers, self.paths):
+                tmp, fh = _temporary(path, binary=writer.binary)
                 self.temps.append(tmp)
                 self.files.append(fh)
             self._write("head", first_part)
@@ -184,11 +189,13 @@ def _name_max(folder: Path) -> int:
         return 255
 
 
-def _temporary(path: Path) -> tuple[Path, TextIO]:
-    """A new temporary file beside `path`, open for writing text."""
+def _temporary(path: Path, binary: bool = False) -> tuple[Path, TextIO]:
+    """A new temporary file beside `path`, open for writing text (or bytes)."""
     with _writing(path):
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=_temp_prefix(path), suffix=".part", dir=path.parent)
+    if binary:
+        return Path(tmp), os.fdopen(fd, "wb")
     return Path(tmp), os.fdopen(fd, "w", encoding="utf-8", newline="")
 
 
@@ -303,10 +310,37 @@ def record(result, s) -> dict:
         "origin": s.origin,
         "flag": s.flag or None,  # every record has every key: null when the segment is not flagged
     }
-    if s.flag:
-        row["flag"] = s.flag
     if getattr(s, "piece", None):  # a sentence cut to fit the model: [i, n], its i-th of n pieces
         row["piece"] = list(s.piece)
+    doc = result.document
+    if doc is not None and doc.blocks is not None and s.kind != "meta":
+        row["block"] = doc.kind_of(s.para)  # heading, paragraph, list item, quote, caption, table cell
+    return row
+
+
+METADATA_FIELDS = (("title", "Title"), ("author", "Author"), ("date", "Date"), ("site", "Site"), ("url", "URL"),
+                   ("pages", "Pages"), ("page header", "Page header"), ("page footer", "Page footer"))
+
+
+def document_metadata(result) -> list[tuple[str, str]]:
+    """A read document's format and metadata as (key, value) pairs, for the XML formats' headers
+    (nothing for plain text, whose header is as it was)."""
+    doc = result.document
+    if doc is None or doc.blocks is None:
+        return []
+    return [("format", doc.format)] + [(key.replace(" ", "-"), doc.meta[key]) for key, _ in METADATA_FIELDS if doc.meta.get(key)]
+
+
+def metadata_record(result) -> dict | None:
+    """A read document's format and metadata (title, author, date, site, url, ...) as one jsonl
+    record of kind "metadata", with empty source and space_after (the text still joins back)."""
+    doc = result.document
+    if doc is None or doc.blocks is None:
+        return None
+    row = {"doc": result.doc_id, "para": -1, "seg": -1, "kind": "metadata", "src_lang": result.src_lang,
+           "tgt_lang": result.tgt_lang, "source": "", "target": "", "space_after": "", "origin": "meta",
+           "flag": None, "format": doc.format}
+    row.update({key: doc.meta[key] for key, _ in METADATA_FIELDS if doc.meta.get(key)})
     return row
 
 
@@ -366,7 +400,11 @@ def header_fields(result) -> list[tuple[str, str]]:
         fields.append(("Model", f"{result.model} (revision {result.revision})"))
     if getattr(result, "signature", ""):  # what the cache key says ran: backend:ct2|precision:int8|beams:4|...
         fields.append(("Signature", result.signature))
-    if doc is not None and doc.meta.get("date"):
+    if doc is not None and doc.blocks is not None:  # a read format: what the reader found about it
+        fields.append(("Format", doc.format))
+        fields += [(label, doc.meta[key]) for key, label in METADATA_FIELDS
+                   if key not in ("title", "pages") and doc.meta.get(key)]
+    elif doc is not None and doc.meta.get("date"):
         fields.append(("Date", doc.meta["date"]))
     if doc is not None and doc.encoding not in ("utf-8", "ascii"):
         fields.append(("Encoding", doc.encoding))

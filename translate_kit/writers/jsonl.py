@@ -2,7 +2,7 @@
 
 import json
 
-from . import Writer, record
+from . import Writer, metadata_record, record
 
 
 def _lines(result, segments) -> str:
@@ -14,8 +14,10 @@ class JsonlWriter(Writer):
     ext = "jsonl"
 
     def head(self, result) -> str:
-        """The meta records (the ` date ` marker), which open the document."""
-        return _lines(result, [s for s in result.segments if s.kind == "meta"])
+        """The meta records (the document's metadata, the ` date ` marker), which open the document."""
+        meta = metadata_record(result)
+        first = json.dumps(meta, ensure_ascii=False) + "\n" if meta else ""
+        return first + _lines(result, [s for s in result.segments if s.kind == "meta"])
 
     def paragraph(self, result, segments, continued) -> str:
         return _lines(result, segments)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from . import Writer
+from . import Writer, document_metadata
 from ._xml import XML_NS, Frame, tool_version, xml_safe
 
 DOCTYPE = '<!DOCTYPE tmx SYSTEM "tmx14.dtd">'
@@ -42,6 +42,8 @@ def _header(result) -> ET.Element:
     if result.model:
         _prop(header, "x-model", result.model)
         _prop(header, "x-revision", result.revision)
+    for key, value in document_metadata(result):  # title, author, date, site, url of a read page or file
+        _prop(header, f"x-{key}", value)
     return header
 
 

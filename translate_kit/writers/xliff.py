@@ -23,7 +23,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from . import Writer
+from . import Writer, document_metadata
 from ._xml import XML_NS, Frame, xml_safe
 
 NS = "urn:oasis:names:tc:xliff:document:2.0"
@@ -54,6 +54,7 @@ def _file_notes(result) -> list[tuple[str, str]]:
         items += [("model", result.model), ("revision", result.revision)]
     if doc is not None and doc.meta.get("date"):
         items.append(("date", doc.meta["date"]))
+    items += [(k, v) for k, v in document_metadata(result) if k != "date"]  # a read page's title, author, url...
     if result.note:
         items.append(("note", result.note))
     return items

@@ -1,0 +1,327 @@
+"""`html`: a saved web page (or a fragment): the article's main text, not the page.
+
+trafilatura finds the main text and the metadata (title, author, date, site, canonical URL). It
+is the extractor news archives use, maintained, and the best of the open extractors in published
+evaluations on news pages (its own benchmark and Bevendorff et al. 2023), ahead of readability
+and jusText, which it uses as fallbacks; navigation, cookie banners, share buttons, related
+boxes, comments, paywall teasers and footers stay out. Its XML output gives each block's kind.
+Each extracted block is then found again in the page itself (lxml), as the element whose text it
+is: that element gives the block's inline markup (links, emphasis, code) as Spans and is where
+`rebuild()` writes the translation in the translated copy, every other part of the page kept as
+it was. Figure captions inside the article, which trafilatura leaves out, are added as
+`caption` blocks. A fragment too short for trafilatura is read element by element.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..errors import DocumentError
+from . import Block, Extracted, Reader, Span
+from ._inline import restore, say_moved
+
+CANDIDATES = ("p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "blockquote", "figcaption", "td", "th",
+              "dt", "dd", "pre", "caption")
+INLINE = {"a", "em", "strong", "b", "i", "u", "span", "code", "mark", "small", "sub", "sup", "abbr",
+          "cite", "q", "s", "time", "kbd", "var", "br", "img", "del", "ins", "bdi", "font"}
+FIXED = {"code", "kbd", "var", "samp"}
+VOID = {"br", "img", "wbr"}
+SKIP = {"script", "style", "noscript", "template", "nav", "header", "footer", "aside", "form", "button"}
+TAG_KINDS = {"figcaption": "caption", "caption": "caption", "li": "list item", "td": "table cell",
+             "th": "table cell", "blockquote": "quote"}
+XML_KINDS = {"head": "heading", "p": "paragraph", "item": "list item", "cell": "table cell", "quote": "quote"}
+DOCTYPE = re.compile(r"<!doctype[^>]*>", re.IGNORECASE)
+CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([\w.:-]+)""", re.IGNORECASE)
+PAGE_START = re.compile(rb"\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*(?:<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>])",
+                        re.IGNORECASE | re.DOTALL)
+
+
+class HtmlReader(Reader):
+    name = "html"
+    suffixes = (".html", ".htm", ".xhtml")
+    native_ext = "html"
+
+    def sniff(self, head: bytes) -> bool:
+        return bool(PAGE_START.match(head.lstrip(b"\xef\xbb\xbf")))
+
+    def read(self, data: bytes, name: str) -> Extracted:
+        text, encoding, warnings = decode_page(data, name)
+        return extract_html(text, name, encoding, warnings)
+
+    def rebuild(self, doc, translations, lang: str = "") -> str:
+        import lxml.html
+
+        root = lxml.html.document_fromstring(doc.native["html"])
+        elements, moved, unplaced = candidates(root), 0, 0
+        for para, block in enumerate(doc.blocks):
+            if para in translations and block.anchor is not None and block.anchor < len(elements):
+                moved += _write_element(elements[block.anchor], block, translations[para])
+            elif para in translations:
+                unplaced += 1
+        say_moved(doc, moved)
+        if unplaced:  # text trafilatura found in no single element: in the bilingual outputs, not in the copy
+            doc.warnings.append(f"translated copy: {unplaced} paragraph(s) found in no single element of the page "
+                                "were left as they were (their translation is in the other formats)")
+        if doc.native.get("fragment"):  # a fragment comes back as a fragment, in the language's own element
+            body = root.find("body")
+            inner = (body.text or "") + "".join(lxml.html.tostring(child, encoding="unicode") for child in body)
+            return f'<div lang="{lang}">{inner}</div>\n' if lang else inner
+        if lang:
+            root.set("lang", lang)
+        page = lxml.html.tostring(root, encoding="unicode")
+        return (doc.native["doctype"] + "\n" + page) if doc.native.get("doctype") else page
+
+
+def decode_page(data: bytes, name: str) -> tuple[str, str, list[str]]:
+    """The page's text: by its declared charset when that reads it, else as any text file."""
+    from ..documents import decode
+
+    declared = CHARSET.search(data[:4096])
+    if declared and not data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+        try:
+            return data.decode(declared.group(1).decode("ascii")), declared.group(1).decode("ascii").lower(), []
+        except (LookupError, UnicodeDecodeError):
+            pass
+    return decode(data, name)
+
+
+def extract_html(text: str, name: str, encoding: str = "utf-8", warnings: list | None = None) -> Extracted:
+    import lxml.html
+    import trafilatura
+    from lxml import etree
+
+    try:
+        root = lxml.html.document_fromstring(text)
+    except (etree.ParserError, ValueError) as err:
+        raise DocumentError(name, f"not a readable HTML page ({err})") from None
+    elements = candidates(root)
+    fragment = not PAGE_START.match(text.encode("utf-8")[:4096])
+    xml = None if fragment else trafilatura.extract(text, output_format="xml", with_metadata=True, include_comments=False,
+                              include_tables=True, include_images=False, include_formatting=False,
+                              include_links=False, deduplicate=False)
+    meta = {"encoding": encoding}
+    if xml:
+        tree = etree.fromstring(xml.encode("utf-8"))
+        meta.update({key: tree.get(attr) for key, attr in
+                     (("title", "title"), ("author", "author"), ("date", "date"), ("site", "sitename"), ("url", "url"))})
+        wanted = list(_xml_blocks(tree))
+    else:  # a fragment (all of it is text), or a page too short for trafilatura: every element outside page furniture
+        leaves = [el for el in elements if not _furniture(el) and next(el.iterdescendants(*CANDIDATES), None) is None]
+        wanted = [(_tag_kind(el, "paragraph"), _norm(el.text_content())) for el in leaves]
+        wanted = [(k, t) for k, t in wanted if t]
+        meta.setdefault("title", _norm(root.findtext(".//title") or "") or None)
+    blocks = [b for b in _match(elements, wanted) if not _in_furniture(root, elements, b)]
+    blocks = _with_captions(elements, blocks)
+    if not blocks:
+        raise DocumentError(name, "no article text found in this page (only navigation, banners or other page furniture)")
+    doctype = DOCTYPE.search(text[:4096])
+    return Extracted(blocks, meta, list(warnings or []),
+                     native={"html": text, "doctype": doctype.group() if doctype else "", "fragment": fragment})
+
+
+def candidates(root) -> list:
+    """Every element that can hold a block, in document order (the same list at read and rebuild)."""
+    return [el for el in root.iter(*CANDIDATES) if isinstance(el.tag, str)]
+
+
+def _furniture(el) -> bool:
+    return any(a.tag in SKIP or _boilerplate_class(a) for a in el.iterancestors()) or el.tag in SKIP
+
+
+def _in_furniture(root, elements: list, block: Block) -> bool:
+    """Whether a block is page furniture after all (a cookie banner trafilatura took for the text):
+    its element, or the innermost element holding exactly its text, is or sits in one."""
+    if block.anchor is not None:
+        el = elements[block.anchor]
+    else:
+        holders = [e for e in root.iter() if isinstance(e.tag, str) and _norm(e.text_content()) == block.text]
+        if not holders:
+            return False
+        el = holders[-1]
+    return _furniture(el) or _boilerplate_class(el)
+
+
+def _boilerplate_class(el) -> bool:
+    marks = f"{el.get('class', '')} {el.get('id', '')}".lower()
+    return bool(re.search(r"cookie|consent|share|social|related|comment|paywall|subscribe|newsletter|banner|promo|footer|nav", marks))
+
+
+def _xml_blocks(tree):
+    main = tree.find("main")
+    if main is None:
+        return
+    for el in main.iter("head", "p", "item", "cell", "quote"):
+        if el.tag == "quote" and el.find("p") is not None:
+            continue
+        if el.tag == "p" and el.getparent() is not None and el.getparent().tag in ("item", "cell"):
+            continue
+        kind = XML_KINDS[el.tag]
+        if el.tag == "p" and any(a.tag == "quote" for a in el.iterancestors()):
+            kind = "quote"
+        text = _norm("".join(el.itertext()))
+        if text:
+            yield kind, text
+
+
+def _norm(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _tag_kind(el, default: str) -> str:
+    """The kind the element, or the nearest element around it that has one, gives (a <p> in a <li>
+    is a list item, in a <blockquote> a quote)."""
+    for node in (el, *el.iterancestors()):
+        if re.fullmatch(r"h[1-6]", node.tag):
+            return "heading"
+        if node.tag in TAG_KINDS:
+            return TAG_KINDS[node.tag]
+    return default
+
+
+def _match(elements: list, wanted: list[tuple[str, str]]) -> list[Block]:
+    """Each wanted (kind, text) as a Block anchored on the element whose text it is (the innermost
+    such element after the previous match); a text found in no element still becomes a block."""
+    texts = [_norm(el.text_content()) for el in elements]
+    blocks, cursor = [], 0
+    for kind, text in wanted:
+        at = next((i for i in range(cursor, len(elements)) if texts[i] == text), None)
+        if at is None:
+            blocks.append(Block(kind, text, [], None))
+            continue
+        while at + 1 < len(elements) and texts[at + 1] == text and elements[at] in elements[at + 1].iterancestors():
+            at += 1
+        cursor = at + 1
+        plain, spans = element_text(elements[at])
+        if plain != text:
+            plain, spans = text, []
+        blocks.append(Block(_tag_kind(elements[at], kind) if kind != "quote" else kind, plain, spans, at))
+    return blocks
+
+
+def _with_captions(elements: list, blocks: list[Block]) -> list[Block]:
+    """Figure captions inside the article's container, which trafilatura leaves out, in their place."""
+    anchored = [b.anchor for b in blocks if b.anchor is not None]
+    if len(anchored) < 2:
+        return blocks
+    container = _common_ancestor([elements[i] for i in anchored])
+    used = set(anchored)
+    extra = []
+    for i, el in enumerate(elements):
+        if el.tag == "figcaption" and i not in used and container in el.iterancestors():
+            plain, spans = element_text(el)
+            if plain:
+                extra.append(Block("caption", plain, spans, i))
+    if not extra:
+        return blocks
+    order, last = [], -1.0
+    for b in blocks:
+        last = float(b.anchor) if b.anchor is not None else last + 0.001
+        order.append((last, b))
+    order += [(float(b.anchor), b) for b in extra]
+    return [b for _, b in sorted(order, key=lambda x: x[0])]
+
+
+def _common_ancestor(els: list):
+    chains = [[el, *el.iterancestors()][::-1] for el in els]
+    common = None
+    for level in zip(*chains):
+        if all(x is level[0] for x in level):
+            common = level[0]
+        else:
+            break
+    return common
+
+
+def element_text(el) -> tuple[str, list[Span]]:
+    """An element's words (whitespace collapsed as in _norm) and its inline markup as Spans."""
+    raw: list[str] = []
+    spans: list[tuple[int, int, object]] = []
+    size = 0
+
+    def add(text: str | None) -> None:
+        nonlocal size
+        if text:
+            raw.append(text)
+            size += len(text)
+
+    def walk(node) -> None:
+        add(node.text)
+        for child in node:
+            if not isinstance(child.tag, str):  # a comment or processing instruction
+                add(child.tail)
+                continue
+            start = size
+            if child.tag in INLINE:
+                walk(child)
+                spans.append((start, size, child))
+            elif child.tag not in SKIP:
+                walk(child)
+            add(child.tail)
+
+    walk(el)
+    text = "".join(raw)
+    plain, where = _collapse(text)
+    out = []
+    for start, end, child in spans:
+        s, e = where[start], where[end]
+        info = (child.tag, dict(child.attrib))
+        if child.tag in VOID:
+            out.append(Span(s, s, "", "", fixed=True, info=info))
+        elif e > s:
+            out.append(Span(s, e, "", "", fixed=child.tag in FIXED, info=info))
+    return plain, out
+
+
+def _collapse(text: str) -> tuple[str, list[int]]:
+    """`text` with whitespace runs as one space and no space at either end, and where each
+    position of `text` (0..len) lands in it."""
+    out, where, pending = [], [], False
+    for ch in text:
+        if ch.isspace():
+            pending = bool(out)
+            where.append(len(out))
+            continue
+        if pending:
+            out.append(" ")
+            pending = False
+        where.append(len(out))
+        out.append(ch)
+    where.append(len(out))
+    return "".join(out), [min(w, len(out)) for w in where]
+
+
+def _write_element(el, block: Block, segments) -> int:
+    """Replace `el`'s contents with the translation, its inline elements restored (_inline.restore);
+    returns how many had to be moved."""
+    from lxml import etree
+
+    pieces, moved = restore(block.text, block.spans, segments)
+    for child in list(el):
+        el.remove(child)
+    el.text = None
+    stack = [el]
+
+    def put(text: str) -> None:
+        node = stack[-1]
+        if len(node):
+            node[-1].tail = (node[-1].tail or "") + text
+        else:
+            node.text = (node.text or "") + text
+
+    for kind, value in pieces:
+        if kind == "text":
+            put(value)
+        elif kind == "open":
+            tag, attrib = value.info
+            stack.append(etree.SubElement(stack[-1], tag, attrib))
+        elif kind == "close":
+            if len(stack) > 1:
+                stack.pop()
+        else:  # fixed: inline code keeps its source text; <br>, <img> come back as they were
+            tag, attrib = value.info
+            node = etree.SubElement(stack[-1], tag, attrib)
+            if tag not in VOID:
+                node.text = block.text[value.start:value.end]
+    return moved
+
+

@@ -1,0 +1,209 @@
+"""`pdf`: the text layer, page by page, lines joined back into paragraphs.
+
+pypdf: pure Python (a wheel, no system library), maintained, reads encrypted files and page
+text in bounded memory (one page's content at a time; benchmarks/bench_readers.py measures it).
+Each page's lines are kept as short strings only; then:
+- running headers and footers (the same first or last lines, digits aside, on at least half the
+  pages) and page numbers are dropped, not translated once per page;
+- lines are joined into paragraphs: a line that ends a sentence and stops short of the page's
+  usual line length ends its paragraph, as does a blank line; a paragraph goes on across a page
+  break when the page's last line did not end it;
+- a word hyphenated at a line end is rejoined (`pro-` + `gramme` -> `programme`), unless the
+  hyphen is real: the same compound with its hyphen elsewhere in the document, a French compound
+  or enclitic (`au-delà`, `peut-être`, `dit-il`, `celui-ci`), a capital or a digit after it.
+A PDF with no text layer (a scan) and one that needs a password are errors that say so. There
+is no translated copy in PDF (`--format native` writes none for it).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from pathlib import Path
+
+from ..errors import DocumentError
+from . import Block, Extracted, Reader
+
+PAGE_NUMBER = re.compile(r"^\W*(?:(?:page|p\.|seite|pagina|página)\s*)?\d{1,4}(?:\s*(?:/|sur|of|de|von)\s*\d{1,4})?\W*$", re.I)
+SENTENCE_END = re.compile(r"[.!?…:;»\"”)]\s*$")
+HYPHEN_END = re.compile(r"([^\W\d_]+)[-\u00ad]$")
+NEXT_WORD = re.compile(r"^([^\W\d_][^\W_]*)")
+# French compounds and enclitics whose hyphen is part of the word (left or right of it)
+LEFT_PARTS = {"au", "aux", "vis", "peut", "après", "arc", "avant", "belle", "beau", "grand", "grande", "demi",
+              "mi", "semi", "ex", "non", "sans", "sous", "porte", "garde", "chef", "c'est", "quelques", "arrière",
+              "contre", "extra", "vice", "néo", "pré", "post", "anti", "pro", "ci", "là", "soi", "état", "franco"}
+RIGHT_PARTS = {"delà", "dessus", "dessous", "dedans", "dehors", "là", "ci", "même", "mêmes", "être", "il", "ils",
+               "elle", "elles", "on", "je", "tu", "nous", "vous", "moi", "toi", "lui", "leur", "y", "en", "t",
+               "ce", "clés", "clé", "unis", "unies", "midi", "part", "à-vis", "major"}
+MIN_TEXT = 16  # fewer letters than this over the whole file: no text layer
+
+
+class PdfReader(Reader):
+    name = "pdf"
+    suffixes = (".pdf",)
+
+    def sniff(self, head: bytes) -> bool:
+        return b"%PDF-" in head[:1024]
+
+    def read(self, data: bytes | Path, name: str) -> Extracted:
+        pages, meta = read_pages(data, name)
+        blocks = [Block("paragraph", text) for text in paragraphs(pages)]
+        if sum(len(re.findall(r"[^\W\d_]", b.text)) for b in blocks) < MIN_TEXT:
+            raise DocumentError(name, "no text layer: run OCR first (a scanned or image-only PDF; e.g. ocrmypdf)")
+        meta["pages"] = str(len(pages))
+        return Extracted(blocks, meta)
+
+
+def read_pages(data: bytes | Path, name: str) -> tuple[list[list[str]], dict]:
+    """Each page's lines (stripped), and the file's title/author/date."""
+    import io
+
+    from pypdf import PdfReader as Pdf
+    from pypdf.errors import PdfReadError, PyPdfError
+
+    source = data if isinstance(data, Path) else io.BytesIO(data)
+    try:
+        pdf = Pdf(source)
+        if pdf.is_encrypted and not _unlocked(pdf):
+            raise DocumentError(name, "encrypted PDF: it needs a password (decrypt it first, e.g. qpdf --decrypt)")
+        meta = _meta(pdf)
+        pages = []
+        for i in range(len(pdf.pages)):
+            pages.append(_page_lines(pdf.pages[i]))
+    except DocumentError:
+        raise
+    except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError) as err:
+        raise DocumentError(name, f"not a readable PDF ({type(err).__name__}: {str(err)[:80]})") from None
+    return pages, meta
+
+
+def _page_lines(page) -> list[str]:
+    """A page's lines in layout mode, which keeps vertical gaps as blank lines and indents as
+    leading spaces (what tells paragraphs apart); the spaces that align columns are collapsed, and
+    a line more indented than the page's margin keeps one leading space as a mark."""
+    try:
+        text = page.extract_text(extraction_mode="layout") or ""
+    except Exception:  # noqa: BLE001 - layout mode fails on some odd fonts; the plain mode still reads them
+        text = page.extract_text() or ""
+    raw = text.splitlines()
+    indents = Counter(len(l) - len(l.lstrip()) for l in raw if l.strip())
+    margin = min(indents, default=0) if not indents else indents.most_common(1)[0][0]
+    lines = []
+    for line in raw:
+        words = " ".join(line.split())
+        indented = words and len(line) - len(line.lstrip()) > margin + 2
+        lines.append((" " + words) if indented else words)
+    while lines and not lines[-1]:
+        lines.pop()
+    return lines
+
+
+def _unlocked(pdf) -> bool:
+    """An owner-password-only PDF opens with the empty user password."""
+    try:
+        return bool(pdf.decrypt(""))
+    except Exception:  # noqa: BLE001 - pypdf raises DependencyError/NotImplementedError for some ciphers
+        return False
+
+
+def _meta(pdf) -> dict:
+    try:
+        info = pdf.metadata or {}
+    except Exception:  # noqa: BLE001 - a damaged info dictionary is no reason to refuse the text
+        return {}
+    meta = {"title": info.get("/Title"), "author": info.get("/Author")}
+    date = str(info.get("/CreationDate") or "")
+    match = re.match(r"D?:?(\d{4})(\d{2})?(\d{2})?", date)
+    if match:
+        meta["date"] = "-".join(g for g in match.groups() if g)
+    return {k: str(v).strip() for k, v in meta.items() if v and str(v).strip()}
+
+
+def _shape(line: str) -> str:
+    return re.sub(r"\d+", "#", line.strip().lower())
+
+
+def running_lines(pages: list[list[str]]) -> set[str]:
+    """Shapes of lines that open or close at least half the pages (3 pages or more)."""
+    if len(pages) < 3:
+        return set()
+    seen: Counter = Counter()
+    for lines in pages:
+        content = [l for l in lines if l]
+        seen.update({_shape(l) for l in content[:2] + content[-2:]})
+    return {shape for shape, n in seen.items() if n >= max(2, len(pages) // 2)}
+
+
+def _body(lines: list[str], running: set[str]) -> list[str]:
+    """A page's lines without its running header/footer and page number."""
+    lines = list(lines)
+    for edge in (0, -1):
+        for _ in range(2):
+            content = [i for i, l in enumerate(lines) if l]
+            if not content:
+                break
+            i = content[edge]
+            if _shape(lines[i]) in running or PAGE_NUMBER.match(lines[i].strip()):
+                lines[i] = ""
+            else:
+                break
+    return lines
+
+
+def paragraphs(pages: list[list[str]]) -> list[str]:
+    running = running_lines(pages)
+    bodies = [_body(lines, running) for lines in pages]
+    compounds = _hyphenated_words(bodies)
+    out, current = [], []
+    for lines in bodies:
+        widths = sorted(len(l.strip()) for l in lines if l)
+        usual = widths[int(len(widths) * 0.8)] if widths else 0
+        for line in lines:
+            if not line or (line.startswith(" ") and current and SENTENCE_END.search(current[-1])):
+                if current:  # a blank line, or an indented line after a finished sentence
+                    out.append(_join(current, compounds))
+                    current = []
+                if not line:
+                    continue
+            line = line.strip()
+            current.append(line)
+            if SENTENCE_END.search(line) and len(line) < 0.85 * usual:
+                out.append(_join(current, compounds))
+                current = []
+    if current:
+        out.append(_join(current, compounds))
+    return [p for p in out if p]
+
+
+def _hyphenated_words(bodies: list[list[str]]) -> set[str]:
+    """Hyphenated words the document writes inside a line: their hyphen is real."""
+    found = set()
+    for lines in bodies:
+        for line in lines:
+            found.update(m.lower() for m in re.findall(r"[^\W\d_]+-[^\W\d_]+", line))
+    return found
+
+
+def _join(lines: list[str], compounds: set[str]) -> str:
+    text = lines[0]
+    for before, line in zip(lines, lines[1:]):
+        end = HYPHEN_END.search(before[-64:]) if before.endswith(("-", "\u00ad")) else None
+        nxt = NEXT_WORD.match(line)
+        if end and nxt:
+            left, right = end.group(1), nxt.group(1)
+            if _real_hyphen(left, right, compounds):
+                text = text + line  # the hyphen stays, no space: au-delà
+            else:
+                text = text[: -1] + line  # pro- + gramme
+        elif before.endswith("-") and line[:1].isdigit():  # 2023-\n2024
+            text = text + line
+        else:
+            text = text + " " + line
+    return text
+
+
+def _real_hyphen(left: str, right: str, compounds: set[str]) -> bool:
+    if f"{left}-{right}".lower() in compounds or right[:1].isupper():
+        return True
+    last = left.lower().rsplit("'", 1)[-1] if "'" in left else left.lower()
+    return left.lower() in LEFT_PARTS or last in LEFT_PARTS or right.lower() in RIGHT_PARTS
