@@ -283,7 +283,7 @@ def list_corpus(corpus: CorpusOpt = None, as_json: JsonOpt = False) -> None:
 
 @app.command("import-review")
 def import_review(
-    files: Annotated[list[Path], typer.Argument(help="Reviewed XLIFF files (.xlf) written by tk translate --format xliff.")],
+    files: Annotated[list[Path], typer.Argument(help="Reviewed XLIFF files (.xlf) written by tk translate --format xliff or xliff12.")],
     cache_dir: CacheDirOpt = None,
     as_json: JsonOpt = False,
 ) -> None:
