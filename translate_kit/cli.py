@@ -29,6 +29,10 @@ from .cli_models import doctor, models_app  # noqa: E402  (typer only; nothing h
 app.add_typer(models_app, name="models")
 app.command("doctor")(doctor)
 
+from .cli_serve import serve  # noqa: E402  (typer only; the server stack loads when it runs)
+
+app.command("serve")(serve)
+
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 
 # Options shared by several commands.
