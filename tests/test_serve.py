@@ -162,6 +162,20 @@ def test_the_cache_is_shared_with_tk_translate_both_ways(server, settings, tmp_p
     assert (report["cached"], report["translated"]) == (2, 0)
 
 
+def test_one_model_per_pair_loaded_once(settings, monkeypatch):
+    from translate_kit.translate import Translators
+
+    loads = []
+    original = Translators._engine
+    monkeypatch.setattr(Translators, "_engine", lambda self, ref, decode: loads.append(ref.repo) or original(self, ref, decode))
+    with running(settings) as url:
+        for text in ("Un chat.", "Deux chiens.", "Trois oiseaux."):
+            assert call(url, "/translate", {"q": text, "source": "fr", "target": "en"})[0] == 200
+        assert call(url, "/translate", {"q": "Hello there.", "source": "en", "target": "fr"})[0] == 200
+        assert call(url, "/translate", {"q": "Guten Tag.", "source": "de", "target": "fr"})[0] == 200  # pivot: de-en, en-fr
+    assert sorted(loads) == sorted(["Helsinki-NLP/opus-mt-fr-en", "Helsinki-NLP/opus-mt-en-fr", "Helsinki-NLP/opus-mt-de-en"])
+
+
 def test_translate_file_and_download_once(server, tmp_path):
     status, body, _ = upload(server, "article.md", (TEXT + "\n").encode())
     assert status == 200, body

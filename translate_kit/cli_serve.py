@@ -84,7 +84,12 @@ def serve(
         say(f"warning: listening on {host} with no --api-keys: anyone who can reach this machine can use it")
     settings = Settings(decode=decode, run=run, char_limit=char_limit, file_limit=file_limit, timeout=timeout,
                         queue=queue, batch_wait=batch_wait, api_keys=keys, cors_origins=tuple(cors_origin or ()))
-    config = uvicorn.Config(create_app(settings), host=host, port=port, log_level="warning",
+    try:
+        api = create_app(settings)  # reads models.lock and the local cache: what it can serve
+    except TkError as err:
+        say(str(err))
+        raise typer.Exit(1)
+    config = uvicorn.Config(api, host=host, port=port, log_level="warning",
                             timeout_graceful_shutdown=max(timeout, 5.0), server_header=False)
     server = uvicorn.Server(config)
     _announce(server, host)

@@ -180,11 +180,11 @@ def html_parts(text: str) -> tuple[list[str], list[int]]:
 def create_app(settings: Settings | None = None, make_service=None) -> FastAPI:
     settings = settings or Settings()
     make_service = make_service or (lambda: service.Service(settings.decode, settings.run))
-    state: dict = {}
+    state: dict = {"languages": service.languages()}  # read once: restart after pulling models
+    fields = _language_fields(state["languages"])
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
-        state["languages"] = await asyncio.to_thread(service.languages)
         state["batcher"] = await asyncio.to_thread(
             Batcher, make_service, settings.queue, settings.batch_wait, settings.run.batch_tokens or 4096)
         state["files"] = FileStore(settings.file_ttl)
@@ -261,7 +261,7 @@ def create_app(settings: Settings | None = None, make_service=None) -> FastAPI:
         if settings.char_limit > 0 and size > settings.char_limit:
             raise ApiError(413, f"Invalid request: request ({size}) exceeds text limit ({settings.char_limit})")
 
-    @app.post("/translate", openapi_extra=_body(TRANSLATE_FIELDS, ["q", "source", "target"]), responses=RESPONSES)
+    @app.post("/translate", openapi_extra=_body(fields, ["q", "source", "target"]), responses=RESPONSES)
     async def translate(request: Request):
         """Translate text: q a string or a list of strings; source a code or auto; target a code."""
         values = await parameters(request)
@@ -281,7 +281,7 @@ def create_app(settings: Settings | None = None, make_service=None) -> FastAPI:
             result["alternatives"] = [[] for _ in texts] if batch else []  # one hypothesis per sentence here
         return result
 
-    @app.post("/translate_segments", openapi_extra=_body(TRANSLATE_FIELDS, ["q", "source", "target"]), responses=RESPONSES)
+    @app.post("/translate_segments", openapi_extra=_body(fields, ["q", "source", "target"]), responses=RESPONSES)
     async def translate_segments(request: Request):
         """tk's own: the sentences of one text and their translations, for the page at /."""
         values = await parameters(request)
@@ -309,7 +309,7 @@ def create_app(settings: Settings | None = None, make_service=None) -> FastAPI:
         """Languages this server can translate from, each with its targets (pivots through English included)."""
         return state["languages"]
 
-    @app.post("/translate_file", openapi_extra=_file_body(), responses=RESPONSES)
+    @app.post("/translate_file", openapi_extra=_file_body(fields), responses=RESPONSES)
     async def translate_file(request: Request):
         """Translate a .txt or .md file (multipart: file, source, target); answers a download URL."""
         values = await parameters(request)
@@ -475,8 +475,18 @@ def _body(fields: dict, required: list[str]) -> dict:
     }}}
 
 
-def _file_body() -> dict:
+def _language_fields(languages: list[dict]) -> dict:
+    """The translate fields, with the codes this server serves as the schema's choices."""
+    codes = [entry["code"] for entry in languages]
+    sources = [entry["code"] for entry in languages if entry["targets"]]
+    if not codes:
+        return TRANSLATE_FIELDS
+    return {**TRANSLATE_FIELDS, "source": {"type": "string", "enum": ["auto", *sources]},
+            "target": {"type": "string", "enum": codes}}
+
+
+def _file_body(fields: dict) -> dict:
     schema = {"type": "object", "required": ["file", "source", "target"], "properties": {
         "file": {"type": "string", "format": "binary"},
-        "source": {"type": "string"}, "target": {"type": "string"}, "api_key": {"type": "string"}}}
+        "source": fields["source"], "target": fields["target"], "api_key": {"type": "string"}}}
     return {"requestBody": {"required": True, "content": {"multipart/form-data": {"schema": schema}}}}

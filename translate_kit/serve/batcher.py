@@ -6,7 +6,9 @@ milliseconds for more (`wait`), and gathers every waiting job of the same langua
 their sentences reach the token budget (`budget`); it segments them, deduplicates their sentences
 across requests, and makes one Translator.translate_texts call for all of them (cache first, the
 model for the misses, in length-sorted token-budgeted batches). While the model runs, new requests
-queue up and form the next group: ten clients at once cost little more than one.
+queue up and form the next group: ten clients at once cost little more than one. After a group
+of several requests, the next one waits a little longer (up to `max_wait`) for the clients just
+answered to send their next request (see `_gather`).
 
 The queue is bounded (`limit` jobs waiting): past it `submit` raises QueueFull and the server
 answers 429 with a Retry-After, never an unbounded backlog. A job whose client gave up (timeout)
@@ -53,8 +55,10 @@ class Job:
 
 
 class Batcher:
-    def __init__(self, make_service: Callable[[], object], limit: int = 64, wait: float = 0.005, budget: int = 4096):
-        self.limit, self.wait, self.budget = limit, wait, budget
+    def __init__(self, make_service: Callable[[], object], limit: int = 64, wait: float = 0.005, budget: int = 4096,
+                 max_wait: float = 0.25):
+        self.limit, self.wait, self.budget, self.max_wait = limit, wait, budget, max_wait
+        self._last_jobs = 1  # requests in the last group: how many clients seem to be working at once
         self._queue: queue.Queue[Job | None] = queue.Queue()
         self._waiting = 0  # jobs submitted and not yet taken by the worker
         self._lock = threading.Lock()
@@ -146,9 +150,16 @@ class Batcher:
                 return job
 
     def _gather(self, first: Job) -> list[Job]:
-        """`first` and the jobs of its pair that arrive within `wait`, up to the token budget."""
+        """`first` and the jobs of its pair that arrive soon, up to the token budget.
+
+        "Soon" is `wait`; but when the last group held several requests (clients are working
+        concurrently), up to `max_wait` (at most a fifth of the last group's time) while the group
+        has fewer requests than the last one: the clients just answered send their next requests
+        within milliseconds, and catching them here saves them a whole model call of waiting."""
         group, size = [first], self._estimate(first)
-        deadline = time.monotonic() + self.wait
+        started = time.monotonic()
+        short = started + self.wait
+        long = started + max(self.wait, min(self.max_wait, 0.2 * self._last_seconds)) if self._last_jobs > 1 else short
         for job in list(self._backlog):  # taken earlier, same pair: they go first
             if job.pair == first.pair and size < self.budget:
                 self._backlog.remove(job)
@@ -156,7 +167,7 @@ class Batcher:
                     group.append(job)
                     size += self._estimate(job)
         while size < self.budget:
-            left = deadline - time.monotonic()
+            left = (long if len(group) < self._last_jobs else short) - time.monotonic()
             job = self._take(block=left > 0 and not self._stop_seen, timeout=max(left, 0.0))
             if job is None:
                 break
@@ -166,6 +177,7 @@ class Batcher:
             if job.future.set_running_or_notify_cancel():
                 group.append(job)
                 size += self._estimate(job)
+        self._last_jobs = len(group)
         return group
 
     @staticmethod
