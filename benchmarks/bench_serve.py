@@ -84,15 +84,24 @@ def level(url: str, clients: int, sentences: list[str], per_request: int = 1) ->
         return [post(url, texts if per_request > 1 else texts[0]) for texts in mine]
 
     BATCHES.clear()
+    before = health(url)
     started = time.perf_counter()
     with ThreadPoolExecutor(clients) as pool:
         latencies = [t for result in pool.map(client, share) for t in result]
     seconds = time.perf_counter() - started
+    after = health(url)
+    groups = after["groups"] - before["groups"]
     return {"clients": clients, "sentences_per_request": per_request, "requests": len(latencies),
             "seconds": round(seconds, 2), "requests_per_s": round(len(latencies) / seconds, 3),
             "sentences_per_s": round(len(sentences) / seconds, 3),
             "p50_s": round(percentile(latencies, 50), 3), "p95_s": round(percentile(latencies, 95), 3),
+            "requests_per_group": round((after["grouped_requests"] - before["grouped_requests"]) / max(groups, 1), 2),
             "model_batches": len(BATCHES), "sentences_per_batch": round(statistics.mean(BATCHES), 2) if BATCHES else 0}
+
+
+def health(url: str) -> dict:
+    with urllib.request.urlopen(url + "/health", timeout=60) as response:
+        return json.loads(response.read())
 
 
 def main(argv=None) -> int:
@@ -130,7 +139,7 @@ def main(argv=None) -> int:
                 runs.append(result)
                 print(json.dumps(result), file=sys.stderr)
     summary = {}
-    keys = ("requests_per_s", "sentences_per_s", "p50_s", "p95_s", "sentences_per_batch")
+    keys = ("requests_per_s", "sentences_per_s", "p50_s", "p95_s", "requests_per_group", "sentences_per_batch")
     for name in (*LEVELS, "list"):
         mine = [r for r in runs if r["clients"] == name or (name == "list" and r["sentences_per_request"] == 16)]
         mine = [r for r in mine if name == "list" or r["sentences_per_request"] == 1]
@@ -157,10 +166,12 @@ def main(argv=None) -> int:
 
 
 def table(report: dict) -> str:
-    lines = ["| clients | sentences/s | p50 | p95 | sentences per model batch |", "|---|---|---|---|---|"]
+    lines = ["| clients | sentences/s | p50 | p95 | requests per group | sentences per model batch |",
+             "|---|---|---|---|---|---|"]
     for clients, row in report["levels"].items():
         label = "1, lists of 16" if clients == "list" else clients
-        lines.append(f"| {label} | {row['sentences_per_s']} | {row['p50_s']} s | {row['p95_s']} s | {row['sentences_per_batch']} |")
+        lines.append(f"| {label} | {row['sentences_per_s']} | {row['p50_s']} s | {row['p95_s']} s | "
+                     f"{row.get('requests_per_group', '-')} | {row['sentences_per_batch']} |")
     lines.append(f"16 vs 1 client: {report['throughput_16_vs_1']}x throughput, p95 {report['p95_16_vs_1']}x; "
                  f"one client sending lists of 16: {report['ceiling_list_of_16_vs_1']}x")
     return "\n".join(lines)

@@ -281,6 +281,8 @@ def test_sixteen_clients_share_model_calls_and_every_answer_is_right(server, set
     sizes = [len(b) for b in generated]
     assert max(sizes) >= 4 and sum(1 for n in sizes if n > 1) >= 3, sizes  # requests shared model calls
     assert {s for s, _ in answers} <= {t for b in generated for t in b}
+    health = call(server, "/health")[1]
+    assert health["grouped_requests"] == 400 and health["groups"] < 200  # requests were grouped: ~2+ a group
 
     fresh = replace(settings, run=RunOptions.from_env(cache_dir=tmp_path / "fresh-cache"))
     with running(fresh) as other:

@@ -359,8 +359,10 @@ def create_app(settings: Settings | None = None, make_service=None) -> FastAPI:
 
     @app.get("/health", include_in_schema=False)
     async def health():
-        """Liveness, and how many requests wait for the model (the queue that --queue bounds)."""
-        return {"status": "ok", "waiting": state["batcher"].waiting}
+        """Liveness; requests waiting for the model (what --queue bounds); groups of requests
+        translated together so far, and the requests they held."""
+        batcher = state["batcher"]
+        return {"status": "ok", "waiting": batcher.waiting, "groups": batcher.groups, "grouped_requests": batcher.grouped}
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def index():
