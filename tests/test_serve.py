@@ -327,6 +327,7 @@ def test_api_keys(settings):
         status, _, _ = call(url, "/translate", {"q": "Bonjour.", "source": "fr", "target": "en", "api_key": "k-12"})
         assert status == 403
         assert call(url, "/detect", {"q": "Bonjour."})[0] == 403
+        assert call(url, "/detect", {"q": "Bonjour.", "api_key": "clé-ü"})[0] == 403  # not ASCII: still 403, not 500
         assert upload(url, "a.txt", b"Bonjour.")[0] == 403
         assert call(url, "/translate", {"q": "Bonjour.", "source": "fr", "target": "en", "api_key": "k-123"})[0] == 200
         assert call(url, "/languages")[0] == 200  # as LibreTranslate: the language list needs no key

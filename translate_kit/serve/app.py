@@ -208,7 +208,8 @@ def create_app(settings: Settings | None = None, make_service=None) -> FastAPI:
         if not settings.api_keys:
             return
         key = values.get("api_key")
-        if not isinstance(key, str) or not any(secrets.compare_digest(key, k) for k in settings.api_keys):
+        given = key.encode("utf-8", "surrogatepass") if isinstance(key, str) else b""
+        if not given or not any(secrets.compare_digest(given, k.encode("utf-8")) for k in settings.api_keys):
             raise ApiError(403, "Invalid API key")
 
     def source_languages() -> set[str]:
