@@ -127,7 +127,7 @@ def test_files_written_part_by_part_equal_files_written_whole(offline_hub, artic
     assert result.exit_code == 0, result.output
     whole, parts = tmp_path / "whole", tmp_path / "parts"
     names = sorted(p.name for p in whole.iterdir())
-    assert names == sorted(p.name for p in parts.iterdir()) and len(names) == 6  # no .part file left
+    assert names == sorted(p.name for p in parts.iterdir()) and len(names) == 7  # no .part file left
     for name in names:
         if name.endswith((".md", ".jsonl", ".txt", ".tmx")):
             assert (parts / name).read_bytes() == (whole / name).read_bytes(), name
@@ -186,7 +186,7 @@ def test_failure_in_a_later_part_writes_nothing_of_that_document(offline_hub, ar
     result = tk(str(article), str(other), "--out", str(out))
     assert result.exit_code == 1
     assert f"{article}: out of memory on a single segment" in result.output
-    assert sorted(p.name for p in out.iterdir()) == sorted(f"other.fr-en.{e}" for e in ("md", "jsonl", "txt", "html", "tmx", "xlf"))
+    assert sorted(p.name for p in out.iterdir()) == sorted(f"other.fr-en.{e}" for e in ("md", "jsonl", "txt", "html", "tmx", "xlf", "xliff12.xlf"))
     sent = sum(len(lengths) for _, lengths in spy)
 
     monkeypatch.setattr(Engine, "generate", original)

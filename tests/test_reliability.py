@@ -282,7 +282,7 @@ def test_large_file_read_as_it_is_translated_gives_the_same_outputs(offline_hub,
     result = tk(str(path), "--out", str(tmp_path / "streamed"), *args)
     assert result.exit_code == 0, result.output
     names = sorted(p.name for p in (tmp_path / "whole").iterdir())
-    assert len(names) == 6 and names == sorted(p.name for p in (tmp_path / "streamed").iterdir())
+    assert len(names) == 7 and names == sorted(p.name for p in (tmp_path / "streamed").iterdir())  # every format
     for name in names:
         assert (tmp_path / "streamed" / name).read_bytes() == (tmp_path / "whole" / name).read_bytes(), name
     assert "Encoding:** cp1252" in (tmp_path / "streamed" / "big.fr-en.md").read_text(encoding="utf-8")
@@ -411,7 +411,7 @@ def test_interrupted_write_leaves_neither_target_nor_temp(tmp_path):
         outputs.add(first)
         written = sorted(p.name for p in tmp_path.iterdir())
         raise KeyboardInterrupt
-    assert len(written) == 6 and all(name.startswith(".doc.fr-en.") and name.endswith(".part") for name in written)
+    assert len(written) == 7 and all(name.startswith(".doc.fr-en.") and name.endswith(".part") for name in written)
     assert list(tmp_path.iterdir()) == []
 
 

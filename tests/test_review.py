@@ -117,7 +117,9 @@ def test_read_review_keeps_reviewed_and_final_segments_only(tmp_path):
 
 
 @pytest.mark.parametrize("content, problem", [
-    ('<?xml version="1.0"?><xliff xmlns="urn:oasis:names:tc:xliff:document:1.2" version="1.2"/>', "is XLIFF 1.2, not XLIFF 2"),
+    ('<?xml version="1.0"?><xliff version="1.2"><file/></xliff>', "is XLIFF 1.2 in no namespace tk reads"),
+    ('<xliff xmlns="urn:oasis:names:tc:xliff:document:1.2" version="1.2"><file original="x"/></xliff>',
+     "no source-language or target-language"),
     ("<html><body/></html>", "is a <html> document"),
     ("<xliff", "not well-formed XML"),
     (f'<xliff xmlns="{NS}" version="2.1" srcLang="fr"><file id="f"/></xliff>', "no srcLang or trgLang"),

@@ -31,6 +31,10 @@ from .cli_models import doctor, models_app  # noqa: E402  (typer only; nothing h
 app.add_typer(models_app, name="models")
 app.command("doctor")(doctor)
 
+from .cli_serve import serve  # noqa: E402  (typer only; the server stack loads when it runs)
+
+app.command("serve")(serve)
+
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 
 # Options shared by several commands.
@@ -374,7 +378,7 @@ def list_corpus(corpus: CorpusOpt = None, as_json: JsonOpt = False) -> None:
 
 @app.command("import-review")
 def import_review(
-    files: Annotated[list[Path], typer.Argument(metavar="FILE", help="Reviewed XLIFF files (.xlf) written by tk translate --format xliff.")],
+    files: Annotated[list[Path], typer.Argument(metavar="FILE", help="Reviewed XLIFF files (.xlf) written by tk translate --format xliff or xliff12.")],
     cache_dir: CacheDirOpt = None,
     as_json: JsonOpt = False,
 ) -> None:

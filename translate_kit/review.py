@@ -1,8 +1,9 @@
 """Reviewed XLIFF in, human translations out: what `tk import-review` does.
 
-A journalist or translator opens the XLIFF file `tk translate --format xliff` wrote, corrects
-the sentences that need it and marks them "reviewed" or "final" (or approves one as it is by
-marking it so). Importing the file stores each such segment's target as an override in the
+A journalist or translator opens the XLIFF file `tk translate --format xliff` (2.1) or
+`--format xliff12` (1.2) wrote, corrects the sentences that need it and marks them "reviewed" or
+"final" (2.1; in 1.2 "translated", "signed-off", "final" or approved="yes"), or approves one as it
+is by marking it so. Importing the file stores each such segment's target as an override in the
 cache folder, keyed by language pair and exact source text (cache.Cache.put_overrides), so the
 next `tk translate` uses it for that sentence in every document, whatever the model or its
 options, and reports it with origin "review".
@@ -10,7 +11,10 @@ options, and reports it with origin "review".
 The file alone is enough: srcLang/trgLang come from <xliff>, the document id from the <file>'s
 <note category="document"> (else its id), the key from each <segment>'s <source>, which
 writers/xliff.py writes as the exact text given to the model. Segments still "initial" or
-"translated", and reviewed ones whose target is empty, are left out and counted.
+"translated", and reviewed ones whose target is empty, are left out and counted. An XLIFF 1.2
+file (or 1.1, as translate-toolkit's po2xliff writes after a PO round trip) is read the same way
+from its <trans-unit>s; its languages are on <file>, the document id in the header's
+"document: ID" note (writers/xliff12.py).
 
 Parsing uses the standard library's ElementTree: the expat it runs on (2.4.1 and later, as
 bundled with Python 3.11) refuses entity-expansion bombs and never fetches external entities,
@@ -24,9 +28,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .errors import DocumentError
+from .writers import xliff12
 from .writers.xliff import NS, q
 
 REVIEWED_STATES = ("reviewed", "final")
+PO_HEADER = "x-gettext-domain-header"  # translate-toolkit's restype for the PO header unit
 
 
 @dataclass
@@ -57,10 +63,11 @@ def _parse(path: Path) -> ET.Element:
         raise DocumentError(str(path), f"cannot read ({err.strerror or err})") from None
     except ET.ParseError as err:
         raise DocumentError(str(path), f"not well-formed XML ({err})") from None
-    if root.tag != q("xliff"):
+    if root.tag != q("xliff") and _xliff1_ns(root) is None:
         name = root.tag.rsplit("}", 1)[-1]
-        what = f"XLIFF {root.get('version', '(no version)')}" if name == "xliff" else f"a <{name}> document"
-        raise DocumentError(str(path), f"is {what}, not XLIFF 2 ({NS}); write one with tk translate --format xliff")
+        what = f"XLIFF {root.get('version', '(no version)')} in no namespace tk reads" if name == "xliff" else f"a <{name}> document"
+        raise DocumentError(str(path), f"is {what}, not XLIFF 2 ({NS}) or 1.2 ({xliff12.NS}); "
+                                       "write one with tk translate --format xliff or xliff12")
     return root
 
 
@@ -72,9 +79,11 @@ def _document_id(file: ET.Element) -> str:
 
 
 def read_review(path: Path | str) -> ReviewFile:
-    """The reviewed segments of an XLIFF 2 file. Raises DocumentError for unusable files."""
+    """The reviewed segments of an XLIFF 2 or 1.2 file. Raises DocumentError for unusable files."""
     path = Path(path)
     root = _parse(path)
+    if _xliff1_ns(root) is not None:
+        return _read_review_12(path, root, _xliff1_ns(root))
     src, tgt = root.get("srcLang", ""), root.get("trgLang", "")
     if not src or not tgt:
         raise DocumentError(str(path), "has no srcLang or trgLang on <xliff>; cannot tell which language pair it reviews")
@@ -92,6 +101,63 @@ def read_review(path: Path | str) -> ReviewFile:
                 continue
             review.marked += 1
             review.reviews[source] = (target, doc_id)  # the same sentence reviewed twice: the last wins
+    return review
+
+
+def _xliff1_ns(root: ET.Element) -> str | None:
+    """The namespace of an XLIFF 1.2 file, or of a 1.1 one (same structure; translate-toolkit's
+    po2xliff writes 1.1), else None."""
+    ns = root.tag[1:].partition("}")[0] if root.tag.startswith("{") else ""
+    return ns if ns in xliff12.READ_NAMESPACES and root.tag == f"{{{ns}}}xliff" else None
+
+
+def _languages_12(path: Path, files: list[ET.Element]) -> tuple[str, str]:
+    """The one language pair of an XLIFF 1.2 file's <file>s (1.2 puts it on each <file>)."""
+    pairs = {(f.get("source-language", ""), f.get("target-language", "")) for f in files}
+    if len(pairs) > 1:
+        raise DocumentError(str(path), "has <file>s with different languages; import one language pair per file")
+    src, tgt = next(iter(pairs), ("", ""))
+    if not src or not tgt:
+        raise DocumentError(str(path), "has no source-language or target-language on <file>; "
+                                       "cannot tell which language pair it reviews")
+    return src, tgt
+
+
+def _document_id_12(file: ET.Element, ns: str) -> str:
+    """The "document: ID" note writers/xliff12.py puts in the <header>, else the <file>'s original."""
+    header = file.find(f"{{{ns}}}header")
+    for note in [] if header is None else header.iter(f"{{{ns}}}note"):
+        if _text(note).startswith(xliff12.DOCUMENT_NOTE.strip()):
+            return _text(note)[len(xliff12.DOCUMENT_NOTE):].strip()
+    return file.get("original", "")
+
+
+def _is_reviewed_12(unit: ET.Element, target: ET.Element | None) -> bool:
+    state = "" if target is None else target.get("state", "")
+    return unit.get("approved") == "yes" or state in xliff12.REVIEWED_STATES
+
+
+def _read_review_12(path: Path, root: ET.Element, ns: str) -> ReviewFile:
+    """XLIFF 1.2 (or 1.1): a <trans-unit> counts as reviewed when approved="yes" or its <target>
+    state is translated, signed-off or final."""
+    files = list(root.iter(f"{{{ns}}}file"))
+    review = ReviewFile(str(path), *_languages_12(path, files))
+    for file in files:
+        doc_id = _document_id_12(file, ns)
+        review.documents.append(doc_id)
+        for unit in file.iter(f"{{{ns}}}trans-unit"):
+            if unit.get("restype") == PO_HEADER:
+                continue  # a PO file's header carried through po2xliff: metadata, not a sentence
+            review.segments += 1
+            target = unit.find(f"{{{ns}}}target")
+            if not _is_reviewed_12(unit, target):
+                continue
+            source, text = _text(unit.find(f"{{{ns}}}source")), _text(target)
+            if not source or not text:
+                review.empty += 1
+                continue
+            review.marked += 1
+            review.reviews[source] = (text, doc_id)
     return review
 
 

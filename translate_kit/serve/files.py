@@ -1,0 +1,81 @@
+"""Uploaded and translated files, kept in one private temporary folder.
+
+The folder is made by tempfile.mkdtemp (mode 0700, a random name) when the server starts and
+removed when it stops. No file in it is ever named from the request: an upload is stored as
+`<random token>.in`, its translation as `<random token>.out`, and the download URL carries only
+the token, which is looked up in a table (a token that is not in the table is "not found"; it is
+never joined to a path). The client's file name only gives the download its suggested name,
+reduced to safe characters. A translation is deleted once downloaded, or after `ttl` seconds.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+@dataclass
+class Stored:
+    path: Path
+    name: str  # suggested download name, safe characters only
+    expires: float
+
+
+def safe_name(name: str, default: str = "document.txt") -> str:
+    """The last component of a client's file name, reduced to [A-Za-z0-9._-]; never a path."""
+    base = re.split(r"[\\/]", name or "")[-1]
+    base = SAFE.sub("_", base).strip("._") or default
+    return base[:100]
+
+
+class FileStore:
+    def __init__(self, ttl: float = 600.0):
+        self.ttl = ttl
+        self.folder = Path(tempfile.mkdtemp(prefix="tk-serve-"))
+        self._items: dict[str, Stored] = {}
+        self._lock = threading.Lock()
+
+    def new_upload(self) -> Path:
+        """A fresh path for an incoming upload (the caller writes it, then deletes it)."""
+        return self.folder / f"{secrets.token_hex(16)}.in"
+
+    def put(self, text: str, name: str) -> str:
+        """Store a translation; returns its download token."""
+        self.sweep()
+        token = secrets.token_urlsafe(24)
+        path = self.folder / f"{secrets.token_hex(16)}.out"
+        path.write_text(text, encoding="utf-8")
+        with self._lock:
+            self._items[token] = Stored(path, safe_name(name), time.monotonic() + self.ttl)
+        return token
+
+    def take(self, token: str) -> tuple[bytes, str] | None:
+        """The translation's bytes and download name, removed from the store; None if unknown or expired."""
+        self.sweep()
+        with self._lock:
+            item = self._items.pop(token, None)
+        if item is None:
+            return None
+        try:
+            return item.path.read_bytes(), item.name
+        finally:
+            item.path.unlink(missing_ok=True)
+
+    def sweep(self) -> None:
+        now = time.monotonic()
+        with self._lock:
+            old = [t for t, item in self._items.items() if item.expires <= now]
+            gone = [self._items.pop(t) for t in old]
+        for item in gone:
+            item.path.unlink(missing_ok=True)
+
+    def close(self) -> None:
+        shutil.rmtree(self.folder, ignore_errors=True)

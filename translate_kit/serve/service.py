@@ -1,0 +1,165 @@
+"""The one place the server touches the library: models, cache, segmentation, detection, reading.
+
+Everything `tk serve` asks of translate_kit goes through this adapter, so a change in the model
+service (translators.Translators / Translator) or in how documents are read is one place to
+re-point. The server runs the same pipeline as `tk translate`, not a second one: request text is
+segmented by segment.py, fitted to the model's budget, looked up in the same SQLite cache (same
+signature: the same model, revision and decoding give the same key), deduplicated, and only
+misses go to the model (Translator.translate_texts). A sentence translated by `tk translate` is
+therefore served from the cache, and the other way round.
+
+Threads: a Service is created and used by one thread only (the batcher's worker): the cache's
+SQLite connection belongs to the thread that opened it. `detect`, `languages` and
+`read_upload` are plain functions any thread may call.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from .. import models
+from ..documents import Document, make_document
+from ..errors import TkError
+from ..options import DecodeOptions, RunOptions
+from ..segment import Segment, iter_segments
+from ..translators import PIVOT, Translation, Translators, open_cache
+
+FILE_SUFFIXES = (".txt", ".md")  # what `tk translate` reads (documents.documents_in)
+HUB_REPO = re.compile(r"models--Helsinki-NLP--opus-mt-([a-z]{2,3})-([a-z]{2,3})")
+
+# English names for the /languages list (LibreTranslate gives names); a code not here is its own name.
+NAMES = {
+    "ar": "Arabic", "bg": "Bulgarian", "ca": "Catalan", "cs": "Czech", "da": "Danish", "de": "German",
+    "el": "Greek", "en": "English", "es": "Spanish", "et": "Estonian", "fa": "Persian", "fi": "Finnish",
+    "fr": "French", "he": "Hebrew", "hi": "Hindi", "hu": "Hungarian", "id": "Indonesian", "it": "Italian",
+    "ja": "Japanese", "ko": "Korean", "lt": "Lithuanian", "lv": "Latvian", "nl": "Dutch", "no": "Norwegian",
+    "pl": "Polish", "pt": "Portuguese", "ro": "Romanian", "ru": "Russian", "sk": "Slovak", "sl": "Slovenian",
+    "sv": "Swedish", "th": "Thai", "tr": "Turkish", "uk": "Ukrainian", "vi": "Vietnamese", "zh": "Chinese",
+}
+
+
+@dataclass
+class Piece:
+    """One request text, segmented: what the batcher translates and assembles."""
+
+    segments: list[Segment]
+
+    def texts(self) -> list[str]:
+        return [s.text for s in self.segments if s.kind == "text"]
+
+    def fill(self, done: dict[str, Translation]) -> None:
+        for s in self.segments:
+            if s.kind == "text":
+                found = done[s.text]
+                s.target, s.origin, s.flag = found.target, found.origin, found.flag
+            elif s.kind == "copy":
+                s.target, s.origin = s.source.strip(), "copy"
+            else:
+                s.target = s.source
+
+    def text(self) -> str:
+        """The translation, with the source's whitespace between sentences (as the txt writer)."""
+        out = []
+        for s in self.segments:
+            lead = s.source[: len(s.source) - len(s.source.lstrip())]
+            out.append(lead + s.target + s.space_after)
+        return "".join(out)
+
+
+class Service:
+    """Models (one per language pair, loaded once), the cache, and the pipeline steps."""
+
+    def __init__(self, decode: DecodeOptions, run: RunOptions):
+        self.cache = open_cache(run)
+        self.translators = Translators(decode, run, self.cache)
+
+    def translator(self, src: str, tgt: str):
+        """The model service for a pair (a pivot through English when there is no direct model)."""
+        return self.translators.get(src, tgt)
+
+    def segment(self, translator, text: str, src: str) -> Piece:
+        """Sentences of one request text, fitted to the model's input budget. No ` date ` marker:
+        a request is text, not a document with metadata."""
+        segments = list(iter_segments(Document("request", text), src))
+        return Piece(translator.fit(segments) if any(s.kind == "text" for s in segments) else segments)
+
+    def translate(self, translator, texts: list[str]) -> dict[str, Translation]:
+        """Unique texts -> Translation: reviewed, cached, else the model (and stored)."""
+        return translator.translate_texts(texts, lambda n: None)
+
+    @staticmethod
+    def count_tokens(translator, texts: list[str]) -> int:
+        """Input tokens of `texts` when the model is loaded, else an estimate (4 characters a token)."""
+        first = getattr(translator, "first", translator)
+        engine = first._engine
+        if hasattr(engine, "count_tokens") and texts:
+            return sum(engine.count_tokens(texts))
+        return sum(len(t) // 4 + 1 for t in texts)
+
+    def close(self) -> None:
+        self.cache.close()
+
+
+# --- any thread -------------------------------------------------------------------------------
+
+
+def served_pairs() -> set[tuple[str, str]]:
+    """Direct pairs this machine can serve with no download: lock entries present in the local
+    cache, and conventional OPUS-MT repos found there."""
+    lock = models.load_lock()
+    pairs = set()
+    for name in lock:
+        match = models.PAIR.fullmatch(name)
+        if match and models.direct_available(*match.groups(), lock=lock):
+            pairs.add(match.groups())
+    hub = models.hub_cache_dir()
+    for folder in hub.glob("models--Helsinki-NLP--opus-mt-*") if hub.is_dir() else []:
+        match = HUB_REPO.fullmatch(folder.name)
+        if match and match.groups() not in pairs and models.direct_available(*match.groups(), lock=lock):
+            pairs.add(match.groups())
+    return pairs
+
+
+def languages() -> list[dict]:
+    """[{code, name, targets}] with pivots through English: src -> en -> tgt counts."""
+    direct = served_pairs()
+    targets: dict[str, set[str]] = {}
+    for src, tgt in direct:
+        targets.setdefault(src, set()).add(tgt)
+    for src, tgt in direct:
+        if tgt == PIVOT:
+            targets[src].update(t for s, t in direct if s == PIVOT and t != src)
+    codes = sorted(set(targets) | {t for ts in targets.values() for t in ts})
+    return [{"code": c, "name": NAMES.get(c, c), "targets": sorted(targets.get(c, ()))} for c in codes]
+
+
+_detector = None
+_detector_lock = threading.Lock()
+
+
+def detect(text: str, among: set[str] | None = None, top: int = 3) -> list[dict]:
+    """[{language, confidence}] best first, confidence in percent as LibreTranslate gives it,
+    restricted to `among` when it names any (a server only detects what it can translate)."""
+    global _detector
+    from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+
+    from ..language import SAMPLE_CHARS
+
+    with _detector_lock:
+        if _detector is None:
+            _detector = LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
+        ranked = _detector.rank(text[:SAMPLE_CHARS])
+    if among:
+        ranked = [r for r in ranked if r[0] in among] or ranked
+    return [{"language": lang, "confidence": round(float(p) * 100, 1)} for lang, p in ranked[:top]]
+
+
+def read_upload(path: Path, name: str) -> str:
+    """The text of an uploaded file, decoded as `tk translate` decodes files. Raises TkError."""
+    return make_document(path.read_bytes(), name, "upload", None).text
+
+
+__all__ = ["FILE_SUFFIXES", "Piece", "Service", "TkError", "detect", "languages", "read_upload", "served_pairs"]
