@@ -127,6 +127,9 @@ def translate(
     backend: Annotated[Optional[str], typer.Option("--backend", help="auto (ct2 on CPU, torch on GPU), torch, ct2 (env TK_BACKEND).")] = None,
     batch_tokens: Annotated[Optional[int], typer.Option("--batch-tokens", min=1, help="Token budget per batch (source tokens x beams).")] = None,
     threads: ThreadsOpt = None,
+    engine: Annotated[Optional[str], typer.Option("--engine", help="Where the model runs: local, or ray (a Ray cluster; needs the ray extra; env TK_ENGINE).")] = None,
+    workers: Annotated[Optional[int], typer.Option("--workers", min=1, help="ray: model replicas (env TK_WORKERS; default: one per GPU, else per CPU of the cluster).")] = None,
+    ray_address: Annotated[Optional[str], typer.Option("--ray-address", help="ray: an existing cluster, auto or ray://host:10001 (env TK_RAY_ADDRESS; default: a local Ray for this run).")] = None,
     corpus: CorpusOpt = None,
     cache_dir: CacheDirOpt = None,
     no_cache: NoCacheOpt = False,
@@ -134,6 +137,7 @@ def translate(
     as_json: JsonOpt = False,
 ) -> None:
     """Translate documents into aligned bilingual documents."""
+    from . import engines
     from .documents import load_documents
     from .translate import translate_parts
     from .writers import DocumentOutputs, get_writers
@@ -144,7 +148,8 @@ def translate(
         writers = get_writers(fmt)
         check_writable(out)
         run = RunOptions.from_env(device=device, batch_tokens=batch_tokens, threads=threads, cache_dir=cache_dir,
-                                  use_cache=not no_cache)
+                                  use_cache=not no_cache, engine=engine, workers=workers, ray_address=ray_address)
+        engines.check(run.engine)
         # without --backend, DecodeOptions reads TK_BACKEND itself (defaults < environment < flags)
         decode = DecodeOptions(beams=beams, precision=precision, **({"backend": backend} if backend else {}))
     docs = load_documents(paths, corpus_dir(corpus), exclude=out)

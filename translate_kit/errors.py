@@ -34,3 +34,8 @@ class UsageError(TkError):
 
 class OutputError(TkError):
     """The output folder cannot be written."""
+
+
+class RunAborted(TkError):
+    """The whole run cannot go on (e.g. its cluster went away): not one document's error.
+    Every batch finished before it is in the cache."""

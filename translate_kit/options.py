@@ -66,6 +66,10 @@ class RunOptions:
     threads: int | None = None
     use_cache: bool = True
     cache_dir: Path = field(default_factory=lambda: Path(env("CACHE_DIR", "cache")))
+    # Where model work runs (engines/): "local" (this process) or "ray" (a Ray cluster, the [ray] extra).
+    engine: str = "local"
+    workers: int | None = None  # ray: model replicas (None: one per GPU, else per CPU the cluster has)
+    ray_address: str | None = None  # ray: an existing cluster ("auto", "ray://host:10001"); None: a local Ray
 
     @classmethod
     def from_env(cls, **overrides) -> "RunOptions":
@@ -74,6 +78,9 @@ class RunOptions:
             "batch_tokens": _int(env("BATCH_TOKENS")),
             "threads": _int(env("THREADS")),
             "cache_dir": Path(env("CACHE_DIR", "cache")),
+            "engine": env("ENGINE", "local"),
+            "workers": _int(env("WORKERS")),
+            "ray_address": env("RAY_ADDRESS"),
         }
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)

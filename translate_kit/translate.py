@@ -22,11 +22,11 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable, Iterator
 
-from . import ct2, models, quality
+from . import ct2, engines, models, quality
 from .cache import Cache, NoCache
 from .documents import Document
 from .engine import Engine, GenerationFailed
-from .errors import DocumentError, ModelUnavailable, TkError
+from .errors import DocumentError, ModelUnavailable, RunAborted, TkError
 from .options import DecodeOptions, RunOptions
 from .segment import Segment, fit_segments, iter_segments, renumber, split_to_budget
 
@@ -345,7 +345,7 @@ class Translators:
         """The model's exact version and the decoding that will really run (hence the cache key)
         are settled now, from the local files; the model itself loads when first needed."""
         ref = models.pick_model(src, tgt, self.override)
-        self.device = self.device or ct2.choose_device(self.run.device, self.decode.backend)
+        self.device = self.device or engines.choose_device(self.run, self.decode.backend)
         revision = models.resolved_revision(ref, models.ensure_local(ref))
         decode = self._resolved(self.decode)
         signature = decode.signature(TASK, ref.repo, revision)
@@ -361,6 +361,8 @@ class Translators:
 
     def _engine(self, ref: models.ModelRef, decode: DecodeOptions) -> Engine:
         """A torch or CTranslate2 engine for `decode` (already resolved)."""
+        if self.run.engine != "local":  # engines/: the same contract, the model work elsewhere (a Ray cluster)
+            return engines.make_engine(ref, decode, self.decode, self.device, self.run)
         if decode.backend == "ct2":  # it resolves the precision itself, to the same compute type
             return ct2.make_engine(ref, self.device, self.decode, self.run)
         if self.device == "cpu":
@@ -456,6 +458,8 @@ def _translate_window(window, src: str, tgt: str, translators: Translators, prog
         group = [r for r in results if (r.src_lang, r.tgt_lang) == pair and not r.error and not r.note]
         try:
             _translate_group(group, translators.get(*pair), progress)
+        except RunAborted:  # e.g. the cluster went away: no other pair or window can go on either
+            raise
         except TkError as err:  # finished batches are cached already; the other pairs go on
             for r in group:
                 r.error = f"{r.source_name}: {err}"
@@ -487,6 +491,8 @@ def _start_part(doc_state: _InFlight, segments: list[Segment], last: bool, src: 
     else:
         try:
             part.segments = doc_state.translator.fit(segments)
+        except RunAborted:
+            raise
         except TkError as err:
             part.error = f"{part.source_name}: {err}"
     renumber(part.segments, doc_state.counters)
@@ -508,6 +514,8 @@ def _prepare(doc_state: _InFlight, src: str, tgt: str, translators: Translators)
         return
     try:
         doc_state.translator = translators.get(result.src_lang, tgt)
+    except RunAborted:
+        raise
     except TkError as err:  # a model that cannot load: name the document too, as every other error does
         result.error = f"{doc.source_name}: {err}"
         return
