@@ -27,7 +27,7 @@ def check(name: str) -> None:
 
 def ray_installed() -> bool:
     try:
-        return importlib.util.find_spec("ray") is not None and importlib.util.find_spec("ray.data") is not None
+        return importlib.util.find_spec("ray") is not None
     except (ImportError, ValueError):
         return False
 

@@ -1,18 +1,27 @@
 """The Ray engine: Engine's contract, with the model work on a Ray cluster (the [ray] extra).
 
-Why Ray Data: it is the maintained way to run a stateful model over a stream of inputs on many
-machines: `map_batches` with a callable class loads one model per actor
-(`compute=ActorPoolStrategy(size=N)`), schedules GPU actors with `num_gpus=1`, restarts an actor
-whose process dies and retries its batches (Ray Data's actor defaults: max_restarts=-1,
-max_task_retries=-1), and streams results back as they finish.
+Why Ray: the distributed engine most used for model inference in Python; it places one model
+replica per actor (`num_gpus=1` each on a GPU cluster), restarts an actor whose process dies and
+retries the calls it had (max_restarts=-1, max_task_retries=-1), and works the same on a laptop
+(`ray.init()`) as on a cluster (`--ray-address auto`, `ray://host:10001`).
+
+Why Ray actors and not Ray Data `map_batches`: the issue suggested Ray Data (`map_batches` with a
+callable class, `compute=ActorPoolStrategy(size=N)`), and that was built first. But a Dataset is
+one job: its actor pool starts, loads its models and is torn down with every execution, and the
+driver feeds the work one window of cache misses at a time (a window's misses are only known
+once its documents are read and looked up). Measured on this 2-core machine, each window then
+paid 9-25 s of pool start and model loading (benchmarks/bench_ray.py, README "Past one machine");
+at ~30 segments/s a 2048-segment window takes ~70 s, so that alone was 15-35% of the run, and on
+GPUs, where a window takes seconds, most of it. A pool of Ray actors kept for the whole run pays
+it once, and gets the same restarts and retries from Ray core that Ray Data's pool uses.
 
 What stays on the driver (translate.py, unchanged): reading, segmenting, deduplication, the cache
 lookup and the cache store. Only cache misses reach `RayEngine.run`, at most one window of them
-(translate.WINDOW_SEGMENTS unique texts) at a time, so memory follows the window, never the
-corpus. The driver counts tokens and plans token-budgeted batches (engine.plan_batches) with the
-model's own tokenizer, sends each batch as one row, and yields each finished batch back to
-Translator.translate_texts, which stores it in SQLite before it takes the next: an interrupted
-cluster run resumes from the cache like a local one.
+(translate.WINDOW_SEGMENTS unique texts) at a time, of which at most QUEUED_PER_WORKER batches
+per actor are in flight: memory follows the window, never the corpus. The driver counts tokens and
+plans token-budgeted batches (engine.plan_batches) with the model's own tokenizer, and yields each
+finished batch to Translator.translate_texts, which stores it in SQLite before it takes the next:
+an interrupted cluster run resumes from the cache like a local one.
 
 The model reaches workers as a real cluster allows: each actor resolves the same repo id and
 revision from its own Hugging Face cache (pulling it when online) or from a path on shared
@@ -28,7 +37,7 @@ import logging
 import math
 import os
 import socket
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from types import SimpleNamespace
 from typing import Iterator, Sequence
@@ -59,9 +68,6 @@ def connect(run: RunOptions):
 
     if not ray.is_initialized():
         quiet = {"log_to_driver": False, "logging_level": logging.ERROR}
-        # Ray's C++ core logs warnings to this process's stderr (e.g. ray-project/ray#53727 for
-        # every Ray Data actor pool): fatal only, unless the user asked for more.
-        os.environ.setdefault("RAY_BACKEND_LOG_LEVEL", "fatal")
         try:
             if run.ray_address or os.environ.get("RAY_ADDRESS"):
                 ray.init(address=run.ray_address, **quiet)
@@ -76,25 +82,18 @@ def connect(run: RunOptions):
 
 
 def _quiet_ray() -> None:
-    """The library never prints: no Ray Data progress bars or execution plans on stderr, and
-    Ray's cluster messages (e.g. "A worker died...", which Ray retries) go to the "ray" logger
-    instead of stdout, where they would corrupt --json. A failure that matters ends the run
-    with its own line (ClusterLost)."""
+    """The library never prints: Ray's cluster messages (e.g. "A worker died...", which Ray then
+    retries) go to the "ray" logger, silenced, instead of stdout, where they would corrupt --json.
+    A failure that matters ends the run with its own line (ClusterLost, WorkerModelError)."""
     import ray._private.worker as ray_worker
-    from ray.data import DataContext
 
+    logging.getLogger("ray").setLevel(logging.ERROR)
     if hasattr(ray_worker, "print_to_stdstream") and not getattr(ray_worker.print_to_stdstream, "tk_quiet", False):
         def to_log(data: dict, ignore_prefix: bool = False) -> None:
             logging.getLogger("ray").warning("%s", " ".join(map(str, data.get("lines", []))))
 
         to_log.tk_quiet = True
-        ray_worker.print_to_stdstream = to_log  # read by Ray's listener thread at each message
-
-    ctx = DataContext.get_current()
-    ctx.enable_progress_bars = False
-    ctx.print_on_execution_start = False
-    for name in ("ray", "ray.data"):
-        logging.getLogger(name).setLevel(logging.ERROR)
+        ray_worker.print_to_stdstream = to_log  # looked up by Ray's listener thread at each message
 
 
 def cluster_device(run: RunOptions) -> str:
@@ -112,7 +111,7 @@ class Layout:
     workers: int
     threads: int  # per actor (CPU)
     num_cpus: float
-    num_gpus: int
+    num_gpus: float
 
 
 def layout(run: RunOptions, device: str) -> Layout:
@@ -122,8 +121,10 @@ def layout(run: RunOptions, device: str) -> Layout:
     resources = ray.cluster_resources()
     cpus, gpus = max(1, int(resources.get("CPU", 1))), int(resources.get("GPU", 0))
     if device.startswith("cuda"):
-        workers = run.workers or max(1, gpus)
-        return Layout(workers, 1, min(1.0, cpus / workers), 1)
+        if not gpus:  # its actors would wait for a GPU forever
+            raise ClusterLost(f"--device {device}, but the Ray cluster has no GPU; use --device cpu (or auto)")
+        workers = run.workers or max(1, gpus)  # more workers than GPUs share them, rather than wait forever
+        return Layout(workers, 1, min(1.0, cpus / workers), min(1.0, gpus / workers))
     threads = run.threads or 1  # one single-threaded replica per core: fastest measured (ct2.MAX_WORKERS)
     workers = run.workers or max(1, cpus // threads)
     return Layout(workers, threads, min(float(threads), cpus / workers), 0)
@@ -131,15 +132,19 @@ def layout(run: RunOptions, device: str) -> Layout:
 
 # --- the driver's side ---------------------------------------------------------------------
 
+QUEUED_PER_WORKER = 2  # batches sent ahead to each actor: it never waits for the driver, and little is in flight
+
 
 @dataclass
 class RayEngine(Engine):
     """Engine's contract. Counting and planning run here, on the model's own tokenizer and
-    config (no weights loaded on the driver); generation runs on the cluster's actors."""
+    config (no weights loaded on the driver); generation runs on a pool of Ray actors, one model
+    each, started on first use and kept for the whole run (every window, every retry)."""
 
     requested: DecodeOptions | None = None  # what the user asked for; actors resolve it again
     run_options: RunOptions | None = None
     layout: Layout | None = None
+    _actors: list = field(default_factory=list, repr=False)
 
     @classmethod
     def start(cls, ref: ModelRef, decode: DecodeOptions, requested: DecodeOptions, device: str,
@@ -153,52 +158,59 @@ class RayEngine(Engine):
         engine.backend = decode.backend  # which DEFAULT_BATCH_TOKENS row applies: what the actors run
         return engine
 
+    @property
+    def actors(self) -> list:
+        """The model actors. Ray restarts one whose process dies (max_restarts=-1) and retries the
+        batches it had (max_task_retries=-1): a killed worker costs time, never a segment."""
+        if not self._actors:
+            import ray
+
+            shape = self.layout
+            worker = ray.remote(num_cpus=shape.num_cpus, num_gpus=shape.num_gpus, max_restarts=-1,
+                                max_task_retries=-1)(BatchWorker)
+            loaded = self.loaded
+            self._actors = [worker.remote(loaded.ref, loaded.revision, self.decode, self.requested, loaded.device,
+                                          self.run_options) for _ in range(shape.workers)]
+        return self._actors
+
     def run(self, texts: Sequence[str], **overrides) -> Iterator[tuple[list[int], list[str]]]:
-        """Yields (positions in `texts`, outputs) per batch as the cluster finishes them; each
-        batch exactly once, and every batch, or an error."""
+        """Yields (positions in `texts`, outputs) per batch as the actors finish them, each batch
+        once; QUEUED_PER_WORKER batches per actor are in flight, never the whole of `texts`."""
         if not texts:
             return
         lengths = self.count_tokens(texts)
         plan = plan_batches(lengths, self._spread_budget(lengths), self.beams)
-        results = self._stream(plan, texts, overrides)
-        pending = set(range(len(plan)))
-        while pending:
-            try:
-                row = next(results)
-            except StopIteration:
-                raise ClusterLost(f"the Ray cluster returned {len(plan) - len(pending)} of {len(plan)} batches; "
-                                  f"finished batches are cached: run again to resume") from None
-            except TkError:
-                raise
-            except Exception as err:  # actors or nodes lost beyond Ray's retries, the head gone
-                raise ClusterLost(f"the Ray cluster went away mid-run ({_first_line(err)}); "
-                                  f"finished batches are cached: run again to resume") from None
-            k = int(row["batch"])
-            if row["error"]:
-                _raise_worker_error(str(row["error"]))
-            if k in pending:  # a retried batch that came back twice counts once
-                pending.discard(k)
-                self.calls += 1
-                yield plan[k], json.loads(row["outputs"])
+        todo = list(enumerate(plan))[::-1]
+        load = {i: 0 for i in range(len(self.actors))}  # batches in flight per actor
+        flying: dict = {}  # ObjectRef -> (batch number, actor number)
+        while todo or flying:
+            for i in sorted(load, key=load.get):
+                if todo and load[i] < QUEUED_PER_WORKER:
+                    k, batch = todo.pop()
+                    ref = self.actors[i].translate.remote([texts[j] for j in batch], overrides)
+                    flying[ref], load[i] = (k, i), load[i] + 1
+            ref, outputs = self._next_finished(flying)
+            k, i = flying.pop(ref)
+            load[i] -= 1
+            self.calls += 1
+            yield plan[k], outputs
 
-    def _stream(self, plan: list[list[int]], texts: Sequence[str], overrides: dict):
-        """The batches through Ray Data: one row (one planned batch) per block and per call."""
-        import ray.data
+    def _next_finished(self, flying: dict):
+        """(ref, outputs) of one finished batch; a worker's error, or a lost cluster, ends the run."""
+        import ray
+        from ray.exceptions import RayTaskError
 
-        rows = [{"batch": k, "texts": json.dumps([texts[i] for i in batch], ensure_ascii=False)}
-                for k, batch in enumerate(plan)]
-        shape = self.layout
-        dataset = ray.data.from_items(rows, override_num_blocks=len(rows)).map_batches(
-            BatchWorker,
-            batch_size=1,
-            compute=ray.data.ActorPoolStrategy(size=min(shape.workers, len(rows))),
-            fn_constructor_kwargs={"ref": self.loaded.ref, "revision": self.loaded.revision, "decode": self.decode,
-                                   "requested": self.requested, "device": self.loaded.device, "run": self.run_options},
-            fn_kwargs={"overrides": overrides},
-            num_cpus=shape.num_cpus,
-            num_gpus=shape.num_gpus or None,
-        )
-        return iter(dataset.iter_rows())
+        try:
+            ready, _ = ray.wait(list(flying), num_returns=1)
+            outputs, error = ray.get(ready[0])
+        except RayTaskError as err:  # our code failed on the worker in a way the user cannot fix
+            raise WorkerModelError(f"a Ray worker failed: {_first_line(err.cause or err)}; finished batches are cached") from None
+        except Exception as err:  # actors or nodes lost beyond Ray's retries, the head node gone
+            raise ClusterLost(f"the Ray cluster went away mid-run ({_first_line(err)}); "
+                              f"finished batches are cached: run again to resume") from None
+        if error:
+            _raise_worker_error(error)
+        return ready[0], outputs
 
     def _spread_budget(self, lengths: list[int]) -> int:
         """The batch budget, lowered when the work is too small to give every actor a batch
@@ -225,8 +237,8 @@ def _planner(ref: ModelRef, path: Path, device: str) -> LoadedModel:
     return LoadedModel(ref, path, models.resolved_revision(ref, path), tokenizer, model, device)
 
 
-# Errors travel back as data, "Kind: message": an actor that raised would be retried forever
-# (a load error is no crash Ray can fix), and its traceback is no line for a user.
+# Errors travel back as data, "Kind: message": a load error is no crash that an actor restart
+# could fix, and a remote traceback is no line for a user.
 _WORKER_ERRORS = {"GenerationFailed": GenerationFailed}
 
 
@@ -244,7 +256,7 @@ def _first_line(err: BaseException) -> str:
 
 
 class BatchWorker:
-    """One model replica per Ray actor; each call translates one planned batch (one row)."""
+    """One model replica per Ray actor; each call translates one planned batch."""
 
     def __init__(self, ref: ModelRef, revision: str, decode: DecodeOptions, requested: DecodeOptions,
                  device: str, run: RunOptions):
@@ -254,19 +266,15 @@ class BatchWorker:
         except TkError as err:
             self.error = f"WorkerModelError: worker on {socket.gethostname()}: {err}"
 
-    def __call__(self, batch: dict, overrides: dict) -> dict:
-        import numpy as np
-
-        outputs, error = [], self.error
-        if not error:
-            texts = json.loads(str(batch["texts"][0]))
-            try:
-                done = dict(p for positions, out in self.engine.run(texts, **overrides) for p in zip(positions, out))
-                outputs = [done[i] for i in range(len(texts))]
-            except GenerationFailed as err:
-                error = f"GenerationFailed: {err}"
-        return {"batch": np.asarray(batch["batch"]), "outputs": np.asarray([json.dumps(outputs, ensure_ascii=False)]),
-                "error": np.asarray([error])}
+    def translate(self, texts: list[str], overrides: dict) -> tuple[list[str], str]:
+        """(outputs in input order, "") or ([], "Kind: message")."""
+        if self.error:
+            return [], self.error
+        try:
+            done = dict(p for positions, out in self.engine.run(texts, **overrides) for p in zip(positions, out))
+        except GenerationFailed as err:
+            return [], f"GenerationFailed: {err}"
+        return [done[i] for i in range(len(texts))], ""
 
 
 def _worker_engine(ref: ModelRef, revision: str, decode: DecodeOptions, requested: DecodeOptions,
