@@ -68,17 +68,32 @@ def connect(run: RunOptions):
 
     if not ray.is_initialized():
         quiet = {"log_to_driver": False, "logging_level": logging.ERROR}
+        address = run.ray_address or os.environ.get("RAY_ADDRESS")
+        if address:
+            _check_reachable(address)
         try:
-            if run.ray_address or os.environ.get("RAY_ADDRESS"):
-                ray.init(address=run.ray_address, **quiet)
+            if address:
+                ray.init(address=address, **quiet)
             else:
                 ray.init(include_dashboard=False, **quiet)
         except Exception as err:  # no cluster there, version mismatch, refused connection
-            where = run.ray_address or os.environ.get("RAY_ADDRESS") or "a local Ray"
+            where = f"the Ray cluster at {address}" if address else "a local Ray"
             raise ClusterLost(f"cannot start or reach {where}: {_first_line(err)}") from None
         atexit.register(ray.shutdown)
     _quiet_ray()
     return ray
+
+
+def _check_reachable(address: str, timeout: float = 10.0) -> None:
+    """A host:port (or ray://host:port) that accepts no connection fails now, in one line: Ray
+    itself would retry connecting to it for minutes."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():  # "auto", or a form Ray resolves itself
+        return
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as err:
+        raise ClusterLost(f"cannot reach the Ray cluster at {address}: {err.strerror or err}") from None
 
 
 def _quiet_ray() -> None:
