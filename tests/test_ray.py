@@ -135,3 +135,52 @@ def test_without_ray_installed_one_clear_line(offline_hub, tmp_path):
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and 'pip install -e ".[ray]"' in lines[0], done.stderr
     assert not (tmp_path / "out" / "003").exists() and not list((tmp_path / "out").glob("*.md"))
+
+
+def test_cluster_lost_mid_run_ends_the_run_in_one_line_and_keeps_finished_batches(local_ray, offline_hub, tmp_path,
+                                                                                   monkeypatch):
+    """Losing the cluster (simulated: Ray's wait fails after two finished batches) ends the whole run
+    with exit 1 and one line, not one error per document; a re-run translates only what was lost."""
+    from translate_kit.engines import ray as ray_engine
+
+    original = ray_engine.RayEngine._next_finished
+    finished = []
+
+    def failing(self, flying):
+        if len(finished) == 2:
+            raise ray_engine.ClusterLost("the Ray cluster went away mid-run (simulated); finished batches are cached")
+        finished.append(1)
+        return original(self, flying)
+
+    monkeypatch.setattr(ray_engine.RayEngine, "_next_finished", failing)
+    args = ["translate", *DOCS, "--corpus", str(SEEDS), "--out", str(tmp_path / "out"), "--engine", "ray",
+            "--batch-tokens", "128", "--beams", "1", "--quiet"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1
+    lines = [line for line in result.output.splitlines() if line.startswith("tk:")]
+    assert len(lines) == 1 and "went away" in lines[0], result.output
+    assert not list((tmp_path / "out").glob("*.md"))  # no document looks complete
+
+    monkeypatch.setattr(ray_engine.RayEngine, "_next_finished", original)
+    again = translate(tmp_path / "out", "--engine", "ray", "--batch-tokens", "128")
+    assert totals(again, "cached") > 0 and totals(again, "translated") > 0  # the two batches were kept
+
+
+def test_a_worker_with_another_model_revision_refuses_to_translate(offline_hub):
+    """An actor whose model resolves to another revision than the driver's answers with an error,
+    which ends the run (WorkerModelError), instead of mixing outputs under one cache key."""
+    from translate_kit import models
+    from translate_kit.engines.ray import BatchWorker, WorkerModelError, _raise_worker_error
+    from translate_kit.options import DecodeOptions, RunOptions
+
+    ref = models.pick_model("fr", "en")
+    requested = DecodeOptions(beams=1, backend="torch")
+    decode = DecodeOptions(beams=1, backend="torch", precision="fp32")
+    good = models.resolved_revision(ref, models.ensure_local(ref))
+    run = RunOptions.from_env()
+    outputs, error = BatchWorker(ref, good, decode, requested, "cpu", run).translate(["Bonjour."], {})
+    assert error == "" and len(outputs) == 1
+    outputs, error = BatchWorker(ref, "0" * 40, decode, requested, "cpu", run).translate(["Bonjour."], {})
+    assert outputs == [] and f"the driver's is {'0' * 40}" in error and good in error
+    with pytest.raises(WorkerModelError):
+        _raise_worker_error(error)

@@ -198,17 +198,35 @@ class RayEngine(Engine):
         todo = list(enumerate(plan))[::-1]
         load = {i: 0 for i in range(len(self.actors))}  # batches in flight per actor
         flying: dict = {}  # ObjectRef -> (batch number, actor number)
-        while todo or flying:
-            for i in sorted(load, key=load.get):
-                if todo and load[i] < QUEUED_PER_WORKER:
-                    k, batch = todo.pop()
-                    ref = self.actors[i].translate.remote([texts[j] for j in batch], overrides)
-                    flying[ref], load[i] = (k, i), load[i] + 1
-            ref, outputs = self._next_finished(flying)
-            k, i = flying.pop(ref)
-            load[i] -= 1
-            self.calls += 1
-            yield plan[k], outputs
+        try:
+            while todo or flying:
+                for i in sorted(load, key=load.get):
+                    if todo and load[i] < QUEUED_PER_WORKER:
+                        k, batch = todo.pop()
+                        ref = self.actors[i].translate.remote([texts[j] for j in batch], overrides)
+                        flying[ref], load[i] = (k, i), load[i] + 1
+                ref, outputs = self._next_finished(flying)
+                k, i = flying.pop(ref)
+                load[i] -= 1
+                self.calls += 1
+                yield plan[k], outputs
+        except GenerationFailed:  # one segment too big for a worker: the caller retries one by one, same actors
+            raise
+        except BaseException:  # a failed or interrupted run: its actors free their CPUs/GPUs now
+            self.release()
+            raise
+
+    def release(self) -> None:
+        """Ends the model actors (a later run() starts new ones). Without it they live as long as
+        this engine is referenced, e.g. by a traceback, holding resources a next run would wait for."""
+        import ray
+
+        for actor in self._actors:
+            try:
+                ray.kill(actor, no_restart=True)
+            except Exception:  # already gone with its cluster
+                pass
+        self._actors = []
 
     def _next_finished(self, flying: dict):
         """(ref, outputs) of one finished batch; a worker's error, or a lost cluster, ends the run."""
