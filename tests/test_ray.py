@@ -18,8 +18,6 @@ from typer.testing import CliRunner
 
 from translate_kit.cli import app
 
-ray = pytest.importorskip("ray", reason='the [ray] extra is not installed (pip install -e ".[ray]")')
-
 runner = CliRunner()
 SEEDS = Path(__file__).parents[1] / "seeds"
 DOCS = ["000", "003"]  # two seed articles: several batches, duplicates, copies
@@ -27,6 +25,8 @@ DOCS = ["000", "003"]  # two seed articles: several batches, duplicates, copies
 
 @pytest.fixture(scope="module")
 def local_ray(test_hub):
+    """The tests that run Ray skip without the [ray] extra; the others here do not need it."""
+    ray = pytest.importorskip("ray", reason='the [ray] extra is not installed (pip install -e ".[ray]")')
     hub_env = {"HF_HOME": str(test_hub.hf_home), "HF_HUB_CACHE": str(test_hub.hub_cache), "HF_HUB_OFFLINE": "1",
                "TRANSFORMERS_OFFLINE": "1", "HF_HUB_DISABLE_TELEMETRY": "1"}
     saved = {k: os.environ.get(k) for k in hub_env}

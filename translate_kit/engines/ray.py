@@ -112,9 +112,10 @@ def _quiet_ray() -> None:
 
 
 def cluster_device(run: RunOptions) -> str:
-    """--device as given (it names the workers' device), else cuda when the cluster has GPUs."""
+    """--device as given (it names the workers' device), else cuda when the cluster has GPUs.
+    An index is dropped: each GPU actor sees only the GPU Ray gave it, as cuda:0."""
     if run.device != "auto":
-        return run.device
+        return "cuda" if run.device.startswith("cuda") else run.device
     ray = connect(run)
     return "cuda" if ray.cluster_resources().get("GPU", 0) > 0 else "cpu"
 
