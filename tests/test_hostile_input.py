@@ -218,7 +218,7 @@ def test_disk_full_while_writing_is_one_line_and_leaves_no_temporaries(tmp_path,
         def close(self):
             self.fh.close()
 
-    monkeypatch.setattr(writers, "_temporary", lambda path: (lambda tmp, fh: (tmp, Full(fh)))(*real(path)))
+    monkeypatch.setattr(writers, "_temporary", lambda path, binary=False: (lambda tmp, fh: (tmp, Full(fh)))(*real(path, binary)))
     doc = Document(id="doc", text=TEXT * 20)
     part = DocResult("doc", "doc.txt", "fr", "fr", document=doc, segments=segment_document(doc, "fr"))
     outputs = DocumentOutputs(get_writers("md,txt"), part, tmp_path)

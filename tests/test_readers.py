@@ -364,7 +364,7 @@ def test_folder_of_every_format_translates(offline_hub, tmp_path):
     natives = {"budget": "budget.en.md", "article": "article.en.html", "note": "note.en.docx"}
     for doc_id, path in files.items():
         outputs = {Path(p).name for p in report[doc_id]["outputs"]}
-        bilingual = {f"{doc_id}.fr-en.{ext}" for ext in ("md", "jsonl", "txt", "html", "tmx", "xlf")}
+        bilingual = {f"{doc_id}.fr-en.{ext}" for ext in ("md", "jsonl", "txt", "html", "tmx", "xlf", "xliff12.xlf")}
         assert outputs == bilingual | ({natives[doc_id]} if doc_id in natives else set())
         assert all((out / name).stat().st_size for name in outputs)
         rows = [json.loads(line) for line in (out / f"{doc_id}.fr-en.jsonl").read_text(encoding="utf-8").splitlines()]

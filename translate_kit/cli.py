@@ -192,6 +192,9 @@ def translate(
     backend: Annotated[Optional[str], typer.Option("--backend", metavar="BACKEND", help="auto (ct2 on CPU, torch on GPU), torch, ct2 (env TK_BACKEND).")] = None,
     batch_tokens: Annotated[Optional[int], typer.Option("--batch-tokens", min=1, metavar="N", help="Token budget per batch (source tokens x beams).")] = None,
     threads: ThreadsOpt = None,
+    engine: Annotated[Optional[str], typer.Option("--engine", metavar="ENGINE", help="Where the model runs: local, or ray (a Ray cluster; needs the ray extra; env TK_ENGINE).")] = None,
+    workers: Annotated[Optional[int], typer.Option("--workers", min=1, metavar="N", help="ray: model replicas (env TK_WORKERS; default: one per GPU, else per CPU of the cluster).")] = None,
+    ray_address: Annotated[Optional[str], typer.Option("--ray-address", metavar="ADDRESS", help="ray: an existing cluster, auto or ray://host:10001 (env TK_RAY_ADDRESS; default: a local Ray for this run).")] = None,
     corpus: CorpusOpt = None,
     cache_dir: CacheDirOpt = None,
     no_cache: NoCacheOpt = False,
@@ -204,6 +207,7 @@ def translate(
     Reads plain text, Markdown, HTML pages (the article, not the page furniture), PDF (the text
     layer) and DOCX, by extension or, where it lies, by content; URLs are fetched (proxies from
     http_proxy/https_proxy)."""
+    from . import engines
     from .documents import load_documents
     from .translate import translate_parts
     from .writers import DocumentOutputs, get_writers
@@ -215,7 +219,8 @@ def translate(
         writers = get_writers(fmt)
         check_writable(out)
         run = RunOptions.from_env(device=device, batch_tokens=batch_tokens, threads=threads, cache_dir=cache_dir,
-                                  use_cache=not no_cache)
+                                  use_cache=not no_cache, engine=engine, workers=workers, ray_address=ray_address)
+        engines.check(run.engine)
         # without --backend, DecodeOptions reads TK_BACKEND itself (defaults < environment < flags)
         decode = DecodeOptions(beams=beams, precision=precision, **({"backend": backend} if backend else {}))
     docs = load_documents(paths, corpus_dir(corpus), exclude=out, follow_links=follow_links)

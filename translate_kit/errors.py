@@ -55,3 +55,6 @@ class CacheError(TkError):
 
 class CacheBusy(CacheError):
     """Another process held the cache's write lock for longer than tk waits."""
+class RunAborted(TkError):
+    """The whole run cannot go on (e.g. its cluster went away): not one document's error.
+    Every batch finished before it is in the cache."""

@@ -142,11 +142,17 @@ class RunOptions:
     use_cache: bool = True
     cache_dir: Path = field(default_factory=lambda: Path(env("CACHE_DIR", "cache")))
     cache_timeout: float | None = None  # seconds to wait for another tk's lock (None: TK_CACHE_TIMEOUT or 60)
+    # Where model work runs (engines/): "local" (this process) or "ray" (a Ray cluster, the [ray] extra).
+    engine: str = "local"
+    workers: int | None = None  # ray: model replicas (None: one per GPU, else per CPU the cluster has)
+    ray_address: str | None = None  # ray: an existing cluster ("auto", "ray://host:10001"); None: a local Ray
 
     def __post_init__(self):
         object.__setattr__(self, "device", check_device(self.device))
         object.__setattr__(self, "batch_tokens", _whole(self.batch_tokens, "--batch-tokens"))
         object.__setattr__(self, "threads", _whole(self.threads, "--threads"))
+        object.__setattr__(self, "workers", _whole(self.workers, "--workers"))
+        object.__setattr__(self, "engine", str(self.engine).strip().lower())
 
     @classmethod
     def from_env(cls, **overrides) -> "RunOptions":
@@ -160,6 +166,9 @@ class RunOptions:
             "threads": lambda: _whole(env("THREADS"), "TK_THREADS"),
             "cache_dir": lambda: Path(env("CACHE_DIR", "cache")),
             "cache_timeout": cache_timeout,
+            "engine": lambda: env("ENGINE", "local"),
+            "workers": lambda: _whole(env("WORKERS"), "TK_WORKERS"),
+            "ray_address": lambda: env("RAY_ADDRESS"),
         }
         values = {key: read() for key, read in readers.items() if key not in given}
         return cls(**values, **given)

@@ -26,7 +26,7 @@ from typing import Callable, Iterable, Iterator
 from .cache import Cache, NoCache
 from .documents import Document
 from .engine import GenerationFailed
-from .errors import CacheError, DocumentError, DocumentFailed, TkError
+from .errors import CacheError, DocumentError, DocumentFailed, RunAborted, TkError
 from .language import check_language, check_source, source_language
 from .options import DecodeOptions, RunOptions
 from .segment import Segment, iter_segments, renumber
@@ -200,7 +200,7 @@ def _translate_window(window, src: str, tgt: str, translators: Translators, prog
         group = [r for r in results if (r.src_lang, r.tgt_lang) == pair and not r.error and not r.note]
         try:
             _translate_group(group, translators.get(*pair), progress)
-        except CacheError:  # the cache, not these documents: the run stops with one line
+        except (CacheError, RunAborted):  # the cache or the cluster, not these documents: the run stops with one line
             raise
         except TkError as err:  # finished batches are cached already; the other pairs go on
             for r in group:
@@ -233,6 +233,8 @@ def _start_part(doc_state: _InFlight, segments: list[Segment], last: bool, src: 
     else:
         try:
             part.segments = doc_state.translator.fit(segments)
+        except RunAborted:
+            raise
         except TkError as err:
             part.error = DocumentFailed.of(part.source_name, err)
     renumber(part.segments, doc_state.counters)
@@ -261,6 +263,8 @@ def _prepare(doc_state: _InFlight, src: str, tgt: str, translators: Translators,
         return
     try:
         doc_state.translator = translators.get(result.src_lang, tgt)
+    except RunAborted:
+        raise
     except TkError as err:  # a model that cannot load: name the document too, as every other error does
         result.error = DocumentFailed.of(doc.source_name, err)
         return

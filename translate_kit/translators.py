@@ -326,7 +326,12 @@ class Translators:
     def resolved(self) -> backends.Resolved:
         """Backend, device and precision, decided once for the run (backends.resolve)."""
         if self._resolved is None:
-            self._resolved = backends.resolve(self.decode.backend, self.run.device, self.decode.precision)
+            device = self.run.device
+            if self.run.engine != "local":  # the model runs on the cluster's workers: their device
+                from . import engines
+
+                device = engines.choose_device(self.run, self.decode.backend)
+            self._resolved = backends.resolve(self.decode.backend, device, self.decode.precision)
         return self._resolved
 
     @property
@@ -395,6 +400,10 @@ class Translators:
         beams = self.decode.beams or models.model_beams(path)
         signature = self.decode.signature(task, ref.repo, revision, resolved, beams)
         decode = replace(self.decode, backend=resolved.backend, precision=resolved.precision)
+        if self.run.engine != "local":  # engines/: the same Engine contract, the model work elsewhere (a Ray cluster)
+            from . import engines
+
+            return signature, lambda: engines.make_engine(ref, decode, self.decode, resolved.device, self.run), path
         return signature, lambda: backends.engine(ref, resolved, decode, self.run, self.progress.note), path
 
 

@@ -1,0 +1,330 @@
+"""The Ray engine: Engine's contract, with the model work on a Ray cluster (the [ray] extra).
+
+Why Ray: the distributed engine most used for model inference in Python; it places one model
+replica per actor (`num_gpus=1` each on a GPU cluster), restarts an actor whose process dies and
+retries the calls it had (max_restarts=-1, max_task_retries=-1), and works the same on a laptop
+(`ray.init()`) as on a cluster (`--ray-address auto`, `ray://host:10001`).
+
+Why Ray actors and not Ray Data `map_batches`: the issue suggested Ray Data (`map_batches` with a
+callable class, `compute=ActorPoolStrategy(size=N)`), and that was built first. But a Dataset is
+one job: its actor pool starts, loads its models and is torn down with every execution, and the
+driver feeds the work one window of cache misses at a time (a window's misses are only known
+once its documents are read and looked up). Measured on this 2-core machine, each window then
+paid 9-25 s of pool start and model loading (benchmarks/bench_ray.py, README "Past one machine");
+at ~30 segments/s a 2048-segment window takes ~70 s, so that alone was 15-35% of the run, and on
+GPUs, where a window takes seconds, most of it. A pool of Ray actors kept for the whole run pays
+it once, and gets the same restarts and retries from Ray core that Ray Data's pool uses.
+
+What stays on the driver (translate.py, unchanged): reading, segmenting, deduplication, the cache
+lookup and the cache store. Only cache misses reach `RayEngine.run`, at most one window of them
+(translate.WINDOW_SEGMENTS unique texts) at a time, of which at most QUEUED_PER_WORKER batches
+per actor are in flight: memory follows the window, never the corpus. The driver counts tokens and
+plans token-budgeted batches (engine.plan_batches) with the model's own tokenizer, and yields each
+finished batch to Translator.translate_texts, which stores it in SQLite before it takes the next:
+an interrupted cluster run resumes from the cache like a local one.
+
+The model reaches workers as a real cluster allows: each actor resolves the same repo id and
+revision from its own Hugging Face cache (pulling it when online) or from a path on shared
+storage (--model DIR), through the same loading functions as a local run; an actor whose resolved
+revision, backend or precision differs from the driver's (the cache key) ends the run.
+"""
+
+from __future__ import annotations
+
+import atexit
+import json
+import logging
+import math
+import os
+import socket
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Iterator, Sequence
+
+from .. import models
+from ..engine import Engine, GenerationFailed, plan_batches
+from ..errors import ModelUnavailable, RunAborted, TkError
+from ..models import LoadedModel, ModelRef
+from ..options import DecodeOptions, RunOptions
+
+log = logging.getLogger("translate_kit")
+
+
+class ClusterLost(RunAborted):
+    """The Ray cluster could not be reached, or went away mid-run."""
+
+
+class WorkerModelError(RunAborted):
+    """A worker could not load the driver's model, or loaded a different one."""
+
+
+# --- the cluster ---------------------------------------------------------------------------
+
+
+def connect(run: RunOptions):
+    """Ray, connected: a local Ray started for this run (stopped at exit), or run.ray_address."""
+    import ray
+
+    if not ray.is_initialized():
+        quiet = {"log_to_driver": False, "logging_level": logging.ERROR}
+        address = run.ray_address or os.environ.get("RAY_ADDRESS")
+        if address:
+            _check_reachable(address)
+        try:
+            if address:
+                ray.init(address=address, **quiet)
+            else:
+                ray.init(include_dashboard=False, **quiet)
+        except Exception as err:  # no cluster there, version mismatch, refused connection
+            where = f"the Ray cluster at {address}" if address else "a local Ray"
+            raise ClusterLost(f"cannot start or reach {where}: {_first_line(err)}") from None
+        atexit.register(ray.shutdown)
+    _quiet_ray()
+    return ray
+
+
+def _check_reachable(address: str, timeout: float = 10.0) -> None:
+    """A host:port (or ray://host:port) that accepts no connection fails now, in one line: Ray
+    itself would retry connecting to it for minutes."""
+    host, _, port = address.removeprefix("ray://").rpartition(":")
+    if not host or not port.isdigit():  # "auto", or a form Ray resolves itself
+        return
+    try:
+        socket.create_connection((host, int(port)), timeout=timeout).close()
+    except OSError as err:
+        raise ClusterLost(f"cannot reach the Ray cluster at {address}: {err.strerror or err}") from None
+
+
+def _quiet_ray() -> None:
+    """The library never prints: Ray's cluster messages (e.g. "A worker died...", which Ray then
+    retries) go to the "ray" logger, silenced, instead of stdout, where they would corrupt --json.
+    A failure that matters ends the run with its own line (ClusterLost, WorkerModelError)."""
+    import ray._private.worker as ray_worker
+
+    logging.getLogger("ray").setLevel(logging.ERROR)
+    if hasattr(ray_worker, "print_to_stdstream") and not getattr(ray_worker.print_to_stdstream, "tk_quiet", False):
+        def to_log(data: dict, ignore_prefix: bool = False) -> None:
+            logging.getLogger("ray").warning("%s", " ".join(map(str, data.get("lines", []))))
+
+        to_log.tk_quiet = True
+        ray_worker.print_to_stdstream = to_log  # looked up by Ray's listener thread at each message
+
+
+def cluster_device(run: RunOptions) -> str:
+    """--device as given (it names the workers' device), else cuda when the cluster has GPUs.
+    An index is dropped: each GPU actor sees only the GPU Ray gave it, as cuda:0."""
+    if run.device != "auto":
+        return "cuda" if run.device.startswith("cuda") else run.device
+    ray = connect(run)
+    return "cuda" if ray.cluster_resources().get("GPU", 0) > 0 else "cpu"
+
+
+@dataclass(frozen=True)
+class Layout:
+    """How the work is spread: actors, and what each one asks Ray for."""
+
+    workers: int
+    threads: int  # per actor (CPU)
+    num_cpus: float
+    num_gpus: float
+
+
+def layout(run: RunOptions, device: str) -> Layout:
+    """--workers, else one actor per GPU (num_gpus=1 each), else one per CPU of the cluster."""
+    import ray
+
+    resources = ray.cluster_resources()
+    cpus, gpus = max(1, int(resources.get("CPU", 1))), int(resources.get("GPU", 0))
+    if device.startswith("cuda"):
+        if not gpus:  # its actors would wait for a GPU forever
+            raise ClusterLost(f"--device {device}, but the Ray cluster has no GPU; use --device cpu (or auto)")
+        workers = run.workers or max(1, gpus)  # more workers than GPUs share them, rather than wait forever
+        return Layout(workers, 1, min(1.0, cpus / workers), min(1.0, gpus / workers))
+    threads = run.threads or 1  # one single-threaded replica per core: fastest measured (ct2.MAX_WORKERS)
+    workers = run.workers or max(1, cpus // threads)
+    return Layout(workers, threads, min(float(threads), cpus / workers), 0)
+
+
+# --- the driver's side ---------------------------------------------------------------------
+
+QUEUED_PER_WORKER = 2  # batches sent ahead to each actor: it never waits for the driver, and little is in flight
+
+
+@dataclass
+class RayEngine(Engine):
+    """Engine's contract. Counting and planning run here, on the model's own tokenizer and
+    config (no weights loaded on the driver); generation runs on a pool of Ray actors, one model
+    each, started on first use and kept for the whole run (every window, every retry)."""
+
+    requested: DecodeOptions | None = None  # what the user asked for; actors resolve it again
+    run_options: RunOptions | None = None
+    layout: Layout | None = None
+    _actors: list = field(default_factory=list, repr=False)
+
+    @classmethod
+    def start(cls, ref: ModelRef, decode: DecodeOptions, requested: DecodeOptions, device: str,
+              run: RunOptions) -> "RayEngine":
+        connect(run)
+        path = models.ensure_local(ref)
+        planner = _planner(ref, path, device)
+        plan = layout(run, device)
+        worker_run = replace(run, engine="local", threads=plan.threads, cache_dir=Path(run.cache_dir).resolve())
+        engine = cls(planner, decode, run.batch_tokens, requested=requested, run_options=worker_run, layout=plan)
+        engine.backend = decode.backend  # which DEFAULT_BATCH_TOKENS row applies: what the actors run
+        return engine
+
+    @property
+    def actors(self) -> list:
+        """The model actors. Ray restarts one whose process dies (max_restarts=-1) and retries the
+        batches it had (max_task_retries=-1): a killed worker costs time, never a segment."""
+        if not self._actors:
+            import ray
+
+            shape = self.layout
+            worker = ray.remote(num_cpus=shape.num_cpus, num_gpus=shape.num_gpus, max_restarts=-1,
+                                max_task_retries=-1)(BatchWorker)
+            loaded = self.loaded
+            self._actors = [worker.remote(loaded.ref, loaded.revision, self.decode, self.requested, loaded.device,
+                                          self.run_options) for _ in range(shape.workers)]
+        return self._actors
+
+    def run(self, texts: Sequence[str], **overrides) -> Iterator[tuple[list[int], list[str]]]:
+        """Yields (positions in `texts`, outputs) per batch as the actors finish them, each batch
+        once; QUEUED_PER_WORKER batches per actor are in flight, never the whole of `texts`."""
+        if not texts:
+            return
+        lengths = self.count_tokens(texts)
+        plan = plan_batches(lengths, self._spread_budget(lengths), self.beams)
+        todo = list(enumerate(plan))[::-1]
+        load = {i: 0 for i in range(len(self.actors))}  # batches in flight per actor
+        flying: dict = {}  # ObjectRef -> (batch number, actor number)
+        try:
+            while todo or flying:
+                for i in sorted(load, key=load.get):
+                    if todo and load[i] < QUEUED_PER_WORKER:
+                        k, batch = todo.pop()
+                        ref = self.actors[i].translate.remote([texts[j] for j in batch], overrides)
+                        flying[ref], load[i] = (k, i), load[i] + 1
+                ref, outputs = self._next_finished(flying)
+                k, i = flying.pop(ref)
+                load[i] -= 1
+                self.calls += 1
+                yield plan[k], outputs
+        except GenerationFailed:  # one segment too big for a worker: the caller retries one by one, same actors
+            raise
+        except BaseException:  # a failed or interrupted run: its actors free their CPUs/GPUs now
+            self.release()
+            raise
+
+    def release(self) -> None:
+        """Ends the model actors (a later run() starts new ones). Without it they live as long as
+        this engine is referenced, e.g. by a traceback, holding resources a next run would wait for."""
+        import ray
+
+        for actor in self._actors:
+            try:
+                ray.kill(actor, no_restart=True)
+            except Exception:  # already gone with its cluster
+                pass
+        self._actors = []
+
+    def _next_finished(self, flying: dict):
+        """(ref, outputs) of one finished batch; a worker's error, or a lost cluster, ends the run."""
+        import ray
+        from ray.exceptions import RayTaskError
+
+        try:
+            ready, _ = ray.wait(list(flying), num_returns=1)
+            outputs, error = ray.get(ready[0])
+        except RayTaskError as err:  # our code failed on the worker in a way the user cannot fix
+            raise WorkerModelError(f"a Ray worker failed: {_first_line(err.cause or err)}; finished batches are cached") from None
+        except Exception as err:  # actors or nodes lost beyond Ray's retries, the head node gone
+            raise ClusterLost(f"the Ray cluster went away mid-run ({_first_line(err)}); "
+                              f"finished batches are cached: run again to resume") from None
+        if error:
+            _raise_worker_error(error)
+        return ready[0], outputs
+
+    def _spread_budget(self, lengths: list[int]) -> int:
+        """The batch budget, lowered when the work is too small to give every actor a batch
+        (as Ct2Engine spreads work over its local workers)."""
+        work, longest = sum(lengths) * self.beams, max(lengths) * self.beams
+        return max(longest, min(self.budget, math.ceil(work / self.layout.workers)))
+
+
+def _planner(ref: ModelRef, path: Path, device: str) -> LoadedModel:
+    """What counting and planning need, without the weights: tokenizer, config, generation config."""
+    from ..ct2 import _tokenizer
+
+    models.quiet_transformers()
+    try:
+        from transformers import GenerationConfig
+
+        config = SimpleNamespace(**json.loads((path / "config.json").read_text(encoding="utf-8")))
+        model = SimpleNamespace(config=config, generation_config=GenerationConfig.from_pretrained(path))
+        tokenizer = _tokenizer(path)
+    except Exception as err:
+        raise ModelUnavailable(f"{ref.repo}: model files in {path} are missing or damaged "
+                               f"({type(err).__name__}); run `tk models pull {ref.name or ref.repo}` again, "
+                               f"or pass --model DIR") from err
+    return LoadedModel(ref, path, models.resolved_revision(ref, path), tokenizer, model, device)
+
+
+# Errors travel back as data, "Kind: message": a load error is no crash that an actor restart
+# could fix, and a remote traceback is no line for a user.
+_WORKER_ERRORS = {"GenerationFailed": GenerationFailed}
+
+
+def _raise_worker_error(error: str):
+    kind, _, message = error.partition(": ")
+    raise _WORKER_ERRORS.get(kind, WorkerModelError)(message)
+
+
+def _first_line(err: BaseException) -> str:
+    text = [line for line in str(err).strip().splitlines() if line.strip()]
+    return f"{type(err).__name__}: {text[0]}" if text else type(err).__name__
+
+
+# --- the workers' side ---------------------------------------------------------------------
+
+
+class BatchWorker:
+    """One model replica per Ray actor; each call translates one planned batch."""
+
+    def __init__(self, ref: ModelRef, revision: str, decode: DecodeOptions, requested: DecodeOptions,
+                 device: str, run: RunOptions):
+        self.engine, self.error = None, ""
+        try:
+            self.engine = _worker_engine(ref, revision, decode, requested, device, run)
+        except TkError as err:
+            self.error = f"WorkerModelError: worker on {socket.gethostname()}: {err}"
+
+    def translate(self, texts: list[str], overrides: dict) -> tuple[list[str], str]:
+        """(outputs in input order, "") or ([], "Kind: message")."""
+        if self.error:
+            return [], self.error
+        try:
+            done = dict(p for positions, out in self.engine.run(texts, **overrides) for p in zip(positions, out))
+        except GenerationFailed as err:
+            return [], f"GenerationFailed: {err}"
+        return [done[i] for i in range(len(texts))], ""
+
+
+def _worker_engine(ref: ModelRef, revision: str, decode: DecodeOptions, requested: DecodeOptions,
+                   device: str, run: RunOptions) -> Engine:
+    """The local engine, built by the local path's own loader, and checked against the driver's
+    model and resolved decoding: a different model or precision would mix outputs in one cache key."""
+    from .. import backends
+
+    found = models.resolved_revision(ref, models.ensure_local(ref))
+    if found != revision:
+        raise WorkerModelError(f"{ref.repo} resolves to revision {found}, the driver's is {revision}; "
+                               f"give every node the same model (`tk models pull`, or --model on shared storage)")
+    resolved = backends.resolve(requested.backend, device, requested.precision)  # as the local path decides
+    engine = backends.engine(ref, resolved, decode, run)
+    if (engine.decode.backend, engine.decode.precision) != (decode.backend, decode.precision):
+        raise WorkerModelError(f"{ref.repo} runs as {engine.decode.backend} {engine.decode.precision} here, "
+                               f"the driver's cache key says {decode.backend} {decode.precision}; use --backend "
+                               f"and --precision that every node supports")
+    return engine
