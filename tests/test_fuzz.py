@@ -83,6 +83,7 @@ class InPieces(Document):
 @given(text=TEXT, cuts=st.lists(st.integers(0, 10_000), max_size=12))
 @example(text="Un.\n\n  \nDeux.\r\n\r\nTrois", cuts=[4, 5, 8, 14])
 @example(text=" date 2024-06 Un.\r\nDeux.\r\n\r\nTrois.", cuts=[3, 19, 20])
+@example(text="\n\n\r \n.", cuts=[2])  # leading whitespace opened a paragraph of its own only when whole
 def test_text_in_pieces_segments_as_the_whole_text(text, cuts):
     """Whatever the pieces (a CRLF or a blank-line run split between two, paragraphs cut because they
     outgrow MAX_PENDING_CHARS), segmentation is the one of the whole text."""

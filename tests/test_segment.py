@@ -120,3 +120,12 @@ def test_budget_property(text, budget):
     pieces = split_to_budget(text, chars, budget)
     assert "".join(pieces) == text
     assert all(chars(p.strip()) <= budget for p in pieces)
+
+
+def test_a_sentencex_panic_on_a_no_break_space_is_no_crash():
+    """sentencex 1.0.32 panics (pyo3 PanicException) on 'Q\u00a0.': the line still segments and reassembles."""
+    from translate_kit.segment import split_sentences
+
+    text = "Le mot Q\u00a0. Fin de la phrase. Une autre\u00a0? Oui."
+    pieces = split_sentences(text, "fr")
+    assert "".join(pieces) == text and len(pieces) >= 2

@@ -74,14 +74,30 @@ def _boundary_copy(line: str) -> str:
 def _sentencex(line: str, lang: str) -> list[str]:
     from sentencex import segment as sx_segment
 
-    probe = _boundary_copy(line)
     pieces, pos = [], 0
-    for piece in sx_segment(sentencex_language(lang), probe):
+    for piece in _sx_pieces(sx_segment, sentencex_language(lang), _boundary_copy(line)):
         pieces.append(line[pos : pos + len(piece)])
         pos += len(piece)
     if pos != len(line):  # never trust a library with our text: keep the rest verbatim
         pieces.append(line[pos:])
     return [p for p in pieces if p]
+
+
+def _sx_pieces(sx_segment, lang: str, probe: str) -> list[str]:
+    """sentencex's pieces of `probe`. sentencex 1.0.32 panics (a Rust PanicException, not an
+    Exception) on some no-break spaces, e.g. 'Q\u00a0. Fin.': then the same probe with plain spaces
+    (same length, so the slicing above holds), and if that fails too, the line as one piece."""
+    try:
+        return list(sx_segment(lang, probe))
+    except BaseException as err:  # noqa: BLE001  pyo3's PanicException derives from BaseException
+        if isinstance(err, (KeyboardInterrupt, SystemExit)):
+            raise
+    try:
+        return list(sx_segment(lang, probe.replace("\u00a0", " ").replace("\u202f", " ")))
+    except BaseException as err:  # noqa: BLE001
+        if isinstance(err, (KeyboardInterrupt, SystemExit)):
+            raise
+        return [probe]
 
 
 # A possible end of sentence inside a piece of sentencex's: final punctuation, closing marks (a
@@ -369,10 +385,11 @@ def iter_segments(doc: Document, lang: str) -> Iterator[Segment]:
     if marker:
         body = marker.rstrip()
         pending.append(Segment(0, 0, body, marker[len(body):], kind="meta", origin="meta"))
-    para = -1
+    para, blank = -1, True  # blank: only whitespace so far, which opens no paragraph of its own
     for paragraph, opens in stream_paragraphs(doc.pieces(), len(marker)):
-        para += opens
+        para += opens if para < 0 or not blank else 0  # however that whitespace came in pieces
         for sentence in iter_sentences(paragraph, lang):
+            blank = blank and not sentence.strip()
             _append(pending, para, sentence)
             while len(pending) > 1:
                 yield pending.pop(0)
