@@ -358,3 +358,22 @@ def test_external_entities_in_a_review_are_never_fetched(tmp_path):
     targets = [t for (t,) in db.execute("SELECT target FROM overrides")]
     db.close()
     assert not any("SECRET" in t or "FETCHED" in t for t in targets)
+
+
+def test_the_two_letter_fast_path_agrees_with_the_registry():
+    """language.ISO_639_1 (checked without importing langcodes' tables) is exactly the registry's
+    non-deprecated two-letter language subtags, and every one of them passes langcodes too."""
+    import re
+
+    import langcodes
+
+    from translate_kit.language import ISO_639_1
+
+    registry = (Path(langcodes.__file__).parent / "data" / "language-subtag-registry.txt").read_text(encoding="utf-8")
+    two = set()
+    for record in registry.split("%%"):
+        fields = dict(re.findall(r"^(Type|Subtag|Deprecated): (.*)$", record, re.M))
+        if fields.get("Type") == "language" and len(fields.get("Subtag", "")) == 2 and "Deprecated" not in fields:
+            two.add(fields["Subtag"])
+    assert ISO_639_1 == two
+    assert all(langcodes.tag_is_valid(code) for code in ISO_639_1)
