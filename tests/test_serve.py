@@ -190,6 +190,25 @@ def test_translate_file_and_download_once(server, tmp_path):
     assert again.value.code == 404  # deleted once downloaded
 
 
+def test_translate_file_reads_every_format_tk_translate_reads(server, tmp_path):
+    """A DOCX upload is read by its reader (headings, paragraphs, list items, table cells), its text
+    translated sentence by sentence, and answered as <stem>.txt: under the copy model, one
+    translated paragraph per extracted block, each resembling its block."""
+    import difflib
+
+    import docfixtures as F
+
+    status, body, _ = upload(server, "note.docx", F.docx(tmp_path).read_bytes())
+    assert status == 200, body
+    with urllib.request.urlopen(body["translatedFileUrl"]) as response:
+        text = response.read().decode()
+        assert 'filename="note.txt"' in response.headers["Content-Disposition"]
+    paragraphs = [p for p in text.strip().split("\n\n") if p.strip()]
+    assert len(paragraphs) == len(F.DOCX_EXPECTED)
+    for got, (_, block) in zip(paragraphs, F.DOCX_EXPECTED):
+        assert difflib.SequenceMatcher(None, got, block).ratio() > 0.5, (got, block)
+
+
 def upload(url: str, filename: str, data: bytes, fields: dict | None = None):
     boundary = "tkboundary7d1"
     parts = []
@@ -243,7 +262,9 @@ def _post_raw_json(url, data):
 def test_frontend_settings(server):
     status, body, _ = call(server, "/frontend/settings")
     assert status == 200 and body["charLimit"] == 20_000 and body["apiKeys"] is False
-    assert body["supportedFilesFormat"] == [".txt", ".md"] and body["language"]["target"]["code"] == "en"
+    formats = body["supportedFilesFormat"]
+    assert formats[:2] == [".txt", ".md"] and {".html", ".pdf", ".docx"} <= set(formats)
+    assert body["language"]["target"]["code"] == "en"
 
 
 def test_model_failures_say_nothing_about_paths(settings, monkeypatch):

@@ -312,7 +312,8 @@ def create_app(settings: Settings | None = None, make_service=None) -> FastAPI:
 
     @app.post("/translate_file", openapi_extra=_file_body(fields), responses=RESPONSES)
     async def translate_file(request: Request):
-        """Translate a .txt or .md file (multipart: file, source, target); answers a download URL."""
+        """Translate a file of any format tk translate reads (multipart: file, source, target): plain
+        text and Markdown come back as they came, other formats as their translated text (.txt)."""
         values = await parameters(request)
         check_key(values)
         upload = values.get("file")
@@ -322,13 +323,13 @@ def create_app(settings: Settings | None = None, make_service=None) -> FastAPI:
         suffix = Path(safe_name(name)).suffix.lower()
         if not name:
             raise ApiError(400, "Invalid request: empty file")
-        if suffix not in service.FILE_SUFFIXES:
+        if suffix not in service.file_suffixes():
             raise ApiError(400, "Invalid request: file format not supported")
         text = await _read_upload(upload, state["files"], settings.file_limit, safe_name(name))
         src, tgt, _ = await request_pair(values, [text[:service_sample()]])
         pieces = await translated(src, tgt, [text])
         output = pieces[0].text()
-        token = state["files"].put(output if output.endswith("\n") else output + "\n", safe_name(name))
+        token = state["files"].put(output if output.endswith("\n") else output + "\n", service.download_name(safe_name(name)))
         return {"translatedFileUrl": str(request.url_for("download_file", token=token))}
 
     @app.get("/download_file/{token}", responses=RESPONSES)
@@ -353,7 +354,7 @@ def create_app(settings: Settings | None = None, make_service=None) -> FastAPI:
             "keyRequired": bool(settings.api_keys),
             "suggestions": False,
             "filesTranslation": True,
-            "supportedFilesFormat": list(service.FILE_SUFFIXES),
+            "supportedFilesFormat": list(service.file_suffixes()),
             "language": {"source": {"code": "auto", "name": "Auto Detect"},
                          "target": {"code": target, "name": service.NAMES.get(target, target)}},
         }

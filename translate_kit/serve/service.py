@@ -27,7 +27,7 @@ from ..options import DecodeOptions, RunOptions
 from ..segment import Segment, iter_segments
 from ..translators import PIVOT, Translation, Translators, open_cache
 
-FILE_SUFFIXES = (".txt", ".md")  # what `tk translate` reads (documents.documents_in)
+PLAIN_SUFFIXES = (".txt", ".md")  # read as text, markup and all, and answered in the same format
 HUB_REPO = re.compile(r"models--Helsinki-NLP--opus-mt-([a-z]{2,3})-([a-z]{2,3})")
 
 # English names for the /languages list (LibreTranslate gives names); a code not here is its own name.
@@ -157,9 +157,30 @@ def detect(text: str, among: set[str] | None = None, top: int = 3) -> list[dict]
     return [{"language": lang, "confidence": round(float(p) * 100, 1)} for lang, p in ranked[:top]]
 
 
+def file_suffixes() -> tuple[str, ...]:
+    """What /translate_file takes: every format `tk translate` reads (readers/)."""
+    from ..readers import suffixes
+
+    return tuple(dict.fromkeys((*PLAIN_SUFFIXES, *suffixes())))
+
+
 def read_upload(path: Path, name: str) -> str:
-    """The text of an uploaded file, decoded as `tk translate` decodes files. Raises TkError."""
-    return make_document(path.read_bytes(), name, "upload", None).text
+    """The text of an uploaded file (stored under a private name; `name` is the client's, used only
+    for its extension), read as `tk translate` reads files: plain text decoded, any other format
+    (HTML, PDF, DOCX, ...) through its reader, the extracted text. Raises TkError."""
+    from ..readers import choose
+
+    with path.open("rb") as fh:
+        head = fh.read(8192)
+    reader, _ = choose(name, head)
+    if Path(name).suffix.lower() in PLAIN_SUFFIXES and reader.name in ("txt", "md"):
+        return make_document(path.read_bytes(), name, "upload", None).text
+    return make_document(path if reader.name == "pdf" else path.read_bytes(), name, "upload", None, reader).text
 
 
-__all__ = ["FILE_SUFFIXES", "Piece", "Service", "TkError", "detect", "languages", "read_upload", "served_pairs"]
+def download_name(name: str) -> str:
+    """The translated file's name: the same for plain text, `<stem>.txt` for an extracted format."""
+    return name if Path(name).suffix.lower() in PLAIN_SUFFIXES else f"{Path(name).stem or 'document'}.txt"
+
+
+__all__ = ["PLAIN_SUFFIXES", "Piece", "download_name", "file_suffixes", "Service", "TkError", "detect", "languages", "read_upload", "served_pairs"]
