@@ -23,7 +23,6 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable, Iterator
 
-from .cache import Cache, NoCache
 from .documents import Document
 from .engine import GenerationFailed
 from .errors import CacheError, DocumentError, DocumentFailed, RunAborted, TkError
