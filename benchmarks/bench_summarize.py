@@ -31,8 +31,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import platform
 import statistics
 import sys
 import time
@@ -40,6 +38,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import full_model  # noqa: E402
+from bench_translate import machine, peak_rss_mb  # noqa: E402  (one definition for every benchmark)
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SEED = full_model.SEEDS / "003_9c30f3eff2624f5c.txt"
@@ -259,22 +258,6 @@ def table(report: dict) -> str:
         lines.append(f"| {r['method']} | {r['seconds']} | {r['ratio_to_naive']}x | {r['end_to_end_s']} | "
                      f"{r['end_to_end_ratio']}x | {r['load_s']} | {r['peak_rss_mb']} | {r['windows']} |")
     return "\n".join(lines)
-
-
-def machine() -> dict:
-    import ctranslate2
-    import torch
-    import transformers
-
-    return {"cpus": len(os.sched_getaffinity(0)), "processor": platform.processor() or platform.machine(),
-            "load_average": [round(x, 2) for x in os.getloadavg()], "python": platform.python_version(),
-            "torch": torch.__version__, "transformers": transformers.__version__, "ctranslate2": ctranslate2.__version__}
-
-
-def peak_rss_mb() -> float:
-    """This process's peak resident memory (VmHWM: not inherited through fork + exec)."""
-    with open("/proc/self/status") as f:
-        return next(int(line.split()[1]) for line in f if line.startswith("VmHWM:")) / 1024
 
 
 if __name__ == "__main__":
