@@ -19,8 +19,6 @@ Each reader imports its library inside `read()`: `tk --help` imports none of the
 from __future__ import annotations
 
 import functools
-import importlib
-import pkgutil
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -82,17 +80,9 @@ class Reader:
 @functools.cache
 def available() -> dict[str, Reader]:
     """Every Reader subclass in this package's modules, by name (one instance each)."""
-    for module in pkgutil.iter_modules(__path__):
-        if not module.name.startswith("_"):
-            importlib.import_module(f"{__name__}.{module.name}")
-    found: dict[str, Reader] = {}
-    stack = list(Reader.__subclasses__())
-    while stack:
-        cls = stack.pop()
-        stack.extend(cls.__subclasses__())
-        if cls.name:
-            found[cls.name] = cls()
-    return found
+    from ..registry import named_subclasses
+
+    return named_subclasses(__name__, __path__, Reader)
 
 
 def get_reader(name: str) -> Reader:

@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import errno
 import hashlib
-import importlib
 import os
-import pkgutil
 import re
 import tempfile
 from contextlib import contextmanager
@@ -273,16 +271,9 @@ def _umask() -> int:
 
 def available() -> dict[str, Writer]:
     """Every Writer subclass in this package's modules, by name."""
-    for module in pkgutil.iter_modules(__path__):
-        importlib.import_module(f"{__name__}.{module.name}")
-    found: dict[str, Writer] = {}
-    stack = list(Writer.__subclasses__())
-    while stack:
-        cls = stack.pop()
-        stack.extend(cls.__subclasses__())
-        if cls.name:
-            found[cls.name] = cls()
-    return dict(sorted(found.items()))
+    from ..registry import named_subclasses
+
+    return named_subclasses(__name__, __path__, Writer)
 
 
 def get_writers(spec: str) -> list[Writer]:
