@@ -41,3 +41,42 @@ def test_cache_stats_and_clear(offline_hub, tmp_path):
     result = runner.invoke(app, ["cache", "clear", "--model", "Helsinki-NLP/opus-mt-fr-en", "--cache-dir", str(cache_dir)])
     assert "removed 17" in result.stderr
     assert json.loads(runner.invoke(app, ["cache", "stats", "--cache-dir", str(cache_dir), "--json"]).stdout)["entries"] == 0
+
+
+def test_progress_bar_on_a_terminal_only(offline_hub, tmp_path):
+    """The bar is drawn when stderr is a terminal; --quiet, or stderr to a file or pipe, draws none
+    (and then tqdm is not even imported: tests/test_service.py checks a warm run's imports)."""
+    import fcntl
+    import os
+    import pty
+    import struct
+    import subprocess
+    import sys
+    import termios
+
+    args = [sys.executable, "-m", "translate_kit", "translate", "004", "--corpus", str(SEEDS), "--beams", "1",
+            "--out", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "c")]
+
+    def stderr_on_a_terminal(*extra: str) -> str:
+        leader, follower = pty.openpty()
+        fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 100, 0, 0))  # a 100-column terminal
+        done = subprocess.run([*args, *extra], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=follower,
+                              env=os.environ, timeout=300)
+        os.close(follower)
+        shown = b""
+        try:
+            while chunk := os.read(leader, 65536):
+                shown += chunk
+        except OSError:  # EIO once the terminal's other end is closed and drained
+            pass
+        os.close(leader)
+        assert done.returncode == 0, shown
+        return shown.decode("utf-8", "replace")
+
+    import re
+
+    assert re.search(r"100%.*\b(\d+)/\1 ", stderr_on_a_terminal())  # every segment counted, first run
+    assert re.search(r"100%.*\b(\d+)/\1 ", stderr_on_a_terminal())  # and a cached one
+    assert "seg" not in stderr_on_a_terminal("--quiet")
+    piped = subprocess.run(args, capture_output=True, text=True, env=os.environ, timeout=300)
+    assert piped.returncode == 0 and "seg" not in piped.stderr, piped.stderr

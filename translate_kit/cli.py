@@ -146,16 +146,39 @@ def check_writable(out: Path) -> None:
     remove_stale_temporaries(out)  # left by a tk that was killed
 
 
+class _NoBar:
+    """What the commands use of a tqdm bar, drawing nothing (--quiet, or stderr not a terminal)."""
+
+    total = 0
+
+    def refresh(self, *args, **kwargs) -> None: ...
+    def update(self, n: int = 1) -> None: ...
+    def set_description_str(self, *args, **kwargs) -> None: ...
+    def clear(self, *args, **kwargs) -> None: ...
+    def close(self) -> None: ...
+
+
+def _isatty(stream) -> bool:
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):  # replaced or closed streams
+        return False
+
+
 def progress_bar(quiet: bool, desc: str = "translating"):
     """A tqdm bar on stderr (segments, rate, ETA) wired to the library's progress callbacks.
     Off with --quiet, and when stderr is not a terminal (logs get no bar redraws). What a long
     wait is ("loading Helsinki-NLP/opus-mt-fr-en", "converting ... for CTranslate2 (once)") shows
-    as the bar's label until the work starts; the step under way (translating, summarizing) too."""
-    from tqdm import tqdm
-
+    as the bar's label until the work starts; the step under way (translating, summarizing) too.
+    Without a bar to draw, tqdm is not imported (~40 ms of a warm run)."""
     from .translators import Progress
 
-    bar = tqdm(total=0, unit="seg", desc=desc, disable=True if quiet else None, file=sys.stderr, dynamic_ncols=True)
+    if quiet or not _isatty(sys.stderr):
+        bar = _NoBar()
+    else:
+        from tqdm import tqdm
+
+        bar = tqdm(total=0, unit="seg", desc=desc, file=sys.stderr, dynamic_ncols=True)
     label = {"step": desc, "shown": desc}
 
     def show(text: str, refresh: bool = True) -> None:

@@ -1,6 +1,6 @@
 """Help that reads like a person wrote it, for every `tk` command.
 
-typer (0.29) labels each parameter in `--help` with its Python type (`--quiet <bool>`,
+typer labels each parameter in `--help` with its Python type (`--quiet <bool>`, `--host <str>`,
 `paths... <list[str]>`) and writes required arguments as `{paths}...` in the usage line. Our
 commands say what a value is with a metavar (`--to LANG`, `--out DIR`) and the help text; flags
 take no value and show none; arguments read `PATH...` (`[NAME]...` when optional).
@@ -8,25 +8,39 @@ take no value and show none; arguments read `PATH...` (`[NAME]...` when optional
 `App` is a typer.Typer whose commands and groups use the classes below, so a command added with
 `app.command()` gets the same help without doing anything. The parameters typer builds are given
 subclasses that only change how they are displayed, never how they parse.
+
+Both help renderers typer has had since it vendored click are covered: 0.29's asks the parameter
+(`display_type_rich`, `_usage_display_name`, `_get_number_range_help_str`); 0.26-0.28's asks
+`make_metavar()` and the parameter's type (`get_metavar`, `_describe_range`). pyproject.toml asks
+for typer < 0.29 because 0.29 imports pydantic at every start (~0.15 s of each `tk` run).
 """
 
 from __future__ import annotations
+
+import copy
 
 import typer
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
 
-class _Option(TyperOption):
-    def display_type_rich(self, ctx) -> str | None:
-        if self.is_flag or self.count:
-            return ""
-        return self.metavar or self.name.upper()
+def _range_words(low, high) -> str | None:  # "N [at least 1]", not "N [x>=1]"
+    if low is not None and high is not None:
+        return f"{low} to {high}"
+    return f"at least {low}" if low is not None else (f"at most {high}" if high is not None else None)
 
-    def _get_number_range_help_str(self) -> str | None:  # "N [at least 1]", not "N [x>=1]"
-        low, high = getattr(self, "min", None), getattr(self, "max", None)
-        if low is not None and high is not None:
-            return f"{low} to {high}"
-        return f"at least {low}" if low is not None else (f"at most {high}" if high is not None else None)
+
+class _Option(TyperOption):
+    def _label(self) -> str:
+        return "" if (self.is_flag or self.count) else (self.metavar or self.name.upper())
+
+    def display_type_rich(self, ctx) -> str | None:  # typer 0.29
+        return self._label()
+
+    def make_metavar(self, ctx=None, **kwargs) -> str:  # typer 0.26-0.28
+        return self._label()
+
+    def _get_number_range_help_str(self) -> str | None:  # typer 0.29
+        return _range_words(getattr(self, "min", None), getattr(self, "max", None))
 
 
 class _Argument(TyperArgument):
@@ -34,20 +48,48 @@ class _Argument(TyperArgument):
     def display_name_raw(self) -> str:
         return self.metavar or self.name.upper()
 
-    def display_type_rich(self, ctx) -> str | None:
+    def display_type_rich(self, ctx) -> str | None:  # typer 0.29
         return None  # the name column says it already
 
-    def _usage_display_name(self) -> str:
+    def _usage_display_name(self) -> str:  # typer 0.29
         label = self.display_name_raw + ("..." if self.nargs != 1 else "")
         return label if self.required else f"[{label}]"
+
+    def make_metavar(self, ctx=None, *, usage: bool = False, **kwargs) -> str:  # typer 0.26-0.28
+        return self._usage_display_name() if usage else self.display_name_raw
+
+
+class _UnnamedType:
+    """A parameter type shown as nothing (0.26-0.28 print an argument's type beside its name)."""
+
+    def get_metavar(self, *args, **kwargs) -> str:
+        return ""
+
+
+class _RangeInWords:
+    def _describe_range(self) -> str:
+        return _range_words(self.min, self.max) or ""
+
+
+def _retyped(param_type, mixin: type):
+    """A copy of `param_type` (click's types are shared singletons) displayed through `mixin`."""
+    if isinstance(param_type, mixin):
+        return param_type
+    shown = copy.copy(param_type)
+    shown.__class__ = type(f"Readable{type(param_type).__name__}", (mixin, type(param_type)), {})
+    return shown
 
 
 def _readable(params: list) -> list:
     for param in params:
         if type(param) is TyperOption:
             param.__class__ = _Option
+            if hasattr(getattr(param, "type", None), "_describe_range"):  # 0.29's have no click type
+                param.type = _retyped(param.type, _RangeInWords)
         elif type(param) is TyperArgument:
             param.__class__ = _Argument
+            if getattr(param, "type", None) is not None:
+                param.type = _retyped(param.type, _UnnamedType)
     return params
 
 
