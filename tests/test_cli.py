@@ -80,3 +80,20 @@ def test_progress_bar_on_a_terminal_only(offline_hub, tmp_path):
     assert "seg" not in stderr_on_a_terminal("--quiet")
     piped = subprocess.run(args, capture_output=True, text=True, env=os.environ, timeout=300)
     assert piped.returncode == 0 and "seg" not in piped.stderr, piped.stderr
+
+
+def test_package_imports_its_parts_on_first_use():
+    """`import translate_kit` (the first thing every tk command does) loads none of the pipeline;
+    the public names still resolve, and `translate` / `summarize` stay the functions after their
+    modules were imported (which binds the module's name on the package)."""
+    import subprocess
+    import sys
+
+    code = ("import sys, translate_kit\n"
+            "print(sorted(m for m in ('translate_kit.translate', 'translate_kit.summarize', 'translate_kit.documents') if m in sys.modules))\n"
+            "import translate_kit.translate, translate_kit.summarize\n"
+            "from translate_kit import translate, summarize, DocResult, load_documents, RunOptions, SummaryOptions\n"
+            "print(translate.__module__, summarize.__module__, callable(translate), DocResult.__module__, load_documents.__module__)\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == ["[]", "translate_kit.translate translate_kit.summarize True translate_kit.translate translate_kit.documents"]
