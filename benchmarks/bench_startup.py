@@ -20,7 +20,7 @@ one after the other (the machine drifts, so methods alternate):
 Each command is the `tk` console script of this environment, with stdout and stderr to files
 (no terminal: no progress bar). Python's bytecode cache is on, as on a user's machine (this
 sandbox sets PYTHONDONTWRITEBYTECODE=1 for its shell; the script clears it, and the first
-warm-up run writes the .pyc files). `--no-bytecode` measures with it set instead.
+warm-up run writes the .pyc files).
 
 Prints a Markdown table (median, 90th percentile, best) and writes JSON to benchmarks/results/.
 """
@@ -70,7 +70,6 @@ def timed(argv: list[str], env: dict, cwd: Path) -> float:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=15)
-    parser.add_argument("--no-bytecode", action="store_true", help="PYTHONDONTWRITEBYTECODE=1 (no .pyc written)")
     args = parser.parse_args()
 
     tk = tk_command()
@@ -80,8 +79,6 @@ def main() -> int:
         env = {**os.environ, "HF_HOME": str(work / "hf"), "HF_HUB_CACHE": str(work / "hf" / "hub"),
                "HF_HUB_OFFLINE": "1", "TK_CACHE_DIR": str(work / "cache"), "TK_CORPUS_DIR": str(SEEDS)}
         env.pop("PYTHONDONTWRITEBYTECODE", None)
-        if args.no_bytecode:
-            env["PYTHONDONTWRITEBYTECODE"] = "1"
         for key in [k for k in env if k.startswith("TK_") and k not in ("TK_CACHE_DIR", "TK_CORPUS_DIR")]:
             env.pop(key)  # the user's own settings would change what is measured
         methods = {
@@ -107,7 +104,7 @@ def main() -> int:
     results = [{"method": name, "median_s": round(statistics.median(v), 3), "p90_s": round(q90(v), 3),
                 "best_s": round(min(v), 3), "runs_s": [round(x, 3) for x in v]} for name, v in times.items()]
     report = {
-        "benchmark": "startup", "doc": DOC, "rounds": args.rounds, "bytecode": not args.no_bytecode,
+        "benchmark": "startup", "doc": DOC, "rounds": args.rounds,
         "command": tk, "machine": {"cpus": len(os.sched_getaffinity(0)), "processor": platform.processor() or platform.machine(),
                                    "load_average": [round(x, 2) for x in os.getloadavg()],
                                    "python": platform.python_version(), "typer": metadata.version("typer")},
