@@ -134,14 +134,41 @@ def test_json_list_auto_and_form(server, tmp_path):
     assert status == 200 and form["translatedText"] == body["translatedText"]
 
 
-def test_html_keeps_markup_and_translates_text_nodes(server, generated):
-    page = '<p class="x">Les syndicats &amp; la ministre.</p><script>var a = "<b>";</script><br/>Elle promet.'
+def _tags(markup: str, page: bool = False) -> list:
+    import lxml.html
+
+    root = lxml.html.document_fromstring(markup) if page else lxml.html.fragment_fromstring(markup, create_parent="div")
+    return [(el.tag, dict(el.attrib)) for el in root.iter() if isinstance(el.tag, str)]
+
+
+def test_html_translates_whole_sentences_and_keeps_the_markup(server, generated):
+    """format=html: a sentence with a link or emphasis inside goes to the model whole (not as three
+    fragments) and its inline markup comes back on the translation; scripts, styles and code are
+    not sent; navigation and bare text between blocks are; every element and attribute stays."""
+    page = ('<p class="x">Les syndicats &amp; la <a href="/m">ministre</a> parlent.</p>'
+            '<script>var a = "<b>";</script><br/>Elle promet des <em>mesures</em> rapides.'
+            '<div>\n  <pre>  ne pas traduire  </pre><p>Le vote <code>x = 1</code> aura lieu.</p>\n</div>'
+            '<nav><ul><li>Accueil</li></ul></nav><style>p { color: red }</style>')
     status, body, _ = call(server, "/translate", {"q": page, "source": "fr", "target": "en", "format": "html"})
     assert status == 200
     out = body["translatedText"]
-    assert out.startswith('<p class="x">') and '<script>var a = "<b>";</script><br/>' in out and out.count("</p>") == 1
-    sent = [t for batch in generated for t in batch]
-    assert sorted(sent) == sorted(["Les syndicats & la ministre.", "Elle promet."])  # entities decoded; no script
+    sent = sorted(t for batch in generated for t in batch)
+    assert sent == sorted(["Les syndicats & la ministre parlent.", "Elle promet des mesures rapides.",
+                           "Le vote x = 1 aura lieu.", "Accueil"])  # entities decoded; blocks whole; no script, style, pre
+    assert _tags(out) == _tags(page)  # the same elements, attributes and nesting
+    assert '<script>var a = "<b>";</script>' in out and "<pre>  ne pas traduire  </pre>" in out
+    assert "<code>x = 1</code>" in out and "<style>p { color: red }</style>" in out
+    assert not out.startswith(("<div", "<html")) and "<body" not in out  # a fragment is answered as a fragment
+
+    doc = ("<!DOCTYPE html>\n<html><head><title>Le budget</title><meta charset='utf-8'></head>"
+           "<body><h1>Le budget</h1><p>La ministre défend la réforme.</p></body></html>")
+    status, body, _ = call(server, "/translate", {"q": [doc, "<b>Bonjour</b>"], "source": "fr", "target": "en", "format": "html"})
+    assert status == 200
+    whole, small = body["translatedText"]
+    assert whole.startswith("<!DOCTYPE html>\n<html>") and _tags(whole, page=True) == _tags(doc, page=True)
+    assert small.startswith("<b>") and small.endswith("</b>")
+    status, body, _ = call(server, "/translate", {"q": "<p>Bonjour.</p>", "source": "fr", "target": "fr", "format": "html"})
+    assert status == 200 and body["translatedText"] == "<p>Bonjour.</p>"  # the same language: as given
 
 
 def test_the_cache_is_shared_with_tk_translate_both_ways(server, settings, tmp_path, generated):
@@ -190,23 +217,44 @@ def test_translate_file_and_download_once(server, tmp_path):
     assert again.value.code == 404  # deleted once downloaded
 
 
-def test_translate_file_reads_every_format_tk_translate_reads(server, tmp_path):
-    """A DOCX upload is read by its reader (headings, paragraphs, list items, table cells), its text
-    translated sentence by sentence, and answered as <stem>.txt: under the copy model, one
-    translated paragraph per extracted block, each resembling its block."""
+def test_translate_file_answers_in_the_uploads_own_format(server, tmp_path):
+    """As LibreTranslate answers a file: a DOCX comes back as a DOCX (the reader's translated copy,
+    styles kept), an HTML page as HTML (markup, links and scripts kept); under the copy model each
+    paragraph resembles its source. A PDF, which has no translated copy, comes back as text."""
     import difflib
 
+    import docx
     import docfixtures as F
+    import lxml.html
 
     status, body, _ = upload(server, "note.docx", F.docx(tmp_path).read_bytes())
     assert status == 200, body
     with urllib.request.urlopen(body["translatedFileUrl"]) as response:
-        text = response.read().decode()
-        assert 'filename="note.txt"' in response.headers["Content-Disposition"]
-    paragraphs = [p for p in text.strip().split("\n\n") if p.strip()]
-    assert len(paragraphs) == len(F.DOCX_EXPECTED)
-    for got, (_, block) in zip(paragraphs, F.DOCX_EXPECTED):
-        assert difflib.SequenceMatcher(None, got, block).ratio() > 0.5, (got, block)
+        data = response.read()
+        assert 'filename="note.docx"' in response.headers["Content-Disposition"]
+        assert response.headers["Content-Type"].startswith("application/vnd.openxmlformats-officedocument.wordprocessingml")
+    (tmp_path / "answer.docx").write_bytes(data)
+    answer = docx.Document(str(tmp_path / "answer.docx"))
+    original = docx.Document(str(F.docx(tmp_path)))
+    assert [p.style.name for p in answer.paragraphs] == [p.style.name for p in original.paragraphs]
+    heading = answer.paragraphs[0].text
+    assert difflib.SequenceMatcher(None, heading, F.DOCX_EXPECTED[0][1]).ratio() > 0.5, heading
+
+    page = F.news_page(tmp_path).read_bytes()
+    status, body, _ = upload(server, "article.html", page)
+    assert status == 200, body
+    with urllib.request.urlopen(body["translatedFileUrl"]) as response:
+        html = response.read().decode()
+        assert 'filename="article.html"' in response.headers["Content-Disposition"]
+        assert response.headers["Content-Type"].startswith("text/html")
+    root = lxml.html.document_fromstring(html)
+    assert root.get("lang") == "en" and root.xpath("//a[@href='https://example.org/vote']")
+    assert len(root.xpath("//script")) == len(lxml.html.document_fromstring(page).xpath("//script"))
+
+    status, body, _ = upload(server, "report.pdf", F.pdf(tmp_path).read_bytes())
+    assert status == 200, body
+    with urllib.request.urlopen(body["translatedFileUrl"]) as response:
+        assert 'filename="report.txt"' in response.headers["Content-Disposition"] and response.read().strip()
 
 
 def upload(url: str, filename: str, data: bytes, fields: dict | None = None):
@@ -473,3 +521,25 @@ def test_help_does_not_import_the_server_stack():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env=dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[1]))).stdout
     assert out.strip().splitlines()[-1] == "[]"
+
+
+def test_languages_follow_models_pulled_while_running(settings, offline_hub, tmp_path, monkeypatch):
+    """/languages (and the pair checks) are read again, not fixed at start: a model that lands in
+    the local cache while the server runs is offered without a restart."""
+    import shutil
+
+    from translate_kit.serve import app as app_module
+
+    hub = tmp_path / "hub"
+    shutil.copytree(offline_hub.hub_cache, hub, symlinks=True)
+    monkeypatch.setenv("HF_HUB_CACHE", str(hub))
+    monkeypatch.setattr(app_module, "LANGUAGES_TTL", 0.0)
+    with running(settings) as url:
+        before = {entry["code"]: entry["targets"] for entry in call(url, "/languages")[1]}
+        assert "es" not in before
+        status, body, _ = call(url, "/translate", {"q": "Hola.", "source": "es", "target": "en"})
+        assert status == 400 and "es is not supported" in body["error"]
+        shutil.copytree(hub / "models--Helsinki-NLP--opus-mt-fr-en", hub / "models--Helsinki-NLP--opus-mt-es-en", symlinks=True)
+        after = {entry["code"]: entry["targets"] for entry in call(url, "/languages")[1]}
+        assert after["es"] == ["en", "fr"]  # direct, and to French through English
+        assert call(url, "/translate", {"q": "Hola.", "source": "es", "target": "en"})[0] == 200

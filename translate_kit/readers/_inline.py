@@ -60,8 +60,9 @@ def _place(text: str, spans: list[Span], a: int, b: int, target: str) -> tuple[l
         lo, hi = ranges[parent] if parent is not None else (0, len(target))
         start = cursor.get(parent, lo)
         cs, ce = max(s.start, a), min(s.end, b)
-        if s.start == s.end:
-            found = _find(target, text[max(a, s.start - 12):s.start], start, hi, after=True)
+        if s.start == s.end:  # a <br>, an <img>: after the words before it, or first when none are
+            before = text[max(a, s.start - 12):s.start].lstrip()
+            found = _find(target, before, max(lo, start - len(before)), hi, after=True) if before else start
             where = found if found is not None else hi
             if found is None and s.start != b:
                 moves += 1

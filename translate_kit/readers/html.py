@@ -325,3 +325,117 @@ def _write_element(el, block: Block, segments) -> int:
     return moved
 
 
+
+
+# --- any HTML, all of its text: what `tk serve` answers for format=html --------------------------
+
+KEEP_AS_IS = {"script", "style", "noscript", "template", "pre", "textarea", "svg", "math"}  # inline code: a fixed span
+RUN = "tk-run"  # a temporary element around the inline content between two blocks of one parent
+
+
+def text_blocks(root) -> list[tuple[object, Block]]:
+    """Every piece of running text in `root` as (element, Block), in document order: each block
+    element whose content is all inline (a <p>, a <td>, a <title>), and each run of inline
+    content between two blocks of one element (`Intro <b>text</b><p>...</p> tail`), which gets
+    a temporary <tk-run> element around it (`unwrap_runs()` removes them). Unlike the article
+    extraction above, nothing is page furniture: navigation and footers are text to translate
+    too; code, scripts and preformatted text are kept as they are. Inline markup in a block
+    becomes its Spans, put back by `write_block()` as in the translated copy of a page."""
+    found: list[tuple[object, Block]] = []
+
+    def visit(el) -> None:
+        if not isinstance(el.tag, str) or el.tag in KEEP_AS_IS:
+            return
+        if all(_inline(child) for child in el):
+            _add(el)
+            return
+        for item in _wrap_runs(el):
+            if item.tag == RUN:
+                _add(item)
+            else:
+                visit(item)
+
+    def _add(el) -> None:
+        plain, spans = element_text(el)
+        if plain:
+            found.append((el, Block("paragraph", plain, spans, None)))
+
+    visit(root)
+    return found
+
+
+def write_block(el, block: Block, segments) -> int:
+    """`el`'s contents replaced by its translation (the block's (source, space after, target)
+    segments), inline markup restored, and the whitespace it began and ended with kept (the
+    source's line breaks and indentation); returns how many inline tags had to be moved."""
+    raw = "".join(el.itertext())
+    lead, trail = raw[: len(raw) - len(raw.lstrip())], raw[len(raw.rstrip()):] if raw.strip() else ""
+    moved = _write_element(el, block, segments)
+    el.text = lead + (el.text or "")
+    if len(el):
+        el[-1].tail = (el[-1].tail or "") + trail
+    else:
+        el.text += trail
+    return moved
+
+
+def unwrap_runs(root) -> None:
+    for run in list(root.iter(RUN)):
+        run.drop_tag()
+
+
+def _inline(node) -> bool:
+    """Text-level content: a comment, or an inline element with nothing but inline elements inside."""
+    if not isinstance(node.tag, str):
+        return True
+    return node.tag in INLINE and node.tag not in KEEP_AS_IS and all(
+        d.tag in INLINE and d.tag not in KEEP_AS_IS for d in node.iterdescendants() if isinstance(d.tag, str))
+
+
+def _wrap_runs(el) -> list:
+    """`el`'s children, each run of inline content (text, inline elements) that has words put
+    into one <tk-run> element; blocks (and runs of bare whitespace) stay as they were."""
+    items: list = [el.text] if el.text else []
+    for child in el:
+        items.append(child)
+        if child.tail:
+            items.append(child.tail)
+    el.text = None
+    for child in list(el):
+        child.tail = None
+        el.remove(child)
+    grouped: list = []
+    run: list = []
+
+    def flush() -> None:
+        words = any((item if isinstance(item, str) else (item.text_content() if isinstance(item.tag, str) else "")).strip()
+                    for item in run)
+        if words:
+            wrapper = el.makeelement(RUN, {})
+            for item in run:
+                _append(wrapper, item)
+            grouped.append(wrapper)
+        else:
+            grouped.extend(run)
+        run.clear()
+
+    for item in items:
+        if isinstance(item, str) or _inline(item):
+            run.append(item)
+        else:
+            flush()
+            grouped.append(item)
+    flush()
+    for item in grouped:
+        _append(el, item)
+    return [item for item in el if isinstance(item.tag, str)]
+
+
+def _append(parent, item) -> None:
+    if isinstance(item, str):
+        if len(parent):
+            parent[-1].tail = (parent[-1].tail or "") + item
+        else:
+            parent.text = (parent.text or "") + item
+    else:
+        parent.append(item)

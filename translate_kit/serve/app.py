@@ -20,10 +20,9 @@ answered in general words.
 from __future__ import annotations
 
 import asyncio
-import html
 import logging
-import re
 import secrets
+import time
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -40,9 +39,8 @@ from .batcher import Batcher, Job, QueueFull
 from .files import FileStore, safe_name
 
 log = logging.getLogger("translate_kit")
+LANGUAGES_TTL = 5.0  # seconds a /languages answer (and the pair checks) may be old
 
-MARKUP = re.compile(r"(<!--.*?-->|<![^>]*>|<\?[^>]*>|<[A-Za-z/][^>]*>)", re.S)
-RAW_TEXT = re.compile(r"<(script|style)\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -159,29 +157,21 @@ def alternatives_param(values: dict) -> int:
     return max(0, number)
 
 
-# --- HTML: text nodes one by one ------------------------------------------------------------------
-
-
-def html_parts(text: str) -> tuple[list[str], list[int]]:
-    """Markup and text in order, and which parts are text to translate (not inside script/style)."""
-    parts = MARKUP.split(text)
-    nodes, raw = [], False
-    for i, part in enumerate(parts):
-        if i % 2:  # markup
-            raw = bool(RAW_TEXT.match(part)) or (raw and not re.match(r"</(script|style)\b", part, re.I))
-        elif part.strip() and not raw:
-            nodes.append(i)
-    return parts, nodes
-
-
 # --- the app -------------------------------------------------------------------------------------
 
 
 def create_app(settings: Settings | None = None, make_service=None) -> FastAPI:
     settings = settings or Settings()
     make_service = make_service or (lambda: service.Service(settings.decode, settings.run))
-    state: dict = {"languages": service.languages()}  # read once: restart after pulling models
-    fields = _language_fields(state["languages"])
+    state: dict = {"languages": service.languages(), "languages_at": time.monotonic()}
+    fields = _language_fields(state["languages"])  # the schema's examples: what was there at start
+
+    def served_languages() -> list[dict]:
+        """What the lock and the local cache can serve, read again every LANGUAGES_TTL seconds:
+        a model pulled (`tk models pull`) while the server runs is offered without a restart."""
+        if time.monotonic() - state["languages_at"] > LANGUAGES_TTL:
+            state["languages"], state["languages_at"] = service.languages(), time.monotonic()
+        return state["languages"]
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -213,10 +203,10 @@ def create_app(settings: Settings | None = None, make_service=None) -> FastAPI:
             raise ApiError(403, "Invalid API key")
 
     def source_languages() -> set[str]:
-        return {entry["code"] for entry in state["languages"] if entry["targets"]}
+        return {entry["code"] for entry in served_languages() if entry["targets"]}
 
     def check_pair(src: str, tgt: str) -> None:
-        known = {entry["code"]: entry for entry in state["languages"]}
+        known = {entry["code"]: entry for entry in served_languages()}
         if src not in known or not known[src]["targets"]:
             raise ApiError(400, f"{src} is not supported")
         if tgt not in known:
@@ -308,7 +298,7 @@ def create_app(settings: Settings | None = None, make_service=None) -> FastAPI:
     @app.get("/languages", responses=RESPONSES)
     async def languages():
         """Languages this server can translate from, each with its targets (pivots through English included)."""
-        return state["languages"]
+        return served_languages()
 
     @app.post("/translate_file", openapi_extra=_file_body(fields), responses=RESPONSES)
     async def translate_file(request: Request):
@@ -325,11 +315,14 @@ def create_app(settings: Settings | None = None, make_service=None) -> FastAPI:
             raise ApiError(400, "Invalid request: empty file")
         if suffix not in service.file_suffixes():
             raise ApiError(400, "Invalid request: file format not supported")
-        text = await _read_upload(upload, state["files"], settings.file_limit, safe_name(name))
-        src, tgt, _ = await request_pair(values, [text[:service_sample()]])
-        pieces = await translated(src, tgt, [text])
-        output = pieces[0].text()
-        token = state["files"].put(output if output.endswith("\n") else output + "\n", service.download_name(safe_name(name)))
+        doc = await _read_upload(upload, state["files"], settings.file_limit, safe_name(name))
+        src, tgt, _ = await request_pair(values, [doc.text[:service_sample()]])
+        pieces = await translated(src, tgt, [doc.text])
+        if src == tgt:  # nothing to translate: the text as read
+            answer = service.Answer(doc.text, safe_name(name), "text/plain; charset=utf-8")
+        else:
+            answer = await asyncio.to_thread(service.translated_file, doc, pieces[0], safe_name(name), tgt)
+        token = state["files"].put(answer.data, answer.name, answer.media_type)
         return {"translatedFileUrl": str(request.url_for("download_file", token=token))}
 
     @app.get("/download_file/{token}", responses=RESPONSES)
@@ -338,14 +331,14 @@ def create_app(settings: Settings | None = None, make_service=None) -> FastAPI:
         found = state["files"].take(token)
         if found is None:
             raise ApiError(404, "File not found or expired")
-        data, name = found
-        return Response(data, media_type="text/plain; charset=utf-8",
+        data, name, media_type = found
+        return Response(data, media_type=media_type,
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
     @app.get("/frontend/settings")
     async def frontend_settings():
         """What LibreTranslate's front ends read: limits, keys, file formats, default languages."""
-        codes = [entry["code"] for entry in state["languages"]]
+        codes = [entry["code"] for entry in served_languages()]
         target = "en" if "en" in codes else (codes[0] if codes else "en")
         return {
             "charLimit": settings.char_limit,
@@ -397,20 +390,20 @@ async def _plain(translated, src: str, tgt: str, texts: list[str]) -> list[str]:
 
 
 async def _translate_html(translated, src: str, tgt: str, texts: list[str]) -> list[str]:
-    """Each text node translated on its own; markup, entities and script/style kept as they were."""
-    split = [html_parts(t) for t in texts]
-    nodes = [html.unescape(parts[i]) for parts, indexes in split for i in indexes]
-    pieces = iter(await translated(src, tgt, nodes) if nodes else [])
-    out = []
-    for parts, indexes in split:
-        for i in indexes:
-            parts[i] = html.escape(next(pieces).text(), quote=False)
-        out.append("".join(parts))
-    return out
+    """Each text's blocks translated (service.HtmlRequest); markup, scripts, styles and code kept."""
+    try:
+        requests = [service.HtmlRequest(t) for t in texts]
+    except TkError as err:
+        raise ApiError(400, f"Invalid request: {err}") from None
+    blocks = [b for r in requests for b in r.texts()]
+    pieces = iter(await translated(src, tgt, blocks) if blocks and src != tgt else [])
+    if src == tgt:
+        return list(texts)
+    return [r.answer([next(pieces) for _ in r.texts()]) for r in requests]
 
 
-async def _read_upload(upload, files: FileStore, limit: int, name: str) -> str:
-    """The upload's text, through a private file named by the store (never by the client)."""
+async def _read_upload(upload, files: FileStore, limit: int, name: str):
+    """The upload as a Document, through a private file named by the store (never by the client)."""
     path = files.new_upload()
     try:
         size = 0

@@ -27,6 +27,7 @@ class Stored:
     path: Path
     name: str  # suggested download name, safe characters only
     expires: float
+    media_type: str = "text/plain; charset=utf-8"
 
 
 def safe_name(name: str, default: str = "document.txt") -> str:
@@ -47,25 +48,26 @@ class FileStore:
         """A fresh path for an incoming upload (the caller writes it, then deletes it)."""
         return self.folder / f"{secrets.token_hex(16)}.in"
 
-    def put(self, text: str, name: str) -> str:
-        """Store a translation; returns its download token."""
+    def put(self, data: str | bytes, name: str, media_type: str = "text/plain; charset=utf-8") -> str:
+        """Store a translation (text is stored as UTF-8); returns its download token."""
         self.sweep()
         token = secrets.token_urlsafe(24)
         path = self.folder / f"{secrets.token_hex(16)}.out"
-        path.write_text(text, encoding="utf-8")
+        path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
         with self._lock:
-            self._items[token] = Stored(path, safe_name(name), time.monotonic() + self.ttl)
+            self._items[token] = Stored(path, safe_name(name), time.monotonic() + self.ttl, media_type)
         return token
 
-    def take(self, token: str) -> tuple[bytes, str] | None:
-        """The translation's bytes and download name, removed from the store; None if unknown or expired."""
+    def take(self, token: str) -> tuple[bytes, str, str] | None:
+        """The translation's bytes, download name and media type, removed from the store; None if
+        unknown or expired."""
         self.sweep()
         with self._lock:
             item = self._items.pop(token, None)
         if item is None:
             return None
         try:
-            return item.path.read_bytes(), item.name
+            return item.path.read_bytes(), item.name, item.media_type
         finally:
             item.path.unlink(missing_ok=True)
 

@@ -164,23 +164,98 @@ def file_suffixes() -> tuple[str, ...]:
     return tuple(dict.fromkeys((*PLAIN_SUFFIXES, *suffixes())))
 
 
-def read_upload(path: Path, name: str) -> str:
-    """The text of an uploaded file (stored under a private name; `name` is the client's, used only
-    for its extension), read as `tk translate` reads files: plain text decoded, any other format
-    (HTML, PDF, DOCX, ...) through its reader, the extracted text. Raises TkError."""
+def read_upload(path: Path, name: str) -> Document:
+    """An uploaded file (stored under a private name; `name` is the client's, used only for its
+    extension), read as `tk translate` reads files: plain text decoded, any other format (HTML,
+    PDF, DOCX, Markdown, ...) through its reader. Raises TkError."""
     from ..readers import choose
 
     with path.open("rb") as fh:
         head = fh.read(8192)
     reader, _ = choose(name, head)
-    if Path(name).suffix.lower() in PLAIN_SUFFIXES and reader.name in ("txt", "md"):
-        return make_document(path.read_bytes(), name, "upload", None).text
-    return make_document(path if reader.name == "pdf" else path.read_bytes(), name, "upload", None, reader).text
+    if reader.name == "txt":
+        return make_document(path.read_bytes(), name, "upload", None)
+    return make_document(path if reader.name == "pdf" else path.read_bytes(), name, "upload", None, reader)
 
 
-def download_name(name: str) -> str:
-    """The translated file's name: the same for plain text, `<stem>.txt` for an extracted format."""
-    return name if Path(name).suffix.lower() in PLAIN_SUFFIXES else f"{Path(name).stem or 'document'}.txt"
+@dataclass
+class Answer:
+    """A translated file: its content, download name and media type."""
+
+    data: str | bytes
+    name: str
+    media_type: str
 
 
-__all__ = ["PLAIN_SUFFIXES", "Piece", "download_name", "file_suffixes", "Service", "TkError", "detect", "languages", "read_upload", "served_pairs"]
+MEDIA_TYPES = {"html": "text/html; charset=utf-8", "md": "text/markdown; charset=utf-8", "srt": "text/plain; charset=utf-8",
+               "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+
+
+def translated_file(doc: Document, piece: Piece, name: str, lang: str) -> Answer:
+    """The upload translated into its own format where `tk translate --format native` writes one
+    (HTML, DOCX, Markdown, subtitles: the reader rebuilds it, markup and styles kept, as LibreTranslate
+    answers a file in its own format); else the translation as text, `<stem>.txt` (a PDF, whose text
+    layer cannot be written back; plain text keeps its name)."""
+    from ..readers import available
+
+    reader = available().get(doc.format) if doc.blocks is not None else None
+    if reader is not None and reader.native_ext:
+        translations: dict[int, list[tuple[str, str, str]]] = {}
+        for s in piece.segments:
+            if s.kind != "meta":
+                translations.setdefault(s.para, []).append((s.source, s.space_after, s.target))
+        data = reader.rebuild(doc, translations, lang)
+        return Answer(data, f"{Path(name).stem or 'document'}.{reader.native_ext}", MEDIA_TYPES.get(reader.native_ext, "application/octet-stream"))
+    text = piece.text()
+    plain = Path(name).suffix.lower() in PLAIN_SUFFIXES
+    return Answer(text if text.endswith("\n") else text + "\n", name if plain else f"{Path(name).stem or 'document'}.txt",
+                  "text/plain; charset=utf-8")
+
+
+class HtmlRequest:
+    """`format=html`: a fragment or a page, its text translated block by block (readers/html.py
+    text_blocks: a block is a sentence's whole context, its inline links and emphasis restored on
+    the translation as in the translated copy of a page), all markup, scripts, styles and code kept."""
+
+    def __init__(self, text: str):
+        import lxml.html
+        from lxml import etree
+
+        from ..readers.html import DOCTYPE, PAGE_START, text_blocks
+
+        self.source = text
+        self.page = bool(PAGE_START.match(text.encode("utf-8", "surrogatepass")[:4096]))
+        self.root, self.blocks = None, []
+        if not text.strip():
+            return
+        try:
+            self.root = (lxml.html.document_fromstring(text) if self.page
+                         else lxml.html.fragment_fromstring(text, create_parent="div"))
+        except (etree.ParserError, ValueError) as err:
+            raise TkError(f"not readable HTML ({err})") from None
+        doctype = DOCTYPE.search(text[:4096])
+        self.doctype = doctype.group() if doctype and self.page else ""
+        self.blocks = text_blocks(self.root)
+
+    def texts(self) -> list[str]:
+        return [block.text for _, block in self.blocks]
+
+    def answer(self, pieces: list) -> str:
+        """The HTML with each block's translation (`pieces`, one per text of texts())."""
+        import lxml.html
+
+        from ..readers.html import unwrap_runs, write_block
+
+        if not self.blocks:
+            return self.source
+        for (el, block), piece in zip(self.blocks, pieces):
+            write_block(el, block, [(s.source, s.space_after, s.target) for s in piece.segments])
+        unwrap_runs(self.root)
+        if not self.page:
+            root = self.root
+            return (root.text or "") + "".join(lxml.html.tostring(child, encoding="unicode") for child in root)
+        page = lxml.html.tostring(self.root, encoding="unicode")
+        return f"{self.doctype}\n{page}" if self.doctype else page
+
+
+__all__ = ["PLAIN_SUFFIXES", "Answer", "HtmlRequest", "Piece", "translated_file", "file_suffixes", "Service", "TkError", "detect", "languages", "read_upload", "served_pairs"]
