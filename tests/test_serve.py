@@ -129,7 +129,7 @@ def test_json_list_auto_and_form(server, tmp_path):
     assert body["translatedText"] == single and body["translatedText"][0] == body["translatedText"][2]
 
     status, body, _ = call(server, "/translate", {"q": TEXT, "source": "auto", "target": "en", "alternatives": 2})
-    assert status == 200 and body["detectedLanguage"]["language"] == "fr" and body["alternatives"] == []
+    assert status == 200 and body["detectedLanguage"]["language"] == "fr" and isinstance(body["alternatives"], list)
     status, form, _ = call(server, "/translate", {"q": TEXT, "source": "fr", "target": "en"}, form=True)
     assert status == 200 and form["translatedText"] == body["translatedText"]
 
@@ -543,3 +543,33 @@ def test_languages_follow_models_pulled_while_running(settings, offline_hub, tmp
         after = {entry["code"]: entry["targets"] for entry in call(url, "/languages")[1]}
         assert after["es"] == ["en", "fr"]  # direct, and to French through English
         assert call(url, "/translate", {"q": "Hola.", "source": "es", "target": "en"})[0] == 200
+
+
+def test_alternatives_are_the_beams_next_hypotheses(server, generated, monkeypatch):
+    """alternatives=N: up to N other translations of each text, LibreTranslate's shape (a list
+    per text of a list q), none equal to the answer; the answer itself still comes from the
+    cache, the alternatives from the model's beam (which `tk translate` never stores)."""
+    text = "Les syndicats appellent à la grève. La ministre défend la réforme."
+    status, plain, _ = call(server, "/translate", {"q": text, "source": "fr", "target": "en"})
+    assert status == 200
+    asked = []
+    for cls in (Engine, Ct2Engine):
+        def hypotheses(self, texts, k, _original=cls.__dict__["hypotheses"]):
+            asked.append((list(texts), k))
+            return _original(self, texts, k)
+        monkeypatch.setattr(cls, "hypotheses", hypotheses)
+    generated.clear()
+    status, body, _ = call(server, "/translate", {"q": text, "source": "fr", "target": "en", "alternatives": 3})
+    assert status == 200 and body["translatedText"] == plain["translatedText"]
+    others = body["alternatives"]
+    assert 1 <= len(others) <= 3 and len(set(others)) == len(others) and plain["translatedText"] not in others
+    assert all(o.count(".") >= 1 for o in others)
+    assert generated == []  # the answer: from the cache
+    assert [(sorted(texts), k) for texts, k in asked] == [(sorted(["Les syndicats appellent à la grève.",
+                                                                   "La ministre défend la réforme."]), 4)]
+    status, body, _ = call(server, "/translate", {"q": [text, "Bonjour."], "source": "fr", "target": "en", "alternatives": 1})
+    assert status == 200 and len(body["alternatives"]) == 2 and all(len(a) <= 1 for a in body["alternatives"])
+    status, body, _ = call(server, "/translate", {"q": text, "source": "fr", "target": "en", "alternatives": 99})
+    assert status == 200 and len(body["alternatives"]) <= 5  # capped: the beam is widened to alternatives + 1
+    status, body, _ = call(server, "/translate", {"q": "Guten Tag. Wie geht es?", "source": "de", "target": "fr", "alternatives": 2})
+    assert status == 200 and isinstance(body["alternatives"], list)  # through English: the second model's beam

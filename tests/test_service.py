@@ -158,6 +158,18 @@ def test_summarizer_ct2_honours_the_generation_settings(offline_hub):
     assert [o for _, batch in engine.run(texts, min_length=20, max_length=20) for o in batch]
 
 
+def test_hypotheses_are_the_beam_best_first_on_both_backends(offline_hub):
+    """Engine.hypotheses (tk serve's alternatives): k translations per text, the first the one
+    generate() gives at the same beam; a beam narrower than k is widened to k."""
+    texts = ["Les syndicats appellent à la grève.", "La ministre défend la réforme devant l'Assemblée."]
+    for backend in ("torch", "ct2"):
+        engine = service(backend, "fp32").get("fr", "en").engine
+        assert engine.beams == 4
+        found = engine.hypotheses(texts, 3)
+        assert [len(h) for h in found] == [3, 3] and [h[0] for h in found] == engine.generate(texts)
+        assert [len(h) for h in service(backend, "fp32", beams=1).get("fr", "en").engine.hypotheses(texts, 2)] == [2, 2]
+
+
 def test_fully_cached_summarize_loads_no_model(offline_hub, corpus):
     args = ["summarize", "003", "--corpus", str(corpus), "--json", "-q"]
     assert runner.invoke(app, args).exit_code == 0

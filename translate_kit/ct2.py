@@ -421,6 +421,15 @@ class Ct2Engine(Engine):
         self.calls += 1
         return [self.detokenize(r.hypotheses[0]) for r in results]
 
+    def hypotheses(self, texts: Sequence[str], k: int) -> list[list[str]]:
+        """Engine.hypotheses: the `k` best of each text's beam, best first (num_hypotheses)."""
+        batch = self.pieces(texts)
+        opts = self.options(batch)
+        opts.update(beam_size=max(opts["beam_size"], k), num_hypotheses=k)
+        results = self.translator.translate_batch(batch, target_prefix=self.prefix(len(batch)), **opts)
+        self.calls += 1
+        return [[self.detokenize(h) for h in r.hypotheses] for r in results]
+
     def run(self, texts: Sequence[str], **overrides) -> Iterator[tuple[list[int], list[str]]]:
         """Generate for `texts`; yields (positions in `texts`, outputs) per batch, in plan order.
 

@@ -123,6 +123,12 @@ class Engine:
         self.calls += 1
         return [t.strip() for t in self.tokenizer.batch_decode(out, skip_special_tokens=True)]
 
+    def hypotheses(self, texts: Sequence[str], k: int) -> list[list[str]]:
+        """The `k` best translations of each text, best first: the beam's hypotheses, the beam
+        widened to `k` when it is narrower (`tk serve`'s alternatives). One batch; inputs fit."""
+        outputs = self.generate(texts, num_beams=max(self.beams, k), num_return_sequences=k)
+        return [outputs[i * k:(i + 1) * k] for i in range(len(texts))]
+
     def run(self, texts: Sequence[str], **overrides) -> Iterator[tuple[list[int], list[str]]]:
         """Generate for `texts` batch by batch; yields (positions in `texts`, outputs) per batch.
         `overrides` go to every generate() call (e.g. min_length / max_length for summaries)."""

@@ -39,6 +39,7 @@ from .batcher import Batcher, Job, QueueFull
 from .files import FileStore, safe_name
 
 log = logging.getLogger("translate_kit")
+MAX_ALTERNATIVES = 5  # the beam is widened to alternatives + 1: more would cost every such request dearly
 LANGUAGES_TTL = 5.0  # seconds a /languages answer (and the pair checks) may be old
 
 
@@ -154,7 +155,7 @@ def alternatives_param(values: dict) -> int:
         number = int(raw)
     except (TypeError, ValueError):
         raise ApiError(400, "Invalid request: alternatives parameter is not a number") from None
-    return max(0, number)
+    return max(0, min(number, MAX_ALTERNATIVES))
 
 
 # --- the app -------------------------------------------------------------------------------------
@@ -219,11 +220,11 @@ def create_app(settings: Settings | None = None, make_service=None) -> FastAPI:
         ranked = await asyncio.to_thread(service.detect, "\n".join(texts), source_languages())
         return ranked[0]
 
-    async def translated(src: str, tgt: str, texts: list[str]) -> list:
+    async def translated(src: str, tgt: str, texts: list[str], alternatives: int = 0) -> list:
         if src == tgt:
             return [_Same(t) for t in texts]
         try:
-            future = state["batcher"].submit(Job(src, tgt, texts))
+            future = state["batcher"].submit(Job(src, tgt, texts, alternatives=alternatives))
         except QueueFull as full:
             raise ApiError(429, "Slowdown: too many requests waiting; retry in a moment",
                            {"Retry-After": str(full.retry_after)}) from None
@@ -264,12 +265,20 @@ def create_app(settings: Settings | None = None, make_service=None) -> FastAPI:
             raise ApiError(400, f"{fmt} format is not supported")
         check_chars(texts)
         src, tgt, found = await request_pair(values, texts)
-        outputs = await (_translate_html(translated, src, tgt, texts) if fmt == "html" else _plain(translated, src, tgt, texts))
+        others: list[list[str]] = [[] for _ in texts]
+        if fmt == "html":  # alternatives of marked-up text: none (as LibreTranslate)
+            outputs = await _translate_html(translated, src, tgt, texts)
+        else:
+            pieces = await translated(src, tgt, texts, alternatives)
+            outputs = [piece.text() for piece in pieces]
+            if alternatives:
+                others = [piece.alternatives(piece.others, alternatives) if isinstance(piece, service.Piece) else []
+                          for piece in pieces]
         result: dict = {"translatedText": outputs if batch else outputs[0]}
         if found is not None:
             result["detectedLanguage"] = [found] * len(texts) if batch else found
         if alternatives:
-            result["alternatives"] = [[] for _ in texts] if batch else []  # one hypothesis per sentence here
+            result["alternatives"] = others if batch else others[0]
         return result
 
     @app.post("/translate_segments", openapi_extra=_body(fields, ["q", "source", "target"]), responses=RESPONSES)
@@ -383,10 +392,6 @@ def service_sample() -> int:
     from ..language import SAMPLE_CHARS
 
     return SAMPLE_CHARS
-
-
-async def _plain(translated, src: str, tgt: str, texts: list[str]) -> list[str]:
-    return [piece.text() for piece in await translated(src, tgt, texts)]
 
 
 async def _translate_html(translated, src: str, tgt: str, texts: list[str]) -> list[str]:

@@ -48,6 +48,7 @@ class Job:
     tgt: str
     texts: list[str]
     future: concurrent.futures.Future = field(default_factory=concurrent.futures.Future)
+    alternatives: int = 0  # other translations asked for each text (its Pieces' `others`)
 
     @property
     def pair(self) -> tuple[str, str]:
@@ -197,6 +198,14 @@ class Batcher:
             for job in group:
                 for piece in pieces[id(job)]:
                     piece.fill(done)
+            wanted = [job for job in group if job.alternatives]
+            if wanted:
+                mine = {t for job in wanted for p in pieces[id(job)] for t in p.texts()}
+                others = service.alternatives(translator, {t: done[t] for t in mine}, max(j.alternatives for j in wanted))
+                for job in wanted:
+                    for piece in pieces[id(job)]:
+                        piece.others = others
+            for job in group:
                 job.future.set_result(pieces[id(job)])
         except Exception as err:  # noqa: BLE001 - every waiting request gets the error, the worker goes on
             if not isinstance(err, TkError):

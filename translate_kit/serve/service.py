@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from .. import models
@@ -46,6 +46,7 @@ class Piece:
     """One request text, segmented: what the batcher translates and assembles."""
 
     segments: list[Segment]
+    others: dict[str, list[str]] = field(default_factory=dict)  # alternatives per sentence, when asked
 
     def texts(self) -> list[str]:
         return [s.text for s in self.segments if s.kind == "text"]
@@ -60,13 +61,27 @@ class Piece:
             else:
                 s.target = s.source
 
-    def text(self) -> str:
-        """The translation, with the source's whitespace between sentences (as the txt writer)."""
+    def text(self, others: dict[str, list[str]] | None = None, rank: int = 0) -> str:
+        """The translation, with the source's whitespace between sentences (as the txt writer);
+        with `others`, each sentence's `rank`-th alternative where it has one."""
         out = []
         for s in self.segments:
             lead = s.source[: len(s.source) - len(s.source.lstrip())]
-            out.append(lead + s.target + s.space_after)
+            mine = others.get(s.text, []) if others and s.kind == "text" else []
+            out.append(lead + (mine[rank] if rank < len(mine) else s.target) + s.space_after)
         return "".join(out)
+
+    def alternatives(self, others: dict[str, list[str]], n: int) -> list[str]:
+        """Up to `n` other translations of the whole text, as LibreTranslate gives them: the k-th
+        joins each sentence's k-th alternative (its best where it has fewer)."""
+        best, found = self.text(), []
+        for rank in range(n):
+            if not any(rank < len(others.get(s.text, [])) for s in self.segments if s.kind == "text"):
+                break
+            text = self.text(others, rank)
+            if text != best and text not in found:
+                found.append(text)
+        return found
 
 
 class Service:
@@ -89,6 +104,29 @@ class Service:
     def translate(self, translator, texts: list[str]) -> dict[str, Translation]:
         """Unique texts -> Translation: reviewed, cached, else the model (and stored)."""
         return translator.translate_texts(texts, lambda n: None)
+
+    def alternatives(self, translator, done: dict[str, Translation], n: int) -> dict[str, list[str]]:
+        """Up to `n` other translations of each text of `done` (its served translation left out):
+        the next hypotheses of the beam, from the model (they are not cached; the best one is).
+        Through a pivot, the second model's alternatives for the first one's English."""
+        from ..engine import plan_batches
+
+        first, last = (translator.first, translator.second) if hasattr(translator, "second") else (None, translator)
+        texts = [t for t, found in done.items() if found.origin != "copy"]
+        sources = texts
+        if first is not None:  # the English each text went through, from the cache the translation filled
+            english = first.translate_texts(texts, lambda n: None)
+            sources = [english[t].target for t in texts]
+        engine, k = last.engine, n + 1
+        fits = [i for i, length in enumerate(engine.count_tokens(sources)) if length <= engine.max_input_tokens]
+        others: dict[str, list[str]] = {}
+        lengths = engine.count_tokens([sources[i] for i in fits])
+        for batch in plan_batches(lengths, engine.budget, max(engine.beams, k)):
+            picked = [fits[j] for j in batch]
+            for i, found in zip(picked, engine.hypotheses([sources[i] for i in picked], k)):
+                served = done[texts[i]].target
+                others[texts[i]] = [h for h in dict.fromkeys(found) if h != served][:n]
+        return others
 
     @staticmethod
     def count_tokens(translator, texts: list[str]) -> int:
