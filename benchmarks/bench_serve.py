@@ -12,7 +12,8 @@ requests can share a translation: what the clients gain is model calls shared by
 Levels are interleaved (1, 4, 16, 1, 4, 16, ...), and each figure is the median over rounds,
 since this shared machine's speed drifts by 2x within minutes. A fourth level, one client
 sending lists of 16 sentences, is the ceiling: the most that batching 16 sentences into the same
-model calls gains on this machine, with no concurrency at all.
+model calls gains on this machine, with no concurrency at all. Last, with no server at all, the
+model alone decodes 16 sentences one call each and then in one call (tk's engine, same layout).
 
 A random model never chooses to stop, so decoding is bounded at 1.1x the source length in tokens
 (a real OPUS-MT output's length) with the degenerate-output retry off, as bench_cache.py does.
@@ -99,6 +100,28 @@ def level(url: str, clients: int, sentences: list[str], per_request: int = 1) ->
             "model_batches": len(BATCHES), "sentences_per_batch": round(statistics.mean(BATCHES), 2) if BATCHES else 0}
 
 
+def model_alone(settings, sentences: list[str], rounds: int) -> dict:
+    """The model with no server: the same 16 sentences decoded one call each, then as one call
+    (engine.run, tk's CPU layout), interleaved: what batching itself can gain on this machine."""
+    from translate_kit.translators import Translators, open_cache
+
+    engine = Translators(settings.decode, settings.run, open_cache(settings.run)).get("fr", "en").engine
+    list(engine.run(sentences[:2]))  # loaded and warm
+    one, batched = [], []
+    for round_ in range(rounds):
+        picked = sentences[round_ * 16:(round_ + 1) * 16]
+        started = time.perf_counter()
+        for text in picked:
+            list(engine.run([text]))
+        one.append(len(picked) / (time.perf_counter() - started))
+        started = time.perf_counter()
+        list(engine.run(picked))
+        batched.append(len(picked) / (time.perf_counter() - started))
+    return {"one_at_a_time_sentences_per_s": round(statistics.median(one), 3),
+            "batch_of_16_sentences_per_s": round(statistics.median(batched), 3),
+            "ratio": round(statistics.median(batched) / statistics.median(one), 2)}
+
+
 def health(url: str) -> dict:
     with urllib.request.urlopen(url + "/health", timeout=60) as response:
         return json.loads(response.read())
@@ -138,6 +161,8 @@ def main(argv=None) -> int:
                 result["round"] = round_
                 runs.append(result)
                 print(json.dumps(result), file=sys.stderr)
+    alone = model_alone(settings, sentences, args.rounds)
+    print(json.dumps({"model_alone": alone}), file=sys.stderr)
     summary = {}
     keys = ("requests_per_s", "sentences_per_s", "p50_s", "p95_s", "requests_per_group", "sentences_per_batch")
     for name in (*LEVELS, "list"):
@@ -155,6 +180,7 @@ def main(argv=None) -> int:
         "throughput_16_vs_1": round(many["requests_per_s"] / one["requests_per_s"], 2),
         "ceiling_list_of_16_vs_1": round(summary["list"]["sentences_per_s"] / one["sentences_per_s"], 2),
         "p95_16_vs_1": round(many["p95_s"] / one["p95_s"], 2),
+        "model_alone": alone,
     }
     report["targets_met"] = report["throughput_16_vs_1"] >= 5 and report["p95_16_vs_1"] <= 3
     RESULTS.mkdir(exist_ok=True)
@@ -173,7 +199,8 @@ def table(report: dict) -> str:
         lines.append(f"| {label} | {row['sentences_per_s']} | {row['p50_s']} s | {row['p95_s']} s | "
                      f"{row.get('requests_per_group', '-')} | {row['sentences_per_batch']} |")
     lines.append(f"16 vs 1 client: {report['throughput_16_vs_1']}x throughput, p95 {report['p95_16_vs_1']}x; "
-                 f"one client sending lists of 16: {report['ceiling_list_of_16_vs_1']}x")
+                 f"one client sending lists of 16: {report['ceiling_list_of_16_vs_1']}x; the model alone, a batch "
+                 f"of 16 vs one at a time: {report['model_alone']['ratio']}x")
     return "\n".join(lines)
 
 

@@ -21,7 +21,6 @@ from __future__ import annotations
 import importlib.util
 import json
 import logging
-import math
 import os
 import shutil
 import sys
@@ -34,7 +33,7 @@ from types import SimpleNamespace
 from typing import Iterator, Sequence
 
 from . import models
-from .engine import Engine, GenerationFailed, is_out_of_memory, plan_batches
+from .engine import Engine, GenerationFailed, is_out_of_memory, plan_batches, spread_budget
 from .errors import ModelUnavailable, UsageError
 from .models import LoadedModel, ModelRef
 from .options import BACKENDS, DecodeOptions, RunOptions
@@ -449,11 +448,7 @@ class Ct2Engine(Engine):
 
     def _spread_budget(self, pieces: list[list[str]]) -> int:
         """The batch budget, lowered when the work is too small to give every worker a batch."""
-        if not pieces:
-            return self.budget
-        work = sum(map(len, pieces)) * self.beams
-        longest = max(map(len, pieces)) * self.beams
-        return max(longest, min(self.budget, math.ceil(work / self.workers)))
+        return spread_budget([len(p) for p in pieces], self.budget, self.beams, self.workers)
 
     def _submit(self, batch: list[list[str]], overrides: dict):
         self.calls += 1

@@ -59,6 +59,28 @@ def plan_batches(lengths: Sequence[int], budget: int, beams: int = 1) -> list[li
     return batches
 
 
+def spread_budget(lengths: Sequence[int], budget: int, beams: int, workers: int) -> int:
+    """The batch budget for work that several workers decode at once: `budget` when there is
+    enough work to give each worker full batches; else the smallest budget that still plans at
+    most `workers` batches, so a small request is one batch per worker (each about the same cost),
+    not, say, three batches on two workers, where one worker decodes two while the other waits."""
+    if not lengths:
+        return budget
+    longest = max(lengths) * beams
+    if workers <= 1 or sum(lengths) * beams >= budget * workers:
+        return max(budget, longest)
+    low, high = longest, max(longest, min(budget, len(lengths) * longest))
+    if len(plan_batches(lengths, high, beams)) > workers:  # even the full budget needs more: it stays
+        return high
+    while low < high:  # batch counts only fall as the budget grows
+        middle = (low + high) // 2
+        if len(plan_batches(lengths, middle, beams)) <= workers:
+            high = middle
+        else:
+            low = middle + 1
+    return high
+
+
 @dataclass
 class Engine:
     backend = "torch"  # which DEFAULT_BATCH_TOKENS row applies (subclasses: ct2.Ct2Engine)
