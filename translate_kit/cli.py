@@ -23,7 +23,7 @@ from .options import DecodeOptions, RunOptions, env
 
 app = App(help="Local, offline bilingual translation and summaries of foreign-language articles.",
           no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
-cache_app = App(help="Inspect or clear the translation cache.", no_args_is_help=True)
+cache_app = App(help="Inspect, clear or merge the translation cache.", no_args_is_help=True)
 app.add_typer(cache_app, name="cache")
 
 from .cli_models import doctor, models_app  # noqa: E402  (typer only; nothing heavy)
@@ -483,6 +483,68 @@ def cache_check(
                        "read (the next tk run that uses the cache does too)")
     if any(row["damage"] and "repair" not in row for row in rows):
         raise typer.Exit(EXIT_FAILED)
+
+
+@cache_app.command("merge")
+def cache_merge(
+    others: Annotated[list[Path], typer.Argument(metavar="OTHER", help="Other caches: folders (e.g. a node's cache copied back) or their translations.sqlite3 / reviews.sqlite3 files.")],
+    cache_dir: CacheDirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Add the entries, detected languages and reviews of other caches that this one lacks.
+
+    Keys are by content, so merging is a union; where both have an entry with different text,
+    this cache's is kept and the difference counted."""
+    from .cache import Merged, cache_files, merge_file
+    from .errors import CacheFileError
+
+    rows = []
+
+    def refused(name, err: CacheFileError) -> None:  # this file only: the others are still merged
+        rows.append({"file": str(name), "error": str(err)})
+        say(str(err))
+
+    with cache_or_exit(cache_dir) as cache:  # this cache's own trouble (busy, full) ends it: one line
+        for other in others:
+            try:
+                paths = cache_files(other)
+            except CacheFileError as err:
+                refused(other, err)
+                continue
+            merged: dict = {}  # a folder's files (translations, reviews) said in one line
+            for path in paths:
+                try:
+                    for table, counts in merge_file(cache, path).items():
+                        merged.setdefault(table, Merged())
+                        merged[table] += counts
+                except CacheFileError as err:
+                    refused(path, err)
+            if merged:  # at least one of its files was merged
+                rows.append({"file": str(other), "error": None, **{t: m.as_dict() for t, m in merged.items()}})
+                if not as_json:
+                    say(f"{other}: {merged_line(merged)}")
+    failed = any(row["error"] for row in rows)
+    if as_json:
+        typer.echo(json.dumps({"files": rows, "ok": not failed}, indent=2))
+    if failed:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def merged_line(merged: dict) -> str:
+    """"12 entries added, 3 already here; 1 language added" and what differed or was malformed."""
+    names = {"entries": ("entry", "entries"), "languages": ("language", "languages"), "overrides": ("review", "reviews")}
+    said = []
+    for table, m in merged.items():
+        if not any(m.as_dict().values()):
+            continue
+        one, many = names[table]
+        text = f"{m.added} {one if m.added == 1 else many} added, {m.present} already here"
+        if m.conflicts:
+            text += f", {m.conflicts} different from this cache's (this cache's kept)"
+        if m.skipped:
+            text += f", {m.skipped} malformed row(s) skipped"
+        said.append(text)
+    return "; ".join(said) or "nothing in it to merge"
 
 
 def main() -> None:

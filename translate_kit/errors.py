@@ -53,8 +53,15 @@ class CacheError(TkError):
     """The cache cannot be used for this run (busy, disk full, read-only); the run stops, the cache is left as it was."""
 
 
+class CacheFileError(TkError):
+    """A cache file given to `tk cache merge` cannot be merged (missing, damaged, not a tk cache, another
+    schema): one line naming it; the other files are still merged."""
+
+
 class CacheBusy(CacheError):
     """Another process held the cache's write lock for longer than tk waits."""
+
+
 class RunAborted(TkError):
     """The whole run cannot go on (e.g. its cluster went away): not one document's error.
     Every batch finished before it is in the cache."""
