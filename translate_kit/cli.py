@@ -195,6 +195,7 @@ def translate(
     engine: Annotated[Optional[str], typer.Option("--engine", metavar="ENGINE", help="Where the model runs: local, or ray (a Ray cluster; needs the ray extra; env TK_ENGINE).")] = None,
     workers: Annotated[Optional[int], typer.Option("--workers", min=1, metavar="N", help="ray: model replicas (env TK_WORKERS; default: one per GPU, else per CPU of the cluster).")] = None,
     ray_address: Annotated[Optional[str], typer.Option("--ray-address", metavar="ADDRESS", help="ray: an existing cluster, auto or ray://host:10001 (env TK_RAY_ADDRESS; default: a local Ray for this run).")] = None,
+    shard: Annotated[Optional[bool], typer.Option("--shard", help="ray: shard the documents over the workers, each with its own cache, merged into yours as shards finish (env TK_SHARD; see README \"Past one machine\").")] = None,
     corpus: CorpusOpt = None,
     cache_dir: CacheDirOpt = None,
     no_cache: NoCacheOpt = False,
@@ -207,10 +208,12 @@ def translate(
     Reads plain text, Markdown, HTML pages (the article, not the page furniture), PDF (the text
     layer) and DOCX, by extension or, where it lies, by content; URLs are fetched (proxies from
     http_proxy/https_proxy)."""
+    from contextlib import closing
+
     from . import engines
     from .documents import load_documents
     from .translate import translate_parts
-    from .writers import DocumentOutputs, get_writers
+    from .writers import get_writers, write_documents
 
     setup_logging(quiet)
     terminate_as_interrupt()
@@ -219,39 +222,29 @@ def translate(
         writers = get_writers(fmt)
         check_writable(out)
         run = RunOptions.from_env(device=device, batch_tokens=batch_tokens, threads=threads, cache_dir=cache_dir,
-                                  use_cache=not no_cache, engine=engine, workers=workers, ray_address=ray_address)
+                                  use_cache=not no_cache, engine=engine, workers=workers, ray_address=ray_address,
+                                  shard=shard)
         engines.check(run.engine)
         # without --backend, DecodeOptions reads TK_BACKEND itself (defaults < environment < flags)
         decode = DecodeOptions(beams=beams, precision=precision, **({"backend": backend} if backend else {}))
-    docs = load_documents(paths, corpus_dir(corpus), exclude=out, follow_links=follow_links)
     bar, progress = progress_bar(quiet)
+    if run.shard:  # documents go to the workers whole (engines/sharded.py): written here as they come back
+        from .engines.sharded import translate_sharded
+
+        results = translate_sharded(paths, to, out, writers, src=src, decode=decode, run=run, model=model,
+                                    corpus=corpus_dir(corpus), follow_links=follow_links, progress=progress)
+    else:
+        docs = load_documents(paths, corpus_dir(corpus), exclude=out, follow_links=follow_links)
+        parts = translate_parts(docs, to, src=src, decode=decode, run=run, model=model, progress=progress)
+        results = write_documents(parts, writers, out)
     reports, failed, problems = [], False, DocumentProblems()
-    outputs: DocumentOutputs | None = None  # the document being written, part by part
-    write_error: str | None = None  # this document's outputs cannot be written: its later parts are skipped
     try:
-        for part in translate_parts(docs, to, src=src, decode=decode, run=run, model=model, progress=progress):
-            if part.error or write_error:  # nothing of it is written: its temporary files go
-                if outputs is not None:
-                    outputs.abort()
-                    outputs = None
-            if part.error and not write_error:
-                failed = True
-                problems.add_error(part.source_name, part.error)
-            elif not write_error:
-                try:
-                    outputs = outputs or DocumentOutputs(writers, part, out)
-                    outputs.add(part)
-                    if part.final:
-                        part.outputs = [str(p) for p in outputs.finish(part)]
-                        outputs = None
-                except DocumentError as err:  # e.g. a name the file system refuses: the others are still written
-                    if outputs is not None:
-                        outputs.abort()
-                    outputs, write_error, failed = None, str(err), True
-                    problems.add_error(part.source_name, write_error)
-            if part.final:
-                part.error, write_error = part.error or write_error, None
-                reports.append(report(part))
+        with closing(results):
+            for result in results:
+                if result.error:
+                    failed = True
+                    problems.add_error(result.source_name, result.error)
+                reports.append(result.to_dict())
     except KeyboardInterrupt:
         bar.close()
         problems.say_all()
@@ -261,9 +254,6 @@ def translate(
         bar.close()
         problems.say_all()
         raise fail(str(err))
-    finally:
-        if outputs is not None:  # interrupted in the middle of a document: no file that looks complete
-            outputs.abort()
     bar.close()
     problems.say_all()
     if as_json:
@@ -273,28 +263,6 @@ def translate(
         say(f"{done} of {len(reports)} document(s) translated into {out}/")
     if failed:
         raise typer.Exit(EXIT_FAILED)
-
-
-def report(result) -> dict:
-    return {
-        "id": result.doc_id,
-        "source": result.source_name,
-        "src_lang": result.src_lang,
-        "tgt_lang": result.tgt_lang,
-        "model": result.model,
-        "revision": result.revision,
-        "locked": result.locked,
-        "pivot": result.pivot,
-        "signature": result.signature,
-        "format": result.document.format if result.document else None,
-        "encoding": result.document.encoding if result.document else None,
-        "warnings": getattr(result.document, "warnings", []),  # what reading repaired (documents.decode)
-        **result.counts,
-        "seconds": result.seconds,
-        "outputs": result.outputs,
-        "note": result.note,
-        "error": str(result.error) if result.error else None,
-    }
 
 
 @app.command()

@@ -15,6 +15,9 @@ class DocumentError(TkError):
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
 
+    def __reduce__(self):  # pickled with its own fields (a Ray worker sends it back to the driver)
+        return type(self), (self.path, self.problem)
+
 
 class DocumentFailed(TkError):
     """A document could not be done: `cause` (a model error, a segment the model could not take)."""
@@ -22,6 +25,9 @@ class DocumentFailed(TkError):
     def __init__(self, source: str, cause: TkError):
         self.source, self.cause = str(source), cause
         super().__init__(f"{self.source}: {cause}")
+
+    def __reduce__(self):
+        return type(self), (self.source, self.cause)
 
     @classmethod
     def of(cls, source: str, err: TkError) -> TkError:
