@@ -86,6 +86,7 @@ TABLES = {table: len(columns) for table, columns in COLUMNS.items()}
 #: `tk cache merge` refuses a file of another one rather than guess what its columns mean.
 CACHE_FORMAT = 1
 CHUNK = 500  # rows per lookup query: well under SQLite's bound-parameter limit
+MERGE_ROWS = 20_000  # rows per merge transaction
 DEFAULT_TIMEOUT = 60.0  # seconds to wait for another tk's write lock (TK_CACHE_TIMEOUT)
 MAX_ROWID = 2**63 - 1
 
@@ -486,13 +487,12 @@ class Cache:
     def merge(self, table: str, rows: Iterable[Sequence]) -> Merged:
         """Rows of `table` (whole rows, in COLUMNS order) that this cache lacks, added; a row whose key
         is here already is counted, as present or (another value) as a conflict, and this cache's
-        value kept. Malformed rows are skipped and counted. One transaction per CHUNK rows, so an
-        interrupted merge keeps what it merged. `tk cache merge` and the shards of a sharded run
-        (engines/sharded.py) both come here."""
+        value kept. Malformed rows are skipped and counted. One transaction per MERGE_ROWS rows
+        (a commit costs about as much as a few hundred rows), so an interrupted merge keeps what it
+        merged. `tk cache merge` and the shards of a sharded run (engines/sharded.py) both come here."""
         store = self.reviews if table == "overrides" else self.entries
         total = Merged()
-        size = max(1, CHUNK // len(MERGE_KEYS[table][0]))  # bound parameters per query
-        for chunk in _chunks(rows, size):
+        for chunk in _chunks(rows, MERGE_ROWS):
             good, skipped = _well_formed(table, chunk)
             counts = store.do(lambda db: _merge_chunk(db, table, good)) if good else Merged()
             counts.skipped += skipped
@@ -613,29 +613,38 @@ def _well_formed(table: str, rows: list[tuple]) -> tuple[list[tuple], int]:
 
 
 def _typed(table: str, row: tuple) -> bool:
-    text = lambda *values: all(isinstance(v, str) for v in values)  # noqa: E731
+    """Text where the schema says text (flag and document may be NULL), a number for `created`;
+    an entry's key must be its content's. (Chained `is`: this runs for every merged row.)"""
     if table == "entries":
         key, signature, task, model, source, target, origin, flag, created = row
-        return (text(key, signature, task, model, source, target, origin) and (flag is None or text(flag))
-                and isinstance(created, (int, float)) and key == entry_key(signature, source))
+        return (type(key) is type(signature) is type(task) is type(model) is type(source) is type(target)
+                is type(origin) is str and (flag is None or type(flag) is str) and type(created) in (float, int)
+                and key == entry_key(signature, source))
     if table == "languages":
-        return text(*row)
+        return type(row[0]) is type(row[1]) is str
     src, tgt, source, target, origin, document, created = row
-    return text(src, tgt, source, target, origin) and (document is None or text(document)) \
-        and isinstance(created, (int, float))
+    return (type(src) is type(tgt) is type(source) is type(target) is type(origin) is str
+            and (document is None or type(document) is str) and type(created) in (float, int))
 
 
 def _merge_chunk(db: sqlite3.Connection, table: str, rows: list[tuple]) -> Merged:
-    """One chunk in one write transaction: existing keys looked up, the missing rows inserted."""
+    """Rows in one write transaction: existing keys looked up (CHUNK at a time), the missing rows inserted."""
     columns, (keys, values) = COLUMNS[table], MERGE_KEYS[table]
     key_at, value_at = [columns.index(k) for k in keys], [columns.index(v) for v in values]
+    step = max(1, CHUNK // len(keys))  # bound parameters per query
     counts = Merged()
     with db:
         db.execute("BEGIN IMMEDIATE")
-        marks = ",".join(f"({','.join('?' * len(keys))})" for _ in rows)
-        found = db.execute(f"SELECT {','.join(keys + values)} FROM {table} WHERE ({','.join(keys)}) IN (VALUES {marks})",
-                           [row[i] for row in rows for i in key_at])
-        here = {tuple(r[: len(keys)]): tuple(r[len(keys):]) for r in found}
+        here: dict[tuple, tuple] = {}
+        for start in range(0, len(rows), step):
+            part = rows[start : start + step]
+            if len(keys) == 1:  # the primary key's own index
+                where = f"{keys[0]} IN ({','.join('?' * len(part))})"
+            else:
+                where = f"({','.join(keys)}) IN (VALUES {','.join('(' + ','.join('?' * len(keys)) + ')' for _ in part)})"
+            found = db.execute(f"SELECT {','.join(keys + values)} FROM {table} WHERE {where}",
+                               [row[i] for row in part for i in key_at])
+            here.update((tuple(r[: len(keys)]), tuple(r[len(keys):])) for r in found)
         new = []
         for row in rows:
             value = here.get(tuple(row[i] for i in key_at))

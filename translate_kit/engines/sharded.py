@@ -8,9 +8,10 @@ nothing per segment. It lists the inputs exactly as a local run does (documents.
 assign_ids, so ids and names are the same), reads each file's bytes when its shard is sent, and
 ships them: no shared storage is needed, for inputs or outputs.
 
-Shards are runs of consecutive inputs, up to SHARD_BYTES and SHARD_DOCUMENTS, smaller on a small
-corpus so that every worker gets several (a worker that finishes early takes the next one; there
-is no scheduler to tune). At most QUEUED_PER_WORKER shards per actor are in flight, so memory
+Shards are runs of consecutive inputs, up to SHARD_BYTES and SHARD_DOCUMENTS, cut finer on a
+smaller corpus so that every worker gets several, but not below MIN_SHARD_BYTES unless the corpus
+is too small to give each worker one (a worker that finishes early takes the next shard; there is
+no scheduler to tune). At most QUEUED_PER_WORKER shards per actor are in flight, so memory
 follows the shards, never the corpus.
 
 Each worker (ShardWorker, one Ray actor holding one model service for the whole run, the same
@@ -152,8 +153,9 @@ def translate_sharded(paths: Iterable[str], tgt: str, out: Path, writers: list, 
         release(actors)
         cache.close()
     if conflicts.conflicts:
-        log.warning("%d cached translation(s) from the workers differed from this cache's; this cache's were "
-                    "kept (those documents' outputs have the workers')", conflicts.conflicts)
+        log.warning("%d sentence(s) came back from the workers translated otherwise than this cache already had "
+                    "them (batches of other sentences change the numbers slightly); the cache keeps what it had, "
+                    "those documents' outputs have the workers' translation", conflicts.conflicts)
 
 
 def list_inputs(paths: Iterable[str], corpus: Path | None, out: Path, follow_links: bool) -> list[Input]:
@@ -183,16 +185,23 @@ def _size(path: Path) -> int:
 
 
 def shards(inputs: list[Input], workers: int) -> Iterator[list[Input]]:
-    """Runs of consecutive inputs of about `target` bytes (see the module docstring), unread."""
-    total = sum(i.size for i in inputs)
-    target = min(SHARD_BYTES, max(MIN_SHARD_BYTES, total // max(1, workers * SHARDS_PER_WORKER)))
-    shard, size = [], 0
+    """Runs of consecutive inputs, unread: SHARDS_PER_WORKER per worker, each of MIN_SHARD_BYTES
+    (so that the model's batches stay full) to SHARD_BYTES; a corpus too small for that is cut
+    into one shard per worker."""
+    total, workers = sum(i.size for i in inputs), max(1, workers)
+    floor = min(MIN_SHARD_BYTES, -(-total // workers))  # a small corpus: still one shard per worker at least
+    target = min(SHARD_BYTES, max(floor, total // (workers * SHARDS_PER_WORKER)))
+    step = total / max(1, -(-total // max(1, target)))  # equal shares of the bytes, each at most `target`
+    shard, before, boundary = [], 0, step
     for item in inputs:
-        if shard and (size + item.size > target or len(shard) >= SHARD_DOCUMENTS):
+        middle = before + item.size / 2  # an input goes to the share its middle falls in
+        if shard and (middle > boundary or len(shard) >= SHARD_DOCUMENTS):
             yield shard
-            shard, size = [], 0
+            shard = []
+            while middle > boundary:
+                boundary += step
         shard.append(item)
-        size += item.size
+        before += item.size
     if shard:
         yield shard
 
