@@ -73,7 +73,7 @@ def _train_spm(path: Path) -> None:
     import sentencepiece as spm
     from build_models import load_corpus, split_sentences
 
-    sentences = [s for text in load_corpus(SEEDS) for s in split_sentences(text, "fr")]
+    sentences = [s for text in load_corpus(SEEDS) for s in split_sentences(text)]
     spm.SentencePieceTrainer.train(
         sentence_iterator=iter(sentences), model_prefix=str(path.with_suffix("")), model_type="bpe",
         vocab_size=SPM_SIZE, character_coverage=1.0, normalization_rule_name="identity",
