@@ -360,3 +360,19 @@ def test_shard_a_worker_with_another_model_revision_ends_the_run(offline_hub):
     check(ShardDocument(0, "a.txt", None, report), "node-1")  # the same model: fine
     with pytest.raises(WorkerModelError, match="node-2.*b.txt"):
         check(ShardDocument(1, "b.txt", None, {**report, "revision": "0" * 40}), "node-2")
+
+
+@pytest.mark.parametrize("sizes, workers, expected", [
+    ([3000] * 30, 2, [15, 15]),  # a small corpus: one shard per worker, equal bytes
+    ([3000] * 1000, 2, [125] * 8),  # SHARDS_PER_WORKER each, consecutive
+    ([5_000_000, 10, 10], 2, [1, 2]),  # a document larger than SHARD_BYTES is a shard of its own
+    ([1] * 600, 1, [256, 256, 88]),  # SHARD_DOCUMENTS at most
+    ([], 2, []),
+])
+def test_shards_are_consecutive_equal_shares_within_bounds(sizes, workers, expected):
+    from translate_kit.engines.sharded import Input, shards
+
+    inputs = [Input(i, "file", f"d{i}.txt", size=size) for i, size in enumerate(sizes)]
+    cut = list(shards(inputs, workers))
+    assert [len(shard) for shard in cut] == expected
+    assert [item.index for shard in cut for item in shard] == list(range(len(sizes)))  # input order, each once
