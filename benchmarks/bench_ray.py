@@ -1,12 +1,13 @@
-"""`--engine ray` against `--engine local` on one machine, and where the driver spends its time.
+"""`--engine ray` (and `--engine ray --shard`) against `--engine local` on one machine, and where
+the driver spends its time.
 
     python benchmarks/bench_ray.py                       # 8 copies of the seeds, 2 rounds
     python benchmarks/bench_ray.py --copies 2 --rounds 1 # a quick look
 
-Both engines translate the same corpus with the same full-size random-weight model (the exact
-opus-mt-fr-en architecture, benchmarks/full_model.py) through tk's whole pipeline
-(translate.translate_parts: reading, segmenting, cache, batches, model, cache store), each run
-with an empty cache. The corpus is the seed articles copied `--copies` times, each copy's
+Every arm translates the same corpus with the same full-size random-weight model (the exact
+opus-mt-fr-en architecture, benchmarks/full_model.py) through tk's whole pipeline, as `tk
+translate` runs it (reading, segmenting, cache, batches, model, cache store, and writing md, jsonl
+and txt outputs), each run with an empty cache. The corpus is the seed articles copied `--copies` times, each copy's
 sentences made unique (a marker before each sentence end), so that nothing is deduplicated away.
 Decoding: greedy, output bounded at 1.1x the source tokens (a random model never stops by itself,
 so every sentence decodes to that bound), no degenerate-output retry (every output of a random
@@ -16,15 +17,22 @@ model looks degenerate).
 - ray: `--engine ray --workers 2 --threads 1`: two Ray actors, CTranslate2 int8, 1 thread each,
   on a local Ray started once by this script (a cluster is up before a run; its start is timed
   apart, as "ray.init").
+- shard: the same with `--shard`: whole documents to the two actors, each running the local
+  pipeline against its own cache (engines/sharded.py); the driver merges and writes.
 
-The two alternate (local, ray, local, ray, ...) because the machine is shared and its speed drifts.
-For each run: wall time, and the steady rate (segments per second from the first finished batch
-to the last: without model loading and actor start, which are timed apart as "start").
+The arms alternate (local, ray, shard, local, ...) because the machine is shared and its speed
+drifts. For each run: wall time, the steady rate (segments per second from the first finished
+batch to the last: without model loading and actor start, which are timed apart as "start"; for
+shard, from the first finished shard), and the driver process's CPU time per segment
+(time.process_time: every thread of the driver, Ray's own included; the model's too for local).
 
 Then the driver's own costs per segment, each measured alone on the same corpus: reading the
 files, segmenting, counting tokens (the driver plans the batches), the cache lookup and store,
 serialising a batch for Ray (pickle, as Ray does for small arguments), and one Ray round trip
-per batch (an actor that echoes its batch). README "Past one machine" projects from these.
+per batch (an actor that echoes its batch). For shard, the same for what its driver does, on the
+shards of the last shard run: listing the inputs, reading their bytes, serialising a shard and
+its result, merging the result's cache rows, writing its files. README "Past one machine"
+projects from these.
 
 Prints a Markdown table and writes JSON to benchmarks/results/.
 """
@@ -50,6 +58,7 @@ sys.path.insert(0, str(ROOT))
 import full_model  # noqa: E402
 
 RESULTS = ROOT / "benchmarks" / "results"
+ARMS = ("local", "ray", "shard")
 SENTENCE_END = re.compile(r"([.!?…])(?=\s|$)")
 
 
@@ -64,54 +73,85 @@ def make_corpus(folder: Path, copies: int) -> Path:
     return folder
 
 
-def options(engine: str, cache_dir: Path):
+def options(arm: str, cache_dir: Path):
     from translate_kit.options import DecodeOptions, RunOptions
 
     decode = DecodeOptions(beams=1, max_length_ratio=1.1, max_length_extra=0, repetition_retry=False, backend="ct2")
-    extra = {"workers": 2, "threads": 1} if engine == "ray" else {}
-    return decode, RunOptions(device="cpu", cache_dir=cache_dir, engine=engine, **extra)
+    extra = {"engine": "ray", "workers": 2, "threads": 1, "shard": arm == "shard"} if arm != "local" else {}
+    return decode, RunOptions(device="cpu", cache_dir=cache_dir, **extra)
 
 
 class FirstBatch:
-    """Times the first finished batch of a run (Translator._generated), to tell start from steady work."""
+    """Times the first finished batch of a run (ModelTask.generated), to tell start from steady work."""
 
     def __init__(self):
-        from translate_kit.translate import Translator
+        from translate_kit.translators import ModelTask
 
         self.at: float | None = None
-        original = Translator._generated
+        original = ModelTask.generated
 
-        def timed(translator, texts, failed):
-            for item in original(translator, texts, failed):
+        def timed(task, texts, failed, **overrides):
+            for item in original(task, texts, failed, **overrides):
                 if self.at is None:
                     self.at = time.perf_counter()
                 yield item
 
-        Translator._generated = timed
+        ModelTask.generated = timed
 
 
-def one_run(engine: str, corpus: Path, model: Path, first: FirstBatch) -> dict:
+class KeptShards:
+    """Keeps the results of the last shard run (engines.sharded.run_shards), for shard_costs()."""
+
+    def __init__(self):
+        from translate_kit.engines import sharded
+
+        self.results: list = []
+        original = sharded.run_shards
+
+        def kept(actors, todo):
+            self.results = []
+            for result in original(actors, todo):
+                self.results.append(pickle.loads(pickle.dumps(result)))  # before the driver writes (and drops) its files
+                yield result
+
+        sharded.run_shards = kept
+
+
+def one_run(arm: str, corpus: Path, model: Path, first: FirstBatch) -> dict:
     from translate_kit.documents import load_documents
-    from translate_kit.translate import Progress, translate
+    from translate_kit.translate import Progress, translate_parts
+    from translate_kit.writers import get_writers, write_documents
 
-    cache_dir = Path(tempfile.mkdtemp(prefix=f"bench-ray-{engine}-"))
+    cache_dir = Path(tempfile.mkdtemp(prefix=f"bench-ray-{arm}-"))
     shutil.copytree(full_model.MODELS / "ct2", cache_dir / "ct2", dirs_exist_ok=True)  # converted once
-    decode, run = options(engine, cache_dir)
+    out = cache_dir / "out"
+    decode, run = options(arm, cache_dir)
     done: list[tuple[float, int]] = []
     progress = Progress(advance=lambda n: done.append((time.perf_counter(), n)))
+    writers = get_writers("md,jsonl,txt")
     first.at = None
-    started = time.perf_counter()
-    results = list(translate(load_documents([str(corpus)], corpus), "en", src="fr", decode=decode, run=run,
-                             model=str(model), progress=progress))
-    ended = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
+    if arm == "shard":
+        from translate_kit.engines.sharded import translate_sharded
+
+        results = list(translate_sharded([str(corpus)], "en", out, writers, run=run, src="fr", decode=decode,
+                                         model=str(model), corpus=corpus, progress=progress))
+        first.at = next((t for t, n in done if n), None)
+    else:
+        parts = translate_parts(load_documents([str(corpus)], corpus), "en", src="fr", decode=decode, run=run,
+                                model=str(model), progress=progress)
+        results = list(write_documents(parts, writers, out))
+    ended, cpu = time.perf_counter(), time.process_time() - cpu
     shutil.rmtree(cache_dir, ignore_errors=True)
     assert not any(r.error for r in results), [r.error for r in results if r.error]
-    translated = sum(r.counts["translated"] for r in results)
+    counts = [r.to_dict() for r in results]
+    translated, segments = sum(c["translated"] for c in counts), sum(c["segments"] for c in counts)
     after_first = sum(n for t, n in done if first.at is not None and t > first.at)
-    return {"engine": engine, "seconds": round(ended - started, 2), "segments": sum(r.counts["segments"] for r in results),
+    return {"engine": arm, "seconds": round(ended - started, 2), "segments": segments,
             "translated": translated, "start_s": round(first.at - started, 2),
-            "steady_seg_s": round(after_first / (ended - first.at), 2) if ended > first.at else None,
-            "seg_s": round(translated / (ended - started), 2)}
+            "steady_seg_s": round(after_first / (ended - first.at), 2) if ended > first.at and after_first else None,
+            "seg_s": round(translated / (ended - started), 2),
+            "driver_cpu_us_per_segment": round(cpu / segments * 1e6, 1)}
 
 
 def driver_costs(corpus: Path, model: Path, ray) -> dict:
@@ -127,7 +167,7 @@ def driver_costs(corpus: Path, model: Path, ray) -> dict:
     docs = list(load_documents([str(corpus)], corpus))
     reading = time.perf_counter() - t
     t = time.perf_counter()
-    segments = [s for d in docs for s in iter_segments(d)]
+    segments = [s for d in docs for s in iter_segments(d, "fr")]
     segmenting = time.perf_counter() - t
     texts = list(dict.fromkeys(s.text for s in segments if s.kind == "text"))
     n = len(texts)
@@ -177,10 +217,51 @@ def driver_costs(corpus: Path, model: Path, ray) -> dict:
         "ray round trip": per(round_trips)}}
 
 
+def shard_costs(corpus: Path, kept: KeptShards, segments: int) -> dict:
+    """Seconds per segment for what the sharded driver does (engines/sharded.py), each step alone,
+    on the shards and results of the last shard run."""
+    from translate_kit.cache import Cache
+    from translate_kit.engines import sharded
+
+    t = time.perf_counter()
+    inputs = sharded.list_inputs([str(corpus)], corpus, corpus / "out", False)
+    listing = time.perf_counter() - t
+    t = time.perf_counter()
+    loaded = [sharded.loaded(shard) for shard in sharded.shards(inputs, 2)]
+    reading = time.perf_counter() - t
+    t = time.perf_counter()
+    for shard in loaded:
+        pickle.loads(pickle.dumps(shard, protocol=5))
+    for result in kept.results:
+        pickle.loads(pickle.dumps(result, protocol=5))
+    serialising = time.perf_counter() - t
+    folder = Path(tempfile.mkdtemp(prefix="bench-ray-shard-"))
+    cache = Cache(folder)
+    t = time.perf_counter()
+    for result in kept.results:
+        sharded.merge_rows(cache, result)
+    merging = time.perf_counter() - t
+    t = time.perf_counter()
+    for result in kept.results:
+        sharded.merge_rows(cache, result)  # a re-run: every row is there already
+    merging_again = time.perf_counter() - t
+    cache.close()
+    t = time.perf_counter()
+    for result in kept.results:
+        sharded.write_files(result.documents, folder / "out")
+    writing = time.perf_counter() - t
+    shutil.rmtree(folder, ignore_errors=True)
+    per = lambda seconds: round(seconds / segments * 1e6, 1)  # noqa: E731  microseconds per segment
+    return {"shards": len(kept.results), "segments": segments, "us_per_segment": {
+        "listing": per(listing), "reading bytes": per(reading), "serialising shards and results": per(serialising),
+        "merging cache rows": per(merging), "merging rows already there": per(merging_again),
+        "writing files": per(writing)}}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--copies", type=int, default=8, help="copies of the seed articles in the corpus")
-    parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds (local, ray); the median is reported")
+    parser.add_argument("--rounds", type=int, default=2, help="interleaved rounds (local, ray, shard); the median is reported")
     parser.add_argument("--out", type=Path, default=None)
     args = parser.parse_args(argv)
     os.environ.setdefault("OMP_NUM_THREADS", "1")
@@ -196,29 +277,32 @@ def main(argv=None) -> int:
     t = time.perf_counter()
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False, logging_level=logging.ERROR)
     ray_init = round(time.perf_counter() - t, 2)
-    first = FirstBatch()
+    first, kept = FirstBatch(), KeptShards()
     runs = []
     for r in range(args.rounds):
-        for engine in ("local", "ray"):
-            runs.append(one_run(engine, corpus, model, first))
+        for arm in ARMS:
+            runs.append(one_run(arm, corpus, model, first))
             print(json.dumps(runs[-1]), flush=True)
     costs = driver_costs(corpus, model, ray)
+    costs_shard = shard_costs(corpus, kept, runs[-1]["segments"])
     ray.shutdown()
     shutil.rmtree(scratch, ignore_errors=True)
 
-    summary = {}
-    for engine in ("local", "ray"):
-        mine = [x for x in runs if x["engine"] == engine]
-        summary[engine] = {k: statistics.median(x[k] for x in mine) for k in ("seconds", "seg_s", "steady_seg_s", "start_s")}
-    ratio = {k: round(summary["ray"][k] / summary["local"][k], 3) for k in ("seg_s", "steady_seg_s")}
+    keys = ("seconds", "seg_s", "steady_seg_s", "start_s", "driver_cpu_us_per_segment")
+    summary = {arm: {k: statistics.median(x[k] for x in runs if x["engine"] == arm) for k in keys} for arm in ARMS}
+    ratio = {arm: {k: round(summary[arm][k] / summary["local"][k], 3) for k in ("seg_s", "steady_seg_s")}
+             for arm in ARMS if arm != "local"}
     result = {"benchmark": "ray", "machine": {"cpus": os.cpu_count(), "platform": platform.platform()},
               "copies": args.copies, "ray_init_s": ray_init, "runs": runs, "median": summary,
-              "ray_over_local": ratio, "driver": costs}
-    print(f"\n| engine | wall s | seg/s (whole run) | seg/s (steady) | start s |\n|---|---|---|---|---|")
-    for engine, s in summary.items():
-        print(f"| {engine} | {s['seconds']} | {s['seg_s']} | {s['steady_seg_s']} | {s['start_s']} |")
-    print(f"\nray / local: whole run {ratio['seg_s']}, steady {ratio['steady_seg_s']}; ray.init {ray_init} s")
-    print("\ndriver, microseconds per segment:", json.dumps(costs["us_per_segment"]))
+              "over_local": ratio, "driver": costs, "driver_shard": costs_shard}
+    print("\n| arm | wall s | seg/s (whole run) | seg/s (steady) | start s | driver CPU us/seg |\n|---|---|---|---|---|---|")
+    for arm, m in summary.items():
+        print(f"| {arm} | {m['seconds']} | {m['seg_s']} | {m['steady_seg_s']} | {m['start_s']} | "
+              f"{m['driver_cpu_us_per_segment']} |")
+    for arm, r in ratio.items():
+        print(f"\n{arm} / local: whole run {r['seg_s']}, steady {r['steady_seg_s']}; ray.init {ray_init} s")
+    print("\nray driver, microseconds per segment:", json.dumps(costs["us_per_segment"]))
+    print("shard driver, microseconds per segment:", json.dumps(costs_shard["us_per_segment"]))
     out = args.out or RESULTS / f"ray-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(result, indent=2) + "\n", encoding="utf-8")

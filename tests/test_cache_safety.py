@@ -364,3 +364,45 @@ def test_a_cache_that_turns_busy_mid_run_is_said_once(offline_hub, tmp_path, mon
     assert result.exit_code == 1, result.output
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("tk: the cache is busy: another tk is using it"), result.stderr
+
+
+def test_processes_creating_one_new_cache_at_once_all_open_it(tmp_path):
+    """SQLite answers SQLITE_BUSY at once, without its busy handler, to a second process switching a
+    new file to WAL while the first does (the workers of a sharded run start together on a node):
+    _Store waits for it. Four processes, six fresh caches each, started at the same instant."""
+    import subprocess
+    import sys
+    import time
+
+    code = ("import sys, time\n"
+            "from translate_kit.cache import Cache\n"
+            "start, folder = float(sys.argv[1]), sys.argv[2]\n"
+            "for k in range(6):\n"
+            "    while time.time() < start + k * 0.3: pass\n"
+            "    Cache(f'{folder}/c{k}').close()\n")
+    start = time.time() + 3
+    procs = [subprocess.Popen([sys.executable, "-c", code, str(start), str(tmp_path)], stderr=subprocess.PIPE, text=True)
+             for _ in range(4)]
+    errors = [p.communicate(timeout=120)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0] * 4, errors
+
+
+def test_wal_switch_waits_while_sqlite_says_busy(tmp_path):
+    """The same, as logic: busy twice, then the switch goes through; another error is not waited on."""
+    from translate_kit.cache import ENTRIES_SCHEMA, _Store
+
+    class Flaky:
+        def __init__(self, busy: int, error: str = "database is locked"):
+            self.busy, self.error, self.calls = busy, error, 0
+
+        def execute(self, sql):
+            self.calls += 1
+            if self.calls <= self.busy:
+                raise sqlite3.OperationalError(self.error)
+
+    store = _Store(tmp_path / "x.sqlite3", ENTRIES_SCHEMA, timeout=5, connect=False)
+    flaky = Flaky(2)
+    store._wal(flaky)
+    assert flaky.calls == 3
+    with pytest.raises(sqlite3.OperationalError):
+        store._wal(Flaky(1, "disk I/O error"))

@@ -35,10 +35,11 @@ import os
 import shutil
 import sqlite3
 import time
+from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Iterable, Iterator, Sequence
 
-from .errors import CacheBusy, CacheError, UsageError
+from .errors import CacheBusy, CacheError, CacheFileError, UsageError
 
 log = logging.getLogger("translate_kit")
 
@@ -74,15 +75,30 @@ CREATE TABLE IF NOT EXISTS overrides (
     PRIMARY KEY (src_lang, tgt_lang, source)
 );
 """
-#: table -> number of columns, for every table a cache file may hold (salvage copies these)
-TABLES = {"entries": 9, "languages": 2, "overrides": 7}
+#: every table a cache file may hold, with its columns in order (salvage and merge copy these)
+COLUMNS = {
+    "entries": ("key", "signature", "task", "model", "source", "target", "origin", "flag", "created"),
+    "languages": ("key", "lang"),
+    "overrides": ("src_lang", "tgt_lang", "source", "target", "origin", "document", "created"),
+}
+TABLES = {table: len(columns) for table, columns in COLUMNS.items()}
+#: the files' layout (PRAGMA user_version; 0 in files from before it was written: the same layout).
+#: `tk cache merge` refuses a file of another one rather than guess what its columns mean.
+CACHE_FORMAT = 1
 CHUNK = 500  # rows per lookup query: well under SQLite's bound-parameter limit
+MERGE_ROWS = 20_000  # rows per merge transaction
 DEFAULT_TIMEOUT = 60.0  # seconds to wait for another tk's write lock (TK_CACHE_TIMEOUT)
 MAX_ROWID = 2**63 - 1
 
 
 def entry_key(signature: str, source: str) -> str:
     return hashlib.sha256(f"{signature}\x00{source}".encode()).hexdigest()
+
+
+def entry_rows(signature: str, task: str, model: str, items: Iterable[tuple[str, str, str, str | None]]) -> list[tuple]:
+    """(source, target, origin, flag) items as whole `entries` rows, stamped now."""
+    now = time.time()
+    return [(entry_key(signature, s), signature, task, model, s, t, o, f, now) for s, t, o, f in items]
 
 
 def cache_timeout() -> float:
@@ -155,14 +171,30 @@ class _Store:
         db = sqlite3.connect(self.path, timeout=self.timeout, isolation_level=None)
         try:
             db.execute(f"PRAGMA busy_timeout = {int(self.timeout * 1000)}")  # another tk writing: wait
-            db.execute("PRAGMA journal_mode = WAL")
+            self._wal(db)
             db.execute("PRAGMA synchronous = NORMAL")
             db.executescript(self.schema)
             db.execute("SELECT count(*) FROM sqlite_master").fetchone()  # a non-database fails here
+            if db.execute("PRAGMA user_version").fetchone()[0] == 0:
+                db.execute(f"PRAGMA user_version = {CACHE_FORMAT}")
         except BaseException:
             db.close()
             raise
         return db
+
+    def _wal(self, db: sqlite3.Connection) -> None:
+        """WAL mode. SQLite answers SQLITE_BUSY at once, without waiting, while another process is
+        switching the same new file to WAL (two tk creating one cache, e.g. a sharded run's workers
+        on one node): that wait is done here, up to the timeout."""
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                db.execute("PRAGMA journal_mode = WAL")
+                return
+            except sqlite3.OperationalError as err:
+                if problem(err) != "busy" or time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.01)
 
     def do(self, work: Callable[[sqlite3.Connection], object]):
         """work(connection), with every SQLite failure turned into a CacheError (file untouched),
@@ -381,26 +413,31 @@ class Cache:
 
     def get_many(self, signature: str, sources: Sequence[str]) -> dict[str, tuple[str, str, str | None]]:
         """source -> (target, origin, flag) for every source found."""
+        return {row[4]: (row[5], row[6], row[7]) for row in self.entry_rows(signature, sources)}
+
+    def entry_rows(self, signature: str, sources: Sequence[str]) -> list[tuple]:
+        """The whole `entries` rows (key, signature, task, model, source, target, origin, flag,
+        created) of every source found."""
         keys = {entry_key(signature, s): s for s in sources}
         key_list = list(keys)
 
         def lookup(db):
-            found: dict[str, tuple[str, str, str | None]] = {}
+            found: list[tuple] = []
             for i in range(0, len(key_list), CHUNK):
                 chunk = key_list[i : i + CHUNK]
                 marks = ",".join("?" * len(chunk))
-                rows = db.execute(f"SELECT key, source, target, origin, flag FROM entries WHERE key IN ({marks})", chunk)
-                for key, source, target, origin, flag in rows:
-                    if source == keys[key]:  # a hash collision would show here
-                        found[source] = (target, origin, flag)
+                rows = db.execute(f"SELECT * FROM entries WHERE key IN ({marks})", chunk)
+                found += [row for row in rows if row[4] == keys[row[0]]]  # a hash collision would show here
             return found
 
         return self.entries.do(lookup)
 
     def put_many(self, signature: str, task: str, model: str, items: Iterable[tuple[str, str, str, str | None]]) -> None:
         """Store (source, target, origin, flag) rows in one transaction."""
-        now = time.time()
-        rows = [(entry_key(signature, s), signature, task, model, s, t, o, f, now) for s, t, o, f in items]
+        self.put_rows(entry_rows(signature, task, model, items))
+
+    def put_rows(self, rows: list[tuple]) -> None:
+        """Whole `entries` rows (entry_rows) in one transaction."""
         if rows:
             self.entries.do(lambda db: _insert(db, "entries", rows))
 
@@ -439,6 +476,28 @@ class Cache:
             return found
 
         return self.reviews.do(lookup)
+
+    def all_overrides(self) -> list[tuple[str, str, str, str]]:
+        """Every imported review, (src_lang, tgt_lang, source, target): what a sharded run's workers
+        serve before their own caches, as a local run does (engines/sharded.py)."""
+        return self.reviews.do(lambda db: db.execute("SELECT src_lang, tgt_lang, source, target FROM overrides").fetchall())
+
+    # -- merging ------------------------------------------------------------------------------------
+
+    def merge(self, table: str, rows: Iterable[Sequence]) -> Merged:
+        """Rows of `table` (whole rows, in COLUMNS order) that this cache lacks, added; a row whose key
+        is here already is counted, as present or (another value) as a conflict, and this cache's
+        value kept. Malformed rows are skipped and counted. One transaction per MERGE_ROWS rows
+        (a commit costs about as much as a few hundred rows), so an interrupted merge keeps what it
+        merged. `tk cache merge` and the shards of a sharded run (engines/sharded.py) both come here."""
+        store = self.reviews if table == "overrides" else self.entries
+        total = Merged()
+        for chunk in _chunks(rows, MERGE_ROWS):
+            good, skipped = _well_formed(table, chunk)
+            counts = store.do(lambda db: _merge_chunk(db, table, good)) if good else Merged()
+            counts.skipped += skipped
+            total += counts
+        return total
 
     # -- maintenance --------------------------------------------------------------------------------
 
@@ -491,6 +550,202 @@ def _insert(db: sqlite3.Connection, table: str, rows: list[tuple], verb: str = "
     with db:
         db.execute("BEGIN IMMEDIATE")
         db.executemany(f"{verb} INTO {table} VALUES ({','.join('?' * TABLES[table])})", rows)
+
+
+# --- merging: `tk cache merge`, and the shards of `tk translate --engine ray --shard` ---------------
+#
+# Content keys make two caches' union safe: a key is a hash of the signature (model, revision,
+# decoding) and the source text, so the same key from another cache is the same question. What
+# it answered is kept if this cache has no answer yet; a different answer (e.g. GPU batches that
+# rounded differently) is reported, and this cache's kept.
+
+#: per table: its key columns, and the columns a lookup serves (the same key with other values there is a conflict)
+MERGE_KEYS = {
+    "entries": (("key",), ("target", "origin", "flag")),
+    "languages": (("key",), ("lang",)),
+    "overrides": (("src_lang", "tgt_lang", "source"), ("target",)),
+}
+
+
+@dataclass
+class Merged:
+    """What a merge did with the rows it was given."""
+
+    added: int = 0
+    present: int = 0  # the same key with the same value: nothing to do
+    conflicts: int = 0  # the same key with another value: this cache's kept
+    skipped: int = 0  # malformed: wrong shape or types, or a key that is not its content's
+
+    def __iadd__(self, other: Merged) -> Merged:
+        for name, value in asdict(other).items():
+            setattr(self, name, getattr(self, name) + value)
+        return self
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _chunks(rows: Iterable[Sequence], size: int) -> Iterator[list[tuple]]:
+    chunk: list[tuple] = []
+    for row in rows:
+        chunk.append(tuple(row))
+        if len(chunk) >= size:
+            yield chunk
+            chunk = []
+    if chunk:
+        yield chunk
+
+
+def _well_formed(table: str, rows: list[tuple]) -> tuple[list[tuple], int]:
+    """The rows of the right shape and types (entries: whose key is their content's), the first of
+    each key; and how many were not."""
+    ncols, (keys, _) = TABLES[table], MERGE_KEYS[table]
+    key_at = [COLUMNS[table].index(k) for k in keys]
+    good, seen = [], set()
+    for row in rows:
+        if len(row) != ncols or not _typed(table, row):
+            continue
+        key = tuple(row[i] for i in key_at)
+        if key not in seen:
+            seen.add(key)
+            good.append(row)
+    return good, len(rows) - len(good)
+
+
+def _typed(table: str, row: tuple) -> bool:
+    """Text where the schema says text (flag and document may be NULL), a number for `created`;
+    an entry's key must be its content's. (Chained `is`: this runs for every merged row.)"""
+    if table == "entries":
+        key, signature, task, model, source, target, origin, flag, created = row
+        return (type(key) is type(signature) is type(task) is type(model) is type(source) is type(target)
+                is type(origin) is str and (flag is None or type(flag) is str) and type(created) in (float, int)
+                and key == entry_key(signature, source))
+    if table == "languages":
+        return type(row[0]) is type(row[1]) is str
+    src, tgt, source, target, origin, document, created = row
+    return (type(src) is type(tgt) is type(source) is type(target) is type(origin) is str
+            and (document is None or type(document) is str) and type(created) in (float, int))
+
+
+def _merge_chunk(db: sqlite3.Connection, table: str, rows: list[tuple]) -> Merged:
+    """Rows in one write transaction: existing keys looked up (CHUNK at a time), the missing rows inserted."""
+    columns, (keys, values) = COLUMNS[table], MERGE_KEYS[table]
+    key_at, value_at = [columns.index(k) for k in keys], [columns.index(v) for v in values]
+    step = max(1, CHUNK // len(keys))  # bound parameters per query
+    counts = Merged()
+    with db:
+        db.execute("BEGIN IMMEDIATE")
+        here: dict[tuple, tuple] = {}
+        for start in range(0, len(rows), step):
+            part = rows[start : start + step]
+            if len(keys) == 1:  # the primary key's own index
+                where = f"{keys[0]} IN ({','.join('?' * len(part))})"
+            else:
+                where = f"({','.join(keys)}) IN (VALUES {','.join('(' + ','.join('?' * len(keys)) + ')' for _ in part)})"
+            found = db.execute(f"SELECT {','.join(keys + values)} FROM {table} WHERE {where}",
+                               [row[i] for row in part for i in key_at])
+            here.update((tuple(r[: len(keys)]), tuple(r[len(keys):])) for r in found)
+        new = []
+        for row in rows:
+            value = here.get(tuple(row[i] for i in key_at))
+            if value is None:
+                new.append(row)
+            elif value == tuple(row[i] for i in value_at):
+                counts.present += 1
+            else:
+                counts.conflicts += 1
+        if new:
+            inserted = db.executemany(f"INSERT OR IGNORE INTO {table} VALUES ({','.join('?' * len(columns))})", new)
+            counts.added = inserted.rowcount
+            counts.present += len(new) - inserted.rowcount  # written meanwhile by another tk
+    return counts
+
+
+def cache_files(other: Path | str) -> list[Path]:
+    """The files of another cache to merge: a cache folder's (translations, reviews), or one file."""
+    other = Path(other)
+    if other.is_dir():
+        found = [other / name for name in (DB_NAME, REVIEWS_NAME) if (other / name).is_file()]
+        if not found:
+            raise CacheFileError(f"{other}: not a tk cache folder (no {DB_NAME} or {REVIEWS_NAME} in it)")
+        return found
+    if not other.exists():
+        raise CacheFileError(f"{other}: no such file or folder")
+    return [other]
+
+
+def merge_file(cache: Cache, path: Path | str) -> dict[str, Merged]:
+    """`tk cache merge`: every table of another cache file merged into `cache` (Cache.merge);
+    table -> what was done. CacheFileError, naming the file, when it cannot be merged: not there,
+    not an SQLite file, no tk tables, another cache format or schema, damaged (checked before
+    anything is merged; `tk cache check --repair` recovers such a file first)."""
+    path = Path(path)
+    if any(_same_file(path, mine) for mine in (cache.path, cache.reviews_path)):
+        raise CacheFileError(f"{path}: is this cache's own file (--cache-dir / TK_CACHE_DIR); nothing to merge")
+    from urllib.parse import quote
+
+    try:
+        db = sqlite3.connect(f"file:{quote(str(path.resolve()))}?mode=ro", uri=True, timeout=cache_timeout())
+    except sqlite3.Error as err:
+        raise CacheFileError(f"{path}: cannot be read ({err})") from None
+    try:
+        tables = _mergeable_tables(db, path)
+        return {table: cache.merge(table, _rows(db, table, path)) for table in tables}
+    finally:
+        db.close()
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _mergeable_tables(db: sqlite3.Connection, path: Path) -> list[str]:
+    """The tk tables of another file, once it is known to be a sound cache of this format."""
+    try:
+        version = db.execute("PRAGMA user_version").fetchone()[0]
+        names = {name for (name,) in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        damage = [r[0] for r in db.execute("PRAGMA quick_check(5)")]
+    except sqlite3.Error as err:
+        if problem(err) == "damaged" and "not a database" in str(err):
+            raise CacheFileError(f"{path}: not a tk cache (not an SQLite database)") from None
+        if problem(err) == "damaged":
+            raise _damaged(path, str(err)) from None
+        raise CacheFileError(f"{path}: cannot be read ({err})") from None
+    tables = [t for t in COLUMNS if t in names]
+    if not tables:
+        raise CacheFileError(f"{path}: not a tk cache (no {', '.join(COLUMNS)} table in it)")
+    if version > CACHE_FORMAT:
+        raise CacheFileError(f"{path}: written by a newer tk (cache format {version}; this tk reads format "
+                             f"{CACHE_FORMAT}); merge it with that tk")
+    if damage != ["ok"]:
+        raise _damaged(path, "; ".join(damage))
+    for table in tables:
+        found = tuple(r[1] for r in db.execute(f"PRAGMA table_info({table})"))
+        if found != COLUMNS[table]:
+            raise CacheFileError(f"{path}: another cache schema ({table} has columns {', '.join(found)}; this tk's "
+                                 f"has {', '.join(COLUMNS[table])}); merge it with the tk that wrote it")
+    return tables
+
+
+def _damaged(path: Path, why: str) -> CacheFileError:
+    if path.name in (DB_NAME, REVIEWS_NAME):
+        how = f"`tk cache check --repair --cache-dir {path.parent}` recovers what can be read"
+    else:
+        how = f"as {DB_NAME} in a folder DIR, `tk cache check --repair --cache-dir DIR` recovers what can be read"
+    return CacheFileError(f"{path}: damaged ({why}); nothing merged from it: {how}, then merge again")
+
+
+def _rows(db: sqlite3.Connection, table: str, path: Path) -> Iterator[tuple]:
+    """A table's rows, CHUNK at a time (a node's cache may be large)."""
+    try:
+        cursor = db.execute(f"SELECT * FROM {table}")
+        while rows := cursor.fetchmany(CHUNK):
+            yield from rows
+    except sqlite3.Error as err:
+        raise CacheFileError(f"{path}: could not be read to the end ({err}); what was read before is merged") from None
 
 
 def check(folder: Path | str, repair: bool = False) -> list[dict]:

@@ -23,7 +23,7 @@ from .options import DecodeOptions, RunOptions, env
 
 app = App(help="Local, offline bilingual translation and summaries of foreign-language articles.",
           no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
-cache_app = App(help="Inspect or clear the translation cache.", no_args_is_help=True)
+cache_app = App(help="Inspect, clear or merge the translation cache.", no_args_is_help=True)
 app.add_typer(cache_app, name="cache")
 
 from .cli_models import doctor, models_app  # noqa: E402  (typer only; nothing heavy)
@@ -218,6 +218,7 @@ def translate(
     engine: Annotated[Optional[str], typer.Option("--engine", metavar="ENGINE", help="Where the model runs: local, or ray (a Ray cluster; needs the ray extra; env TK_ENGINE).")] = None,
     workers: Annotated[Optional[int], typer.Option("--workers", min=1, metavar="N", help="ray: model replicas (env TK_WORKERS; default: one per GPU, else per CPU of the cluster).")] = None,
     ray_address: Annotated[Optional[str], typer.Option("--ray-address", metavar="ADDRESS", help="ray: an existing cluster, auto or ray://host:10001 (env TK_RAY_ADDRESS; default: a local Ray for this run).")] = None,
+    shard: Annotated[Optional[bool], typer.Option("--shard", help="ray: shard the documents over the workers, each with its own cache, merged into yours as shards finish (env TK_SHARD; see README \"Past one machine\").")] = None,
     corpus: CorpusOpt = None,
     cache_dir: CacheDirOpt = None,
     no_cache: NoCacheOpt = False,
@@ -230,10 +231,12 @@ def translate(
     Reads plain text, Markdown, HTML pages (the article, not the page furniture), PDF (the text
     layer) and DOCX, by extension or, where it lies, by content; URLs are fetched (proxies from
     http_proxy/https_proxy)."""
+    from contextlib import closing
+
     from . import engines
     from .documents import load_documents
     from .translate import translate_parts
-    from .writers import DocumentOutputs, get_writers
+    from .writers import get_writers, write_documents
 
     setup_logging(quiet)
     terminate_as_interrupt()
@@ -242,39 +245,29 @@ def translate(
         writers = get_writers(fmt)
         check_writable(out)
         run = RunOptions.from_env(device=device, batch_tokens=batch_tokens, threads=threads, cache_dir=cache_dir,
-                                  use_cache=not no_cache, engine=engine, workers=workers, ray_address=ray_address)
+                                  use_cache=not no_cache, engine=engine, workers=workers, ray_address=ray_address,
+                                  shard=shard)
         engines.check(run.engine)
         # without --backend, DecodeOptions reads TK_BACKEND itself (defaults < environment < flags)
         decode = DecodeOptions(beams=beams, precision=precision, **({"backend": backend} if backend else {}))
-    docs = load_documents(paths, corpus_dir(corpus), exclude=out, follow_links=follow_links)
     bar, progress = progress_bar(quiet)
+    if run.shard:  # documents go to the workers whole (engines/sharded.py): written here as they come back
+        from .engines.sharded import translate_sharded
+
+        results = translate_sharded(paths, to, out, writers, src=src, decode=decode, run=run, model=model,
+                                    corpus=corpus_dir(corpus), follow_links=follow_links, progress=progress)
+    else:
+        docs = load_documents(paths, corpus_dir(corpus), exclude=out, follow_links=follow_links)
+        parts = translate_parts(docs, to, src=src, decode=decode, run=run, model=model, progress=progress)
+        results = write_documents(parts, writers, out)
     reports, failed, problems = [], False, DocumentProblems()
-    outputs: DocumentOutputs | None = None  # the document being written, part by part
-    write_error: str | None = None  # this document's outputs cannot be written: its later parts are skipped
     try:
-        for part in translate_parts(docs, to, src=src, decode=decode, run=run, model=model, progress=progress):
-            if part.error or write_error:  # nothing of it is written: its temporary files go
-                if outputs is not None:
-                    outputs.abort()
-                    outputs = None
-            if part.error and not write_error:
-                failed = True
-                problems.add_error(part.source_name, part.error)
-            elif not write_error:
-                try:
-                    outputs = outputs or DocumentOutputs(writers, part, out)
-                    outputs.add(part)
-                    if part.final:
-                        part.outputs = [str(p) for p in outputs.finish(part)]
-                        outputs = None
-                except DocumentError as err:  # e.g. a name the file system refuses: the others are still written
-                    if outputs is not None:
-                        outputs.abort()
-                    outputs, write_error, failed = None, str(err), True
-                    problems.add_error(part.source_name, write_error)
-            if part.final:
-                part.error, write_error = part.error or write_error, None
-                reports.append(report(part))
+        with closing(results):
+            for result in results:
+                if result.error:
+                    failed = True
+                    problems.add_error(result.source_name, result.error)
+                reports.append(result.to_dict())
     except KeyboardInterrupt:
         bar.close()
         problems.say_all()
@@ -284,9 +277,6 @@ def translate(
         bar.close()
         problems.say_all()
         raise fail(str(err))
-    finally:
-        if outputs is not None:  # interrupted in the middle of a document: no file that looks complete
-            outputs.abort()
     bar.close()
     problems.say_all()
     if as_json:
@@ -296,28 +286,6 @@ def translate(
         say(f"{done} of {len(reports)} document(s) translated into {out}/")
     if failed:
         raise typer.Exit(EXIT_FAILED)
-
-
-def report(result) -> dict:
-    return {
-        "id": result.doc_id,
-        "source": result.source_name,
-        "src_lang": result.src_lang,
-        "tgt_lang": result.tgt_lang,
-        "model": result.model,
-        "revision": result.revision,
-        "locked": result.locked,
-        "pivot": result.pivot,
-        "signature": result.signature,
-        "format": result.document.format if result.document else None,
-        "encoding": result.document.encoding if result.document else None,
-        "warnings": getattr(result.document, "warnings", []),  # what reading repaired (documents.decode)
-        **result.counts,
-        "seconds": result.seconds,
-        "outputs": result.outputs,
-        "note": result.note,
-        "error": str(result.error) if result.error else None,
-    }
 
 
 @app.command()
@@ -506,6 +474,68 @@ def cache_check(
                        "read (the next tk run that uses the cache does too)")
     if any(row["damage"] and "repair" not in row for row in rows):
         raise typer.Exit(EXIT_FAILED)
+
+
+@cache_app.command("merge")
+def cache_merge(
+    others: Annotated[list[Path], typer.Argument(metavar="OTHER", help="Other caches: folders (e.g. a node's cache copied back) or their translations.sqlite3 / reviews.sqlite3 files.")],
+    cache_dir: CacheDirOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """Add the entries, detected languages and reviews of other caches that this one lacks.
+
+    Keys are by content, so merging is a union; where both have an entry with different text,
+    this cache's is kept and the difference counted."""
+    from .cache import Merged, cache_files, merge_file
+    from .errors import CacheFileError
+
+    rows = []
+
+    def refused(name, err: CacheFileError) -> None:  # this file only: the others are still merged
+        rows.append({"file": str(name), "error": str(err)})
+        say(str(err))
+
+    with cache_or_exit(cache_dir) as cache:  # this cache's own trouble (busy, full) ends it: one line
+        for other in others:
+            try:
+                paths = cache_files(other)
+            except CacheFileError as err:
+                refused(other, err)
+                continue
+            merged: dict = {}  # a folder's files (translations, reviews) said in one line
+            for path in paths:
+                try:
+                    for table, counts in merge_file(cache, path).items():
+                        merged.setdefault(table, Merged())
+                        merged[table] += counts
+                except CacheFileError as err:
+                    refused(path, err)
+            if merged:  # at least one of its files was merged
+                rows.append({"file": str(other), "error": None, **{t: m.as_dict() for t, m in merged.items()}})
+                if not as_json:
+                    say(f"{other}: {merged_line(merged)}")
+    failed = any(row["error"] for row in rows)
+    if as_json:
+        typer.echo(json.dumps({"files": rows, "ok": not failed}, indent=2))
+    if failed:
+        raise typer.Exit(EXIT_FAILED)
+
+
+def merged_line(merged: dict) -> str:
+    """"12 entries added, 3 already here; 1 language added" and what differed or was malformed."""
+    names = {"entries": ("entry", "entries"), "languages": ("language", "languages"), "overrides": ("review", "reviews")}
+    said = []
+    for table, m in merged.items():
+        if not any(m.as_dict().values()):
+            continue
+        one, many = names[table]
+        text = f"{m.added} {one if m.added == 1 else many} added, {m.present} already here"
+        if m.conflicts:
+            text += f", {m.conflicts} different from this cache's (this cache's kept)"
+        if m.skipped:
+            text += f", {m.skipped} malformed row(s) skipped"
+        said.append(text)
+    return "; ".join(said) or "nothing in it to merge"
 
 
 def main() -> None:

@@ -33,6 +33,7 @@ import codecs
 import logging
 import re
 import sys
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
@@ -117,6 +118,7 @@ class StreamedDocument(Document):
                  meta: dict, warnings: list[str]):
         self.id, self.path, self.encoding, self.meta, self.warnings = id, path, encoding, meta, warnings
         self._errors, self._head = errors, head
+        self.file = path  # what is read; `path` names it (read_document's given_as)
 
     @property
     def text(self) -> str:
@@ -130,7 +132,7 @@ class StreamedDocument(Document):
         """Raises DocumentError when the file changed since it was checked (no longer decodes, or
         cannot be read any more): that document fails, the others go on."""
         try:
-            for piece in decoded_blocks(file_blocks(self.path), self.encoding, self._errors):
+            for piece in decoded_blocks(file_blocks(self.file), self.encoding, self._errors):
                 yield piece.replace("\x00", "")  # counted and said when the file was first read
         except UnicodeDecodeError as err:
             raise DocumentError(self.source_name, f"changed while it was being read (byte {err.start} of a block is no "
@@ -357,21 +359,36 @@ def _western(data: bytes, matches: list) -> bool:
     return _single_high_bytes(data) and mess_ratio(text, 1.0) <= best.chaos + 0.1
 
 
-def read_document(path: Path, doc_id: str | None = None) -> Document:
+def read_document(path: Path, doc_id: str | None = None, given_as: Path | None = None) -> Document:
     """Read one file with the reader its content and extension call for (readers.choose).
-    Raises DocumentError with a one-line reason."""
+    Raises DocumentError with a one-line reason. `given_as`: the input as the user named it, when
+    `path` is a copy of it (a sharded run's worker reads a copy of the driver's file): messages,
+    ids and the document name it, as if it had been read where it is."""
     from . import readers
 
-    name = display_name(path)
-    doc_id = doc_id or display_name(path.stem)
-    try:
+    shown = given_as or path
+    name = display_name(shown)
+    doc_id = doc_id or display_name(shown.stem)
+    with reading(name):
         with path.open("rb") as fh:
             sniff = fh.read(SNIFF_BYTES)
-        reader, warning = readers.choose(path, sniff)
+        reader, warning = readers.choose(shown, sniff)
         if reader.name == "txt" and path.stat().st_size >= STREAM_BYTES and path.is_file():
             doc = _streamed_document(path, name, doc_id)
         else:
             doc = make_document(path if reader.name == "pdf" else path.read_bytes(), name, doc_id, path, reader)
+    if warning:
+        log.warning("%s: %s", name, warning)
+        doc.warnings.insert(0, warning)
+    doc.path = shown  # a StreamedDocument still reads `path` (its `file`)
+    return doc
+
+
+@contextmanager
+def reading(name: str):
+    """OSError reading the input `name` -> DocumentError, one line (that input fails, the others go on)."""
+    try:
+        yield
     except FileNotFoundError:
         raise DocumentError(name, "no such file") from None
     except IsADirectoryError:
@@ -380,10 +397,12 @@ def read_document(path: Path, doc_id: str | None = None) -> Document:
         raise DocumentError(name, "permission denied (cannot read)") from None
     except OSError as err:
         raise DocumentError(name, f"cannot read ({err.strerror or err})") from None
-    if warning:
-        log.warning("%s: %s", name, warning)
-        doc.warnings.insert(0, warning)
-    return doc
+
+
+def input_bytes(path: Path) -> bytes:
+    """A file's bytes, its read errors as read_document says them (a sharded run ships them to a worker)."""
+    with reading(display_name(path)):
+        return path.read_bytes()
 
 
 def _streamed_document(path: Path, name: str, doc_id: str) -> StreamedDocument:
@@ -410,11 +429,12 @@ def _streamed_document(path: Path, name: str, doc_id: str) -> StreamedDocument:
     return StreamedDocument(doc_id, path, encoding, errors, head, parse_meta(head), warnings)
 
 
-def read_stdin(doc_id: str = "stdin") -> Document:
-    """Standard input, read by what its content proves (HTML, PDF, ...), else as plain text."""
+def read_stdin(doc_id: str = "stdin", data: bytes | None = None) -> Document:
+    """Standard input (or `data`, what the driver of a sharded run read from it), read by what its
+    content proves (HTML, PDF, ...), else as plain text."""
     from . import readers
 
-    data = sys.stdin.buffer.read()
+    data = sys.stdin.buffer.read() if data is None else data
     reader, _ = readers.choose(None, data[:SNIFF_BYTES])
     return make_document(data, "<stdin>", doc_id, None, reader)
 

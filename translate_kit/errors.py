@@ -15,6 +15,9 @@ class DocumentError(TkError):
         self.problem = problem
         super().__init__(f"{self.path}: {problem}")
 
+    def __reduce__(self):  # pickled with its own fields (a Ray worker sends it back to the driver)
+        return type(self), (self.path, self.problem)
+
 
 class DocumentFailed(TkError):
     """A document could not be done: `cause` (a model error, a segment the model could not take)."""
@@ -22,6 +25,9 @@ class DocumentFailed(TkError):
     def __init__(self, source: str, cause: TkError):
         self.source, self.cause = str(source), cause
         super().__init__(f"{self.source}: {cause}")
+
+    def __reduce__(self):
+        return type(self), (self.source, self.cause)
 
     @classmethod
     def of(cls, source: str, err: TkError) -> TkError:
@@ -53,8 +59,15 @@ class CacheError(TkError):
     """The cache cannot be used for this run (busy, disk full, read-only); the run stops, the cache is left as it was."""
 
 
+class CacheFileError(TkError):
+    """A cache file given to `tk cache merge` cannot be merged (missing, damaged, not a tk cache, another
+    schema): one line naming it; the other files are still merged."""
+
+
 class CacheBusy(CacheError):
     """Another process held the cache's write lock for longer than tk waits."""
+
+
 class RunAborted(TkError):
     """The whole run cannot go on (e.g. its cluster went away): not one document's error.
     Every batch finished before it is in the cache."""

@@ -123,6 +123,18 @@ def _whole(value: str | int | None, name: str) -> int | None:
     return number
 
 
+def _yes_no(value: str | None, name: str) -> bool:
+    """TK_SHARD and the like: 1/true/yes/on or 0/false/no/off (unset: no)."""
+    if value is None:
+        return False
+    word = value.strip().lower()
+    if word in ("1", "true", "yes", "on"):
+        return True
+    if word in ("0", "false", "no", "off"):
+        return False
+    raise _usage(f"{name}={value!r} is neither yes nor no (1/true/yes/on, 0/false/no/off)")
+
+
 def _usage(message: str):
     from .errors import UsageError
 
@@ -146,6 +158,7 @@ class RunOptions:
     engine: str = "local"
     workers: int | None = None  # ray: model replicas (None: one per GPU, else per CPU the cluster has)
     ray_address: str | None = None  # ray: an existing cluster ("auto", "ray://host:10001"); None: a local Ray
+    shard: bool = False  # ray: documents sharded over the workers, each with its own cache (engines/sharded.py)
 
     def __post_init__(self):
         object.__setattr__(self, "device", check_device(self.device))
@@ -153,6 +166,8 @@ class RunOptions:
         object.__setattr__(self, "threads", _whole(self.threads, "--threads"))
         object.__setattr__(self, "workers", _whole(self.workers, "--workers"))
         object.__setattr__(self, "engine", str(self.engine).strip().lower())
+        if self.shard and self.engine != "ray":
+            raise _usage(f"--shard needs --engine ray (it shards the documents over Ray workers); the engine is {self.engine}")
 
     @classmethod
     def from_env(cls, **overrides) -> "RunOptions":
@@ -169,6 +184,9 @@ class RunOptions:
             "engine": lambda: env("ENGINE", "local"),
             "workers": lambda: _whole(env("WORKERS"), "TK_WORKERS"),
             "ray_address": lambda: env("RAY_ADDRESS"),
+            "shard": lambda: _yes_no(env("SHARD"), "TK_SHARD"),
         }
         values = {key: read() for key, read in readers.items() if key not in given}
+        if "shard" not in given and str(given.get("engine", values.get("engine"))).strip().lower() != "ray":
+            values["shard"] = False  # TK_SHARD says how ray runs go; a local run is not one (the flag is stricter)
         return cls(**values, **given)

@@ -76,6 +76,29 @@ class DocResult:
         """Segments by origin: for a part, over the whole document up to and including it."""
         return dict(self.totals) if self.totals is not None else count_origins(self.segments)
 
+    def to_dict(self) -> dict:
+        """The document's record in `tk translate --json` (the error in words)."""
+        doc = self.document
+        return {
+            "id": self.doc_id,
+            "source": self.source_name,
+            "src_lang": self.src_lang,
+            "tgt_lang": self.tgt_lang,
+            "model": self.model,
+            "revision": self.revision,
+            "locked": self.locked,
+            "pivot": self.pivot,
+            "signature": self.signature,
+            "format": doc.format if doc else None,
+            "encoding": doc.encoding if doc else None,
+            "warnings": getattr(doc, "warnings", []),  # what reading repaired (documents.decode)
+            **self.counts,
+            "seconds": self.seconds,
+            "outputs": self.outputs,
+            "note": self.note,
+            "error": str(self.error) if self.error else None,
+        }
+
 
 def count_origins(segments: list[Segment]) -> dict:
     origins = [s.origin for s in segments if s.kind != "meta"]

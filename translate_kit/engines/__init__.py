@@ -5,6 +5,10 @@ one it has: it reads, segments, deduplicates and looks up the cache the same way
 
 The choice is a RunOptions field (`--engine`, TK_ENGINE): it never changes a result, so it is
 not part of the cache signature.
+
+`--engine ray --shard` (engines/sharded.py) works a level up: whole documents go to the Ray
+workers, each of which runs the local pipeline and engine itself against its node's cache, so the
+driver does nothing per segment; it merges the workers' cache rows and writes their files.
 """
 
 from __future__ import annotations

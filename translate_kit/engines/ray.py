@@ -44,7 +44,7 @@ from typing import Iterator, Sequence
 
 from .. import models
 from ..engine import Engine, GenerationFailed, plan_batches
-from ..errors import ModelUnavailable, RunAborted, TkError
+from ..errors import CacheError, ModelUnavailable, OutputError, RunAborted, TkError
 from ..models import LoadedModel, ModelRef
 from ..options import DecodeOptions, RunOptions
 
@@ -169,7 +169,7 @@ class RayEngine(Engine):
         path = models.ensure_local(ref)
         planner = _planner(ref, path, device)
         plan = layout(run, device)
-        worker_run = replace(run, engine="local", threads=plan.threads, cache_dir=Path(run.cache_dir).resolve())
+        worker_run = replace(run, engine="local", shard=False, threads=plan.threads, cache_dir=Path(run.cache_dir).resolve())
         engine = cls(planner, decode, run.batch_tokens, requested=requested, run_options=worker_run, layout=plan)
         engine.backend = decode.backend  # which DEFAULT_BATCH_TOKENS row applies: what the actors run
         return engine
@@ -179,14 +179,9 @@ class RayEngine(Engine):
         """The model actors. Ray restarts one whose process dies (max_restarts=-1) and retries the
         batches it had (max_task_retries=-1): a killed worker costs time, never a segment."""
         if not self._actors:
-            import ray
-
-            shape = self.layout
-            worker = ray.remote(num_cpus=shape.num_cpus, num_gpus=shape.num_gpus, max_restarts=-1,
-                                max_task_retries=-1)(BatchWorker)
             loaded = self.loaded
-            self._actors = [worker.remote(loaded.ref, loaded.revision, self.decode, self.requested, loaded.device,
-                                          self.run_options) for _ in range(shape.workers)]
+            self._actors = start_actors(BatchWorker, self.layout, loaded.ref, loaded.revision, self.decode,
+                                        self.requested, loaded.device, self.run_options)
         return self._actors
 
     def run(self, texts: Sequence[str], **overrides) -> Iterator[tuple[list[int], list[str]]]:
@@ -220,37 +215,57 @@ class RayEngine(Engine):
     def release(self) -> None:
         """Ends the model actors (a later run() starts new ones). Without it they live as long as
         this engine is referenced, e.g. by a traceback, holding resources a next run would wait for."""
-        import ray
-
-        for actor in self._actors:
-            try:
-                ray.kill(actor, no_restart=True)
-            except Exception:  # already gone with its cluster
-                pass
+        release(self._actors)
         self._actors = []
 
     def _next_finished(self, flying: dict):
         """(ref, outputs) of one finished batch; a worker's error, or a lost cluster, ends the run."""
-        import ray
-        from ray.exceptions import RayTaskError
-
-        try:
-            ready, _ = ray.wait(list(flying), num_returns=1)
-            outputs, error = ray.get(ready[0])
-        except RayTaskError as err:  # our code failed on the worker in a way the user cannot fix
-            raise WorkerModelError(f"a Ray worker failed: {_first_line(err.cause or err)}; finished batches are cached") from None
-        except Exception as err:  # actors or nodes lost beyond Ray's retries, the head node gone
-            raise ClusterLost(f"the Ray cluster went away mid-run ({_first_line(err)}); "
-                              f"finished batches are cached: run again to resume") from None
+        ref, (outputs, error) = wait_one(flying, "finished batches are cached")
         if error:
             _raise_worker_error(error)
-        return ready[0], outputs
+        return ref, outputs
 
     def _spread_budget(self, lengths: list[int]) -> int:
         """The batch budget, lowered when the work is too small to give every actor a batch
         (as Ct2Engine spreads work over its local workers)."""
         work, longest = sum(lengths) * self.beams, max(lengths) * self.beams
         return max(longest, min(self.budget, math.ceil(work / self.layout.workers)))
+
+
+def start_actors(cls, shape: Layout, *args) -> list:
+    """`shape.workers` Ray actors of `cls(*args)`, each with shape's CPUs and GPUs. Ray restarts one
+    whose process dies (max_restarts=-1) and retries the calls it had (max_task_retries=-1)."""
+    import ray
+
+    actor = ray.remote(num_cpus=shape.num_cpus, num_gpus=shape.num_gpus, max_restarts=-1, max_task_retries=-1)(cls)
+    return [actor.remote(*args) for _ in range(shape.workers)]
+
+
+def release(actors: list) -> None:
+    """Ends these actors now, so that their CPUs and GPUs are free for a next run."""
+    import ray
+
+    for actor in actors:
+        try:
+            ray.kill(actor, no_restart=True)
+        except Exception:  # already gone with its cluster
+            pass
+
+
+def wait_one(flying, kept: str):
+    """(ref, value) of one finished call among `flying` (ObjectRefs). A failure of our code on a
+    worker (WorkerModelError), or a cluster lost beyond Ray's retries (ClusterLost), ends the run
+    with one line saying what is `kept` ("finished batches are cached")."""
+    import ray
+    from ray.exceptions import RayTaskError
+
+    try:
+        ready, _ = ray.wait(list(flying), num_returns=1)
+        return ready[0], ray.get(ready[0])
+    except RayTaskError as err:  # our code failed on the worker in a way the user cannot fix
+        raise WorkerModelError(f"a Ray worker failed: {_first_line(err.cause or err)}; {kept}") from None
+    except Exception as err:  # actors or nodes lost beyond Ray's retries, the head node gone
+        raise ClusterLost(f"the Ray cluster went away mid-run ({_first_line(err)}); {kept}: run again to resume") from None
 
 
 def _planner(ref: ModelRef, path: Path, device: str) -> LoadedModel:
@@ -273,7 +288,7 @@ def _planner(ref: ModelRef, path: Path, device: str) -> LoadedModel:
 
 # Errors travel back as data, "Kind: message": a load error is no crash that an actor restart
 # could fix, and a remote traceback is no line for a user.
-_WORKER_ERRORS = {"GenerationFailed": GenerationFailed}
+_WORKER_ERRORS = {"GenerationFailed": GenerationFailed, "CacheError": CacheError, "OutputError": OutputError}
 
 
 def _raise_worker_error(error: str):

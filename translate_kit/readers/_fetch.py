@@ -55,10 +55,15 @@ def fetch(url: str) -> tuple[bytes, str]:
 
 def read_url(url: str, doc_id: str):
     """A Document from a URL: fetched, then read by its content (a page without markers as HTML)."""
+    data, final = fetch(url)
+    return fetched_document(url, data, final, doc_id)
+
+
+def fetched_document(url: str, data: bytes, final: str, doc_id: str):
+    """A Document from what `fetch(url)` gave (a sharded run fetches on the driver, reads on a worker)."""
     from ..documents import SNIFF_BYTES, make_document
     from . import available, choose
 
-    data, final = fetch(url)
     reader, _ = choose(Path(final.split("?")[0].split("#")[0]), data[:SNIFF_BYTES])
     if reader.name == "txt" and b"<" in data[:SNIFF_BYTES]:
         reader = available()["html"]

@@ -143,6 +143,61 @@ class DocumentOutputs:
             self.abort()
 
 
+def write_documents(parts: Iterable, writers: list[Writer], out_dir: Path) -> Iterator:
+    """`tk translate`'s writing: each document's parts (translate.translate_parts, in order) written
+    as they come (DocumentOutputs); yields each document's last part once the document is done,
+    with `outputs` (the files written) and `error`: its own, or a DocumentError about its outputs
+    (a name the file system refuses), after which nothing of it is left written and the other
+    documents go on. An OutputError (the disk is full, the folder unwritable) ends the iteration;
+    files of an unfinished document never look complete."""
+    outputs: DocumentOutputs | None = None  # the document being written, part by part
+    write_error: DocumentError | None = None  # this document's outputs cannot be written: its later parts are skipped
+    try:
+        for part in parts:
+            if (part.error or write_error) and outputs is not None:  # nothing of it is written: its temporary files go
+                outputs.abort()
+                outputs = None
+            if not part.error and not write_error:
+                try:
+                    outputs = outputs or DocumentOutputs(writers, part, out_dir)
+                    outputs.add(part)
+                    if part.final:
+                        part.outputs = [str(p) for p in outputs.finish(part)]
+                        outputs = None
+                except DocumentError as err:  # e.g. a name the file system refuses: the others are still written
+                    if outputs is not None:
+                        outputs.abort()
+                    outputs, write_error = None, err
+            if part.final:
+                part.error, write_error = part.error or write_error, None
+                yield part
+    finally:
+        if outputs is not None:  # stopped in the middle of a document
+            outputs.abort()
+
+
+def publish_files(out_dir: Path, files: dict[str, bytes]) -> list[Path]:
+    """One document's rendered files (name -> bytes, as a sharded run's worker wrote them) into
+    `out_dir` as DocumentOutputs writes them: every file to a temporary first, then all renamed
+    into place; nothing is left when one cannot be written. Returns the paths, in the given order."""
+    paths = [output_path(out_dir, name) for name in files]
+    temps: list[Path] = []
+    try:
+        for path, data in zip(paths, files.values()):
+            tmp, fh = _temporary(path, binary=True)
+            temps.append(tmp)
+            with _writing(path):
+                with fh:
+                    fh.write(data)
+        for tmp, path in zip(temps, paths):
+            _publish(tmp, path)
+    except BaseException:
+        for tmp in temps:
+            tmp.unlink(missing_ok=True)
+        raise
+    return paths
+
+
 def atomic_write(path: Path, text: str) -> None:
     """`text` into `path` through a temporary `.NAME.*.part` file renamed into place."""
     tmp, fh = _temporary(path)
