@@ -34,7 +34,6 @@ from __future__ import annotations
 import atexit
 import json
 import logging
-import math
 import os
 import socket
 from dataclasses import dataclass, field, replace
@@ -43,7 +42,7 @@ from types import SimpleNamespace
 from typing import Iterator, Sequence
 
 from .. import models
-from ..engine import Engine, GenerationFailed, plan_batches
+from ..engine import Engine, GenerationFailed, plan_batches, spread_budget
 from ..errors import CacheError, ModelUnavailable, OutputError, RunAborted, TkError
 from ..models import LoadedModel, ModelRef
 from ..options import DecodeOptions, RunOptions
@@ -227,9 +226,8 @@ class RayEngine(Engine):
 
     def _spread_budget(self, lengths: list[int]) -> int:
         """The batch budget, lowered when the work is too small to give every actor a batch
-        (as Ct2Engine spreads work over its local workers)."""
-        work, longest = sum(lengths) * self.beams, max(lengths) * self.beams
-        return max(longest, min(self.budget, math.ceil(work / self.layout.workers)))
+        (engine.spread_budget, as Ct2Engine spreads work over its local workers)."""
+        return spread_budget(lengths, self.budget, self.beams, self.layout.workers)
 
 
 def start_actors(cls, shape: Layout, *args) -> list:
