@@ -18,6 +18,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
+from test_cache_merge import entries  # the cache's entry count
 from translate_kit.cli import app
 
 runner = CliRunner()
@@ -232,16 +233,6 @@ def written(monkeypatch) -> list[str]:
     return names
 
 
-def cache_entries(folder: Path) -> int:
-    from translate_kit.cache import Cache
-
-    cache = Cache(folder)
-    try:
-        return cache.stats()["entries"]
-    finally:
-        cache.close()
-
-
 def test_shard_writes_what_local_writes_and_its_merged_cache_serves_a_local_rerun(sharded, offline_hub, tmp_path,
                                                                                     monkeypatch, spy):
     local = translate(tmp_path / "local", "--engine", "local", cache=tmp_path / "c-local")
@@ -254,7 +245,7 @@ def test_shard_writes_what_local_writes_and_its_merged_cache_serves_a_local_reru
     assert files(tmp_path / "shard") == files(tmp_path / "local")  # byte for byte, every format
     assert sorted(names) == sorted(files(tmp_path / "local"))  # each file written once
     # the workers translated into their own cache; the driver's has it all through the merge
-    assert cache_entries(sharded) > 0 and cache_entries(tmp_path / "c-driver") == cache_entries(sharded)
+    assert entries(sharded) > 0 and entries(tmp_path / "c-driver") == entries(sharded)
 
     spy.clear()
     again = translate(tmp_path / "again", "--engine", "local", cache=tmp_path / "c-driver")
@@ -328,7 +319,7 @@ def test_shard_cluster_lost_mid_run_keeps_finished_shards(sharded, offline_hub, 
     lines = [line for line in result.output.splitlines() if line.startswith("tk:")]
     assert len(lines) == 1 and "went away" in lines[0] and "merged" in lines[0], result.output
     assert len({p.name.split(".")[0] for p in (tmp_path / "out").glob("*.md")}) == 1  # one document, whole
-    assert cache_entries(tmp_path / "c-driver") > 0
+    assert entries(tmp_path / "c-driver") > 0
 
 
 def test_shard_needs_the_ray_engine_and_tk_shard_only_steers_ray_runs(monkeypatch, tmp_path):

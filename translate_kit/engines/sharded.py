@@ -3,8 +3,9 @@ the local pipeline on them against its own node's cache.
 
 Why a second Ray mode: in `--engine ray` the driver reads, segments, counts tokens, plans the
 batches and stores every result itself, about 0.5 ms per segment (benchmarks/bench_ray.py), so one
-driver feeds ~2 000 segments/s: a few GPU workers (README "Past one machine"). Here the driver does
-nothing per segment. It lists the inputs exactly as a local run does (documents.expand_inputs and
+driver feeds ~2 000 segments/s: a few GPU workers (README "Past one machine"). Here the driver
+neither reads, segments nor counts tokens (what is left per segment: writing the files and merging
+the cache rows the workers send back). It lists the inputs exactly as a local run does (documents.expand_inputs and
 assign_ids, so ids and names are the same), reads each file's bytes when its shard is sent, and
 ships them: no shared storage is needed, for inputs or outputs.
 

@@ -400,10 +400,10 @@ async def _translate_html(translated, src: str, tgt: str, texts: list[str]) -> l
         requests = [service.HtmlRequest(t) for t in texts]
     except TkError as err:
         raise ApiError(400, f"Invalid request: {err}") from None
-    blocks = [b for r in requests for b in r.texts()]
-    pieces = iter(await translated(src, tgt, blocks) if blocks and src != tgt else [])
     if src == tgt:
         return list(texts)
+    blocks = [b for r in requests for b in r.texts()]
+    pieces = iter(await translated(src, tgt, blocks) if blocks else [])
     return [r.answer([next(pieces) for _ in r.texts()]) for r in requests]
 
 

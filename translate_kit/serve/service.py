@@ -118,10 +118,10 @@ class Service:
             english = first.translate_texts(texts, lambda n: None)
             sources = [english[t].target for t in texts]
         engine, k = last.engine, n + 1
-        fits = [i for i, length in enumerate(engine.count_tokens(sources)) if length <= engine.max_input_tokens]
+        counted = engine.count_tokens(sources)
+        fits = [i for i, length in enumerate(counted) if length <= engine.max_input_tokens]
         others: dict[str, list[str]] = {}
-        lengths = engine.count_tokens([sources[i] for i in fits])
-        for batch in plan_batches(lengths, engine.budget, max(engine.beams, k)):
+        for batch in plan_batches([counted[i] for i in fits], engine.budget, max(engine.beams, k)):
             picked = [fits[j] for j in batch]
             for i, found in zip(picked, engine.hypotheses([sources[i] for i in picked], k)):
                 served = done[texts[i]].target
