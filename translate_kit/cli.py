@@ -45,6 +45,7 @@ QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar."
 DeviceOpt = Annotated[Optional[str], typer.Option("--device", metavar="DEVICE", help="auto|cpu|cuda|cuda:N|mps (env TK_DEVICE).")]
 ThreadsOpt = Annotated[Optional[int], typer.Option("--threads", min=1, metavar="N", help="CPU threads (env TK_THREADS; default: all cores).")]
 NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the cache for this run.")]
+DebugOpt = Annotated[bool, typer.Option("--debug", help="Also show the traceback of an internal error here (it always goes to the log file named in the message; env TK_DEBUG).")]
 
 
 def say(message: str) -> None:
@@ -107,12 +108,15 @@ def options_or_exit():
         raise fail(str(err))
 
 
-def setup_logging(quiet: bool) -> None:
+def setup_logging(quiet: bool, debug: bool = False) -> None:
+    """Warnings on stderr as `tk: WARNING: ...`; --debug (or TK_DEBUG) adds the tracebacks of internal errors."""
+    from .options import debug_enabled
+
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("tk: %(levelname)s: %(message)s"))
     log = logging.getLogger("translate_kit")
     log.handlers[:] = [handler]
-    log.setLevel(logging.ERROR if quiet else logging.WARNING)
+    log.setLevel(logging.DEBUG if debug or debug_enabled() else logging.ERROR if quiet else logging.WARNING)
     import os
 
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")  # no per-call library chatter
@@ -225,6 +229,7 @@ def translate(
     follow_links: Annotated[bool, typer.Option("--follow-links", help="In folders, also read symbolic links that lead outside the folder.")] = False,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
+    debug: DebugOpt = False,
 ) -> None:
     """Translate documents into aligned bilingual documents.
 
@@ -238,7 +243,7 @@ def translate(
     from .translate import translate_parts
     from .writers import get_writers, write_documents
 
-    setup_logging(quiet)
+    setup_logging(quiet, debug)
     terminate_as_interrupt()
     with options_or_exit():
         to, src = check_language(to, "--to"), check_source(src)  # before anything: they become file names
@@ -306,12 +311,13 @@ def summarize(
     no_cache: NoCacheOpt = False,
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
+    debug: DebugOpt = False,
 ) -> None:
     """Summarize documents, in English and their own language, aligned sentence by sentence."""
     from .documents import load_documents
     from .summarize import SummaryOptions, parse_langs, render_text, summarize as run_summary, write_summary
 
-    setup_logging(quiet)
+    setup_logging(quiet, debug)
     terminate_as_interrupt()
     with options_or_exit():
         options = SummaryOptions(method, length, parse_langs(lang), check_source(src), model).check()
@@ -353,23 +359,29 @@ def summarize(
 
 
 @app.command("ls")
-def list_corpus(corpus: CorpusOpt = None, as_json: JsonOpt = False) -> None:
-    """List the corpus: id, format, language, paragraphs, sentences, characters, date."""
+def list_corpus(
+    paths: Annotated[Optional[list[str]], typer.Argument(metavar="PATH", help="Files, folders, URLs, corpus ids or - (as tk translate takes them; default: the corpus folder).")] = None,
+    corpus: CorpusOpt = None,
+    as_json: JsonOpt = False,
+) -> None:
+    """List documents: id, format, language, paragraphs, sentences, characters, date."""
     from .corpus import describe
 
     try:
-        rows = describe(corpus_dir(corpus))
+        rows = describe(corpus_dir(corpus), paths)
     except TkError as err:
         raise fail(str(err))
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
-        return
-    typer.echo(f"{'id':<24} {'format':<6} {'lang':<4} {'paras':>5} {'sents':>5} {'chars':>7}  date")
-    for r in rows:
-        if r.get("error"):
-            typer.echo(f"{r['id']:<24} {r.get('format') or '-':<6} {r['error']}")
-            continue
-        typer.echo(f"{r['id']:<24} {r['format']:<6} {r['lang']:<4} {r['paragraphs']:>5} {r['sentences']:>5} {r['characters']:>7}  {r['date'] or '-'}")
+    else:
+        typer.echo(f"{'id':<24} {'format':<6} {'lang':<4} {'paras':>5} {'sents':>5} {'chars':>7}  date")
+        for r in rows:
+            if r.get("error"):
+                typer.echo(f"{r['id']:<24} {r.get('format') or '-':<6} {r['error']}")
+                continue
+            typer.echo(f"{r['id']:<24} {r['format']:<6} {r['lang']:<4} {r['paragraphs']:>5} {r['sentences']:>5} {r['characters']:>7}  {r['date'] or '-'}")
+    if any(r.get("error") for r in rows):
+        raise typer.Exit(EXIT_FAILED)
 
 
 @app.command("import-review")

@@ -114,3 +114,15 @@ class App(typer.Typer):
 
     def command(self, *args, cls=None, **kwargs):
         return super().command(*args, cls=cls or Command, **kwargs)
+
+    def __call__(self, *args, **kwargs):
+        """The `tk` console script: an exception no command foresaw is one line and exit 1, its
+        traceback in a log file (incidents.py), never on the terminal unless --debug."""
+        try:
+            return super().__call__(*args, **kwargs)
+        except Exception as err:  # SystemExit and KeyboardInterrupt are not Exceptions: they pass
+            from .incidents import first_line, record
+
+            where = record(err, "running tk")
+            typer.echo(f"tk: internal error ({first_line(err)}); please report it with the log {where}", err=True)
+            raise SystemExit(1) from None

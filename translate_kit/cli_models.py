@@ -172,11 +172,24 @@ def doctor(as_json: JsonOpt = False) -> None:
     except UsageError as err:  # a TK_* setting that does not parse: the same line and status as for a run
         typer.echo(f"tk: {err}", err=True)
         raise typer.Exit(2)
+    broken = [f for f in report["formats"] if not f["available"]]
     if as_json:
         echo_json(report)
-        return
+    else:
+        _print_report(report)
+    for f in broken:  # said on stderr too, one line each, whatever the output form
+        typer.echo(f"tk: {f['kind']} format {f['format']} is unavailable ({'; '.join(f['problems'].values())}); "
+                   f"fix: {f['fix']}", err=True)
+    if broken:
+        raise typer.Exit(1)
+
+
+def _print_report(report: dict) -> None:
     for key, value in report.items():
-        if key == "models":
+        if key == "formats":
+            shown = [f"{f['format']}" if f["available"] else f"{f['format']} (UNAVAILABLE)" for f in value]
+            typer.echo("formats: " + ", ".join(dict.fromkeys(shown)))
+        elif key == "models":
             typer.echo("models:")
             for m in value:
                 typer.echo(f"  {m['name']:<12} {m['repo']:<44} {'present' if m['present'] else 'absent':<8} {megabytes(m['size'])}")
@@ -196,6 +209,7 @@ def doctor_report() -> dict:
 
     from . import __version__, models
     from .options import RunOptions
+    from .registry import formats
 
     run = RunOptions.from_env()
     return {
@@ -214,6 +228,7 @@ def doctor_report() -> dict:
         "hf_endpoint": os.environ.get("HF_ENDPOINT") or "https://huggingface.co",
         "models_lock": str(models.lock_path().resolve()) if models.lock_path() else None,
         "models": _models_present(models),
+        "formats": formats(),
     }
 
 

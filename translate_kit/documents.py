@@ -39,6 +39,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from .errors import DocumentError, UnknownDocument
+from .incidents import internal
 
 log = logging.getLogger("translate_kit")
 
@@ -613,6 +614,8 @@ def load_documents(inputs: Iterable[str], corpus: Path | None = None,
                 yield read_document(item, ids[item])
         except DocumentError as err:
             yield err
+        except Exception as err:  # unforeseen (a reader's library that failed to import, a bug): this input alone
+            yield internal(err, "reading", "<stdin>" if item == "-" else item if isinstance(item, str) else display_name(item))
 
 
 def corpus_files(corpus: Path) -> list[Path]:

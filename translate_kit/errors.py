@@ -71,3 +71,16 @@ class CacheBusy(CacheError):
 class RunAborted(TkError):
     """The whole run cannot go on (e.g. its cluster went away): not one document's error.
     Every batch finished before it is in the cache."""
+
+
+class InternalError(DocumentError):
+    """Something tk did not foresee went wrong with one document (a bug, a reader's library that failed
+    to import, a MemoryError on one huge file): that document fails, the others go on. Its traceback
+    is in the log file the problem names (incidents.py), never on the terminal unless --debug."""
+
+    def __init__(self, path: str, problem: str, log: str | None = None):
+        self.log = log
+        super().__init__(path, problem)
+
+    def __reduce__(self):
+        return type(self), (self.path, self.problem, self.log)

@@ -26,6 +26,20 @@ def env(name: str, default: str | None = None) -> str | None:
     return value if value not in (None, "") else default
 
 
+def debug_enabled() -> bool:
+    """TK_DEBUG: tracebacks of internal errors on the terminal too (as --debug)."""
+    return (env("DEBUG") or "").strip().lower() in ("1", "true", "yes", "on")  # read before options are checked
+
+
+def log_dir() -> Path:
+    """Where tracebacks of internal errors go (incidents.py): TK_LOG_DIR, else the XDG state folder."""
+    given = env("LOG_DIR")
+    if given:
+        return Path(given).expanduser()
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "translate_kit"
+
+
 @dataclass(frozen=True)
 class DecodeOptions:
     """Decoding settings that change what the model writes."""

@@ -39,7 +39,8 @@ from pathlib import Path
 
 from .cache import Cache, NoCache
 from .documents import Document
-from .errors import CacheError, DocumentError, DocumentFailed, TkError, UsageError
+from .errors import CacheError, DocumentError, DocumentFailed, RunAborted, TkError, UsageError
+from .incidents import internal
 from .language import language_warnings, source_language
 from .options import DecodeOptions, RunOptions
 from .segment import LETTER, Segment, segment_document, split_sentences, split_to_budget
@@ -311,14 +312,29 @@ def _failed(doc: Document | DocumentError, err: TkError) -> SummaryResult:
 def _summarize_one(step, item, loaded: SummaryModels) -> SummaryResult:
     """One document's steps; a TkError becomes its result's error, and the other documents go on."""
     started = time.perf_counter()
-    result = step(item, loaded)
-    if not result.error:
-        try:
-            _add_translations(result, loaded)
-        except TkError as err:
-            result.error = _message(result, err)
+    try:
+        result = step(item, loaded)
+        if not result.error:
+            try:
+                _add_translations(result, loaded)
+            except TkError as err:
+                result.error = _message(result, err)
+    except (CacheError, RunAborted):
+        raise
+    except Exception as err:  # unforeseen: this document alone fails (incidents.py)
+        result = _unforeseen(item, err)
     result.seconds = round(time.perf_counter() - started, 3)
     return result
+
+
+def _unforeseen(item, err: Exception) -> SummaryResult:
+    if isinstance(item, DocResult):
+        doc_id, name, doc = item.doc_id, item.source_name, item.document
+    elif isinstance(item, DocumentError):
+        doc_id, name, doc = item.path, item.path, None
+    else:
+        doc_id, name, doc = item.id, item.source_name, item
+    return SummaryResult(doc_id, name, doc, error=internal(err, "summarizing", name))
 
 
 def _message(result: SummaryResult, err: TkError) -> TkError:

@@ -25,7 +25,8 @@ from typing import Callable, Iterable, Iterator
 
 from .documents import Document
 from .engine import GenerationFailed
-from .errors import CacheError, DocumentError, DocumentFailed, RunAborted, TkError
+from .errors import CacheError, DocumentError, DocumentFailed, InternalError, RunAborted, TkError
+from .incidents import internal
 from .language import check_language, check_source, source_language
 from .options import DecodeOptions, RunOptions
 from .segment import Segment, iter_segments, renumber
@@ -197,9 +198,10 @@ def _parts(doc: Document | DocumentError, language: Callable[[Document], str]) -
     if isinstance(doc, DocumentError):
         yield _InFlight(DocResult(doc.path, doc.path, error=doc)), [], True
         return
-    doc_state = _InFlight(DocResult(doc.id, doc.source_name, document=doc, src_lang=language(doc)))
+    doc_state = _InFlight(DocResult(doc.id, doc.source_name, document=doc))
     part: list[Segment] = []
     try:
+        doc_state.head.src_lang = language(doc)
         for s in iter_segments(doc, doc_state.head.src_lang):
             if len(part) >= 2 * PART_SEGMENTS or (len(part) >= PART_SEGMENTS and s.para != part[-1].para):
                 yield doc_state, part, False
@@ -207,6 +209,12 @@ def _parts(doc: Document | DocumentError, language: Callable[[Document], str]) -
             part.append(s)
     except DocumentError as err:  # a file that changed while read (documents.StreamedDocument): it alone fails
         doc_state.head.error = err
+        yield doc_state, [], True
+        return
+    except (CacheError, RunAborted):
+        raise
+    except Exception as err:  # unforeseen, in language detection or segmentation: this document alone fails
+        doc_state.head.error = internal(err, "segmenting", doc.source_name)
         yield doc_state, [], True
         return
     yield doc_state, part, True
@@ -227,6 +235,10 @@ def _translate_window(window, src: str, tgt: str, translators: Translators, prog
         except TkError as err:  # finished batches are cached already; the other pairs go on
             for r in group:
                 r.error = DocumentFailed.of(r.source_name, err)
+        except Exception as err:  # unforeseen: these documents (they shared batches) fail, the other pairs go on
+            first = internal(err, "translating", group[0].source_name)  # one traceback in the log for all
+            for r in group:
+                r.error = InternalError(r.source_name, first.problem, first.log)
     elapsed = time.perf_counter() - started
     total = sum(len(r.segments) for r in results) or 1
     for doc_state, r in parts:
@@ -255,10 +267,12 @@ def _start_part(doc_state: _InFlight, segments: list[Segment], last: bool, src: 
     else:
         try:
             part.segments = doc_state.translator.fit(segments)
-        except RunAborted:
+        except (CacheError, RunAborted):
             raise
         except TkError as err:
             part.error = DocumentFailed.of(part.source_name, err)
+        except Exception as err:
+            part.error = internal(err, "translating", part.source_name)
     renumber(part.segments, doc_state.counters)
     return part
 
@@ -285,10 +299,13 @@ def _prepare(doc_state: _InFlight, src: str, tgt: str, translators: Translators,
         return
     try:
         doc_state.translator = translators.get(result.src_lang, tgt)
-    except RunAborted:
+    except (CacheError, RunAborted):
         raise
     except TkError as err:  # a model that cannot load: name the document too, as every other error does
         result.error = DocumentFailed.of(doc.source_name, err)
+        return
+    except Exception as err:
+        result.error = internal(err, "loading its model", doc.source_name)
         return
     _describe_model(result, doc_state.translator)
 

@@ -61,6 +61,9 @@ class Extracted:
 class Reader:
     name = ""
     suffixes: tuple[str, ...] = ()
+    # The libraries read() imports, module -> the pip distribution that provides it: what
+    # `tk doctor` and tests/test_install.py import to prove the format is usable here.
+    libraries: dict[str, str] = {}
     native_ext = ""  # the extension of a translated copy in this format; "" means none
 
     def sniff(self, head: bytes) -> bool:

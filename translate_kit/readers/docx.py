@@ -26,6 +26,7 @@ ZIP_MAGIC = b"PK\x03\x04"
 class DocxReader(Reader):
     name = "docx"
     suffixes = (".docx",)
+    libraries = {"docx": "python-docx"}
     native_ext = "docx"
 
     def sniff(self, head: bytes) -> bool:

@@ -21,6 +21,7 @@ DC = "{http://purl.org/dc/elements/1.1/}"
 class EpubReader(Reader):
     name = "epub"
     suffixes = (".epub",)
+    libraries = {"lxml": "lxml"}
 
     def sniff(self, head: bytes) -> bool:
         return head.startswith(b"PK\x03\x04") and b"mimetypeapplication/epub+zip" in head[:100]

@@ -39,6 +39,8 @@ PAGE_START = re.compile(rb"\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*(?:<!doctype
 class HtmlReader(Reader):
     name = "html"
     suffixes = (".html", ".htm", ".xhtml")
+    # jusText (trafilatura's fallback extractor) imports lxml.html.clean, now lxml_html_clean
+    libraries = {"lxml": "lxml", "lxml_html_clean": "lxml_html_clean", "justext": "jusText", "trafilatura": "trafilatura"}
     native_ext = "html"
 
     def sniff(self, head: bytes) -> bool:

@@ -24,6 +24,7 @@ CELL_SPLIT = re.compile(r"(?<!\\)\|")
 class MarkdownReader(Reader):
     name = "md"
     suffixes = (".md", ".markdown", ".mdown", ".mkd")
+    libraries = {"markdown_it": "markdown-it-py"}
     native_ext = "md"
 
     def read(self, data: bytes, name: str) -> Extracted:

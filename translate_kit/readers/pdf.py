@@ -41,6 +41,7 @@ MIN_TEXT = 16  # fewer letters than this over the whole file: no text layer
 class PdfReader(Reader):
     name = "pdf"
     suffixes = (".pdf",)
+    libraries = {"pypdf": "pypdf"}
 
     def sniff(self, head: bytes) -> bool:
         return b"%PDF-" in head[:1024]

@@ -23,7 +23,8 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Iterator, TextIO
 
-from ..errors import DocumentError, OutputError, UsageError
+from ..errors import DocumentError, OutputError, TkError, UsageError
+from ..incidents import internal
 
 
 class Writer:
@@ -33,6 +34,7 @@ class Writer:
     name = ""
     ext = ""
     binary = False  # writes bytes (a DOCX copy), not text
+    libraries: dict[str, str] = {}  # module -> pip distribution, as readers.Reader.libraries (all stdlib today)
 
     def applies(self, result) -> bool:
         """Whether this format has an output for this document (`native` has none for txt or PDF)."""
@@ -168,6 +170,12 @@ def write_documents(parts: Iterable, writers: list[Writer], out_dir: Path) -> It
                     if outputs is not None:
                         outputs.abort()
                     outputs, write_error = None, err
+                except TkError:  # OutputError: the disk or the folder, every document's; the run stops
+                    raise
+                except Exception as err:  # unforeseen (a writer's bug on a strange document): this document alone
+                    if outputs is not None:
+                        outputs.abort()
+                    outputs, write_error = None, internal(err, "writing", part.source_name)
             if part.final:
                 part.error, write_error = part.error or write_error, None
                 yield part
