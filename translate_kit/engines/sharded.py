@@ -47,7 +47,8 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from ..cache import Cache, Merged, NoCache
-from ..errors import CacheError, DocumentError, OutputError, TkError
+from ..errors import CacheError, DocumentError, InternalError, OutputError, TkError
+from ..incidents import internal
 from ..options import DecodeOptions, RunOptions, env
 from ..translators import Progress, Translators, open_cache
 from .ray import (
@@ -225,6 +226,9 @@ def loaded(shard: list[Input]) -> list[Input]:
                 item = replace(item, data=data, extra=final)
         except DocumentError as err:
             item = replace(item, kind="error", name=err.path, extra=err.problem)
+        except Exception as err:  # unforeseen: this input alone fails
+            failed = internal(err, "reading", item.name)
+            item = replace(item, kind="error", name=failed.path, extra=failed.problem)
         done.append(item)
     return done
 
@@ -404,6 +408,8 @@ class ShardWorker:
             return None, f"{type(err).__name__}: worker on {self.host}: {err}"
         except OSError as err:  # the scratch copy of the inputs
             return None, f"OutputError: worker on {self.host}: cannot write its scratch folder {scratch} ({err})"
+        except Exception as err:  # unforeseen, outside any one document: this shard's documents fail, the others go on
+            documents = _failed_shard(shard, internal(err, f"translating on {self.host}", shard[0].name))
         finally:
             logger.removeHandler(collect)
             shutil.rmtree(scratch, ignore_errors=True)
@@ -426,6 +432,14 @@ class ShardWorker:
             report["outputs"] = []  # the driver's paths, once it has written them
             done.append(ShardDocument(item.index, result.source_name, result.error, report, files))
         return done
+
+
+def _failed_shard(shard: list[Input], err: InternalError) -> list[ShardDocument]:
+    from ..translate import DocResult
+
+    failed = [InternalError(item.name, err.problem, err.log) for item in shard]
+    return [ShardDocument(item.index, item.name, e, DocResult(item.doc_id, item.name, error=e).to_dict(), {})
+            for item, e in zip(shard, failed)]
 
 
 SCRATCH = "tk-shard-"  # + pid: a worker's scratch folder, in the node's temporary folder
@@ -462,3 +476,5 @@ def _documents(shard: list[Input], spool: Path) -> Iterator:
                 yield read_document(copy, item.doc_id, given_as=Path(item.name))
         except DocumentError as err:
             yield err
+        except Exception as err:  # unforeseen: this input alone fails, as in a local run
+            yield internal(err, "reading", item.name)
