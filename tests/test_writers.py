@@ -605,8 +605,8 @@ def test_jsonl_records_carry_every_documented_key():
     records = [json.loads(line) for line in render("jsonl", flagged_result()).splitlines()]
     assert all(list(r) == keys for r in records)
     assert [r["flag"] for r in records] == ["repetition", None, "length"]
-    readme = (HERE.parent / "README.md").read_text(encoding="utf-8")
-    assert all(f"`{key}`" in readme.split("| `jsonl` |")[1].split("\n")[0] for key in keys)
+    usage = (HERE.parent / "docs" / "usage.md").read_text(encoding="utf-8")
+    assert all(f"`{key}`" in usage.split("| `jsonl` |")[1].split("\n")[0] for key in keys)
 
 
 def test_a_flag_first_seen_in_a_later_part_is_explained_at_the_end():
