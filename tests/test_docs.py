@@ -17,7 +17,7 @@ from markdown_it import MarkdownIt
 ROOT = Path(__file__).resolve().parent.parent
 PAGES = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 # Written by the lead in another branch; absent here until it lands. Delete this line then.
-PENDING = {ROOT / "docs" / "install.md"}
+PENDING: set = set()  # pages README may link to before they exist (none now)
 README_MAX_LINES = 150
 
 
