@@ -66,7 +66,7 @@ def _directions(languages: list[str], src: str | None, tgt: str | None) -> tuple
     for code in (source, *targets):
         if code not in languages and code.split("-")[0] not in {c.split("-")[0] for c in languages}:
             raise UsageError(f"the glossary has no '{code}' column; it has {', '.join(languages)}")
-    if not targets:
+    if not targets or source in targets:
         raise UsageError(f"--to must differ from --from ({source})")
     return source, targets
 
