@@ -454,3 +454,21 @@ def test_help_loads_no_glossary_machinery():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "[]"
+
+
+def test_eval_harness_counts_adherence_with_the_copy_translator():
+    """benchmarks/eval_terms.py on the copy 'model': substitution and placeholders put every term in
+    (100%), nbest with one hypothesis and verify leave the source terms (well under 100%)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("eval_terms", Path(__file__).parents[1] / "benchmarks" / "eval_terms.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    rows = module.load_sentences()
+    results = module.evaluate(rows, load_glossary(DATA / "glossary.tsv"), ["fr"], ["verify", "substitute", "nbest", "placeholder"],
+                              4, module.copy_translator)
+    by = {r["mechanism"]: r for r in results}
+    assert by["substitute"]["adherence"] == by["placeholder"]["adherence"] == 1.0
+    assert by["verify"]["adherence"] == by["nbest"]["adherence"] < 0.5
+    assert by["verify"]["required_terms"] == sum(len(set(r["marked"])) for r in rows if r["lang"] == "fr")
+    assert by["verify"]["chrf_rest_delta"] == 0.0 and by["substitute"]["chrf_rest"] > 0

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from ..errors import UsageError
-from .match import Match, Matcher, occurs
+from .match import Match, Matcher, absent
 from .terms import Term
 
 MECHANISMS = ("substitute", "nbest", "both", "placeholder", "verify")
@@ -128,7 +128,7 @@ def _replace(text: str, matches: Sequence[Match], replacements: Sequence[str]) -
 
 def missing(text: str, terms: Sequence[Term], lang: str) -> list[Term]:
     """The terms none of whose target variants is in `text` (language `lang`)."""
-    return [t for t in terms if not occurs(text, t.targets, lang, t.case)]
+    return absent(text, terms, lang)
 
 
 def choose(hypotheses: Sequence[str], terms: Sequence[Term], lang: str,
@@ -150,11 +150,15 @@ def choose(hypotheses: Sequence[str], terms: Sequence[Term], lang: str,
 
 def verify(text: str, matches: Sequence[Match], lang: str) -> list[dict]:
     """One check per required term missing from the translation `text`."""
-    seen: dict[Term, str] = {}
+    return term_checks(matches, missing(text, required(matches), lang))
+
+
+def term_checks(matches: Sequence[Match], gone: Sequence[Term]) -> list[dict]:
+    """The checks for terms `gone` from a translation, naming each as the source wrote it."""
+    written: dict[Term, str] = {}
     for match in matches:
-        seen.setdefault(match.term, match.text)
-    gone = missing(text, list(seen), lang)
-    return [{"code": "term", "detail": f"term '{t.target}' (for {seen[t]}) missing"} for t in gone]
+        written.setdefault(match.term, match.text)
+    return [{"code": "term", "detail": f"term '{t.target}' (for {written[t]}) missing"} for t in gone]
 
 
 def cache_fragment(matches: Sequence[Match], policy: Policy) -> str:
@@ -190,4 +194,4 @@ def finish(prepared: Prepared, hypotheses: Sequence[str], lang: str,
         return hypotheses[0], []
     texts = [restore(h, prepared.slots) for h in hypotheses] if prepared.slots else list(hypotheses)
     choice = choose(texts, required(prepared.matches), lang, scores)
-    return choice.text, verify(choice.text, prepared.matches, lang)
+    return choice.text, term_checks(prepared.matches, choice.missing)

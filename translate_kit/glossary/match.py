@@ -174,7 +174,7 @@ class Matcher:
         table: dict[str, list[tuple[int, str]]] = {}
         for index, term in enumerate(self.terms):
             for variant in term.sources:
-                for pattern in inflected(normalize(variant), self.rules):
+                for pattern in inflected(normalize(variant), self.rules) if normalize(variant) else ():
                     table.setdefault(_lower(pattern), []).append((index, pattern))
         if not table:
             return None
@@ -244,9 +244,18 @@ def _leftmost_longest(hits: list[tuple[int, int, int]]) -> list[tuple[int, int, 
 
 
 def occurs(text: str, variants: Sequence[str], lang: str, case: str = "auto") -> bool:
-    """True when one of `variants` is in `text` as a word (with the language's endings): the
-    check on a translation, a few terms at a time, so a plain find per variant."""
+    """True when one of `variants` is in `text` as a word (with the language's endings)."""
+    return _occurs(Folded.of(text), variants, rules(lang), case)
+
+
+def absent(text: str, terms: Sequence[Term], lang: str) -> list[Term]:
+    """The terms none of whose target variants is in `text`: the check on a translation, a few
+    terms at a time, so a plain find per variant on a text folded once."""
     folded, lang_rules = Folded.of(text), rules(lang)
+    return [t for t in terms if not _occurs(folded, t.targets, lang_rules, t.case)]
+
+
+def _occurs(folded: Folded, variants: Sequence[str], lang_rules: Rules, case: str) -> bool:
     for variant in variants:
         for pattern in inflected(normalize(variant), lang_rules):
             if _find(folded, pattern, lang_rules, case):
