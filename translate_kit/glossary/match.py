@@ -171,11 +171,12 @@ class Matcher:
         self._automaton = self._build()
 
     def _build(self):
-        table: dict[str, list[tuple[int, str]]] = {}
+        table: dict[str, list[tuple[int, str, tuple[int, ...]]]] = {}  # key -> (term, as written, capitals)
         for index, term in enumerate(self.terms):
             for variant in term.sources:
                 for pattern in inflected(normalize(variant), self.rules) if normalize(variant) else ():
-                    table.setdefault(_lower(pattern), []).append((index, pattern))
+                    capitals = tuple(i for i, c in enumerate(pattern) if c.isupper())
+                    table.setdefault(_lower(pattern), []).append((index, pattern, capitals))
         if not table:
             return None
         import ahocorasick  # lazy: tk --help and runs without a glossary never load it
@@ -213,8 +214,10 @@ class Matcher:
             tail = _tail(lower, stop, suffixes) if word_end else 0
             if tail is None:
                 continue
-            for index, pattern in candidates:
-                if case_ok(pattern, cased[start:stop], self.terms[index].case):
+            for index, pattern, capitals in candidates:
+                case = self.terms[index].case
+                if case == "any" or (case == "auto" and all(cased[start + i].isupper() for i in capitals)) \
+                        or cased[start:stop] == pattern:
                     hits.append((start, stop + tail, index))
         return hits
 
