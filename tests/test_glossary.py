@@ -472,3 +472,32 @@ def test_eval_harness_counts_adherence_with_the_copy_translator():
     assert by["verify"]["adherence"] == by["nbest"]["adherence"] < 0.5
     assert by["verify"]["required_terms"] == sum(len(set(r["marked"])) for r in rows if r["lang"] == "fr")
     assert by["verify"]["chrf_rest_delta"] == 0.0 and by["substitute"]["chrf_rest"] > 0
+
+
+def test_broken_tables_are_one_line_too(tmp_path):
+    nul = write(tmp_path, "nul.tsv", "fr\ten\nOTAN\tNA\x00TO\n")
+    quote = write(tmp_path, "quote.csv", 'fr,en\nOTAN,"NATO\n' + "x" * 140_000 + "\n")
+    for path in (nul, quote):
+        with pytest.raises(GlossaryError) as err:
+            load_glossary(path)
+        assert str(err.value).startswith(f"{path}:2: ")
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+TEXT = st.text(alphabet=st.sampled_from(list("OTANotanKiev Union européenne'’\n\t\u00a0-sxİ.")), max_size=60)
+
+
+@settings(max_examples=300, deadline=None)
+@given(TEXT)
+def test_matches_are_ordered_disjoint_spans_of_the_text(text):
+    matcher = MATCHERS["fr"]
+    last = 0
+    for match in matcher.match(text):
+        assert last <= match.start < match.end <= len(text)
+        assert text[match.start:match.end] == match.text
+        last = match.end
+
+
+MATCHERS = {"fr": Matcher(load_glossary(DATA / "glossary.tsv").terms("fr", "en") + [
+    Term(("Union",), ("Union",), "fr", "en"), Term(("tan",), ("tan",), "fr", "en", case="any")], "fr")}

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from pathlib import Path
 
 from ..errors import GlossaryError, UsageError
@@ -79,9 +80,21 @@ def read_table(text: str, name: str, suffix: str = ".tsv") -> list[Entry]:
     if not lines:
         return []
     rows = csv.reader(io.StringIO("\n".join(line for _, line in lines)), delimiter=_delimiter(lines[0][1], suffix))
-    columns = _columns(next(rows), name, lines[0][0])
-    # rows.line_num counts the joined lines read so far: the file line where a row ends
-    return [_row(cells, columns, name, lines[rows.line_num - 1][0]) for cells in rows]
+    try:
+        header = next(rows)
+    except csv.Error as err:
+        raise GlossaryError(name, f"the header cannot be read ({err})", lines[0][0]) from None
+    columns = _columns(header, name, lines[0][0])
+    entries = []
+    while True:
+        begins = lines[min(rows.line_num, len(lines) - 1)][0]  # rows.line_num: joined lines read so far
+        try:
+            cells = next(rows)
+        except StopIteration:
+            return entries
+        except csv.Error as err:  # a cell over csv's size limit: an unclosed quote
+            raise GlossaryError(name, f"the row starting here cannot be read ({err}): an unclosed quote?", begins) from None
+        entries.append(_row(cells, columns, name, lines[rows.line_num - 1][0]))
 
 
 def _delimiter(header: str, suffix: str) -> str:
@@ -130,6 +143,10 @@ def _variants(cell: str, name: str, line: int) -> tuple[str, ...]:
     variants = tuple(" ".join(v.split()) for v in cell.split(SEPARATOR))
     variants = tuple(dict.fromkeys(v for v in variants if v))
     for variant in variants:
+        control = next((c for c in variant if unicodedata.category(c) == "Cc"), None)
+        if control is not None:
+            raise GlossaryError(name, f"a term holds the control character U+{ord(control):04X}: "
+                                      "is this a text table?", line)
         if len(variant) > MAX_TERM:
             raise GlossaryError(name, f"a term of {len(variant)} characters (at most {MAX_TERM}): "
                                       "a stray quote or a sentence in a cell?", line)
