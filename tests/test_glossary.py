@@ -315,8 +315,20 @@ def fr_matcher(tmp_path):
 
 def test_substitute(fr_matcher):
     matches = fr_matcher.match(SENTENCE)
-    assert substitute(SENTENCE, matches) == "Les drone de l'NATO visent Kyiv et l'NATO."
+    assert substitute(SENTENCE, matches) == "Les drones de l'NATO visent Kyiv et l'NATO."
+    assert [m.ending for m in matches] == ["s", "", "", ""]
     assert substitute("Rien ici.", []) == "Rien ici."
+
+
+@pytest.mark.parametrize("table, src, text, expected", [
+    ("fr\ten\nréfugié\trefugee\nbureau\toffice\nKiev\tKyiv\n", "fr", "réfugiés, bureaux, Kievs", "refugees, offices, Kyiv"),
+    ("es\ten\nciudad\tcity\nautobús\tbus\n", "es", "ciudades y autobúses", "cities y buses"),
+    ("de\ten\nDrohne\tdrone\n", "de", "Drohnen", "drone"),  # a German ending may be a case: left alone
+    ("fr\tde\nréfugié\tFlüchtling\n", "fr", "réfugiés", "Flüchtling"),  # plural made for English only
+])
+def test_substitute_keeps_the_plural_for_english(tmp_path, table, src, text, expected):
+    matcher = matcher_of(tmp_path, table, src, tgt=table.split("\n")[0].split("\t")[1])
+    assert substitute(text, matcher.match(text)) == expected
 
 
 def test_placeholders_survive_what_a_model_does_to_them(fr_matcher):

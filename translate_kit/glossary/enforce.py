@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from ..errors import UsageError
-from .match import Match, Matcher, absent
+from .match import Match, Matcher, absent, rules
 from .terms import Term
 
 MECHANISMS = ("substitute", "nbest", "both", "placeholder", "verify")
@@ -91,8 +91,22 @@ def required(matches: Sequence[Match]) -> list[Term]:
 
 
 def substitute(text: str, matches: Sequence[Match]) -> str:
-    """`text` with every matched span (ending included) replaced by its preferred target term."""
-    return _replace(text, matches, [m.term.target for m in matches])
+    """`text` with every matched span (ending included) replaced by its preferred target term,
+    made plural when the source's ending says plural and the target is an English common noun
+    (les drones -> drones), so that the model still sees the number."""
+    return _replace(text, matches, [_inflect(m) for m in matches])
+
+
+def _inflect(match: Match) -> str:
+    target = match.term.target
+    plural = match.ending.lower() in rules(match.term.src).plural if match.ending else False
+    if not plural or match.term.tgt.split("-")[0] != "en" or not target.split(" ")[-1][:1].islower():
+        return target
+    if target.endswith(("s", "x", "z", "ch", "sh")):
+        return target + "es"
+    if target.endswith("y") and target[-2:-1] not in "aeiou":
+        return target[:-1] + "ies"
+    return target + "s"
 
 
 def protect(text: str, matches: Sequence[Match], template: str = PLACEHOLDER) -> tuple[str, tuple[Slot, ...]]:

@@ -41,19 +41,20 @@ class Rules:
     """What a language does to a term in running text, cheaply."""
 
     suffixes: tuple[str, ...] = ()  # endings the last word may take (plural, case)
+    plural: tuple[str, ...] = ()  # those of them that mean a plural (German endings are mostly case: none)
     inner: tuple[str, ...] = ()  # endings an inner word ending in -e may take (German adjectives)
     clitics: tuple[str, ...] = ()  # elided words before an apostrophe (l', d', qu')
 
 
 RULES = {
-    "fr": Rules(("s", "x"), (), ("l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu")),
-    "de": Rules(("s", "es", "e", "n", "en", "er", "em", "ns"), ("n", "r", "s", "m")),
-    "es": Rules(("s", "es")),
-    "en": Rules(("s", "es")),
-    "pt": Rules(("s", "es")),
-    "ca": Rules(("s", "es"), (), ("l", "d")),
-    "it": Rules((), (), ("l", "dell", "all", "dall", "nell", "sull", "un", "quest", "quell")),
-    "nl": Rules(("s", "en")),
+    "fr": Rules(("s", "x"), ("s", "x"), (), ("l", "d", "j", "m", "n", "s", "t", "c", "qu", "jusqu", "lorsqu", "puisqu", "quoiqu")),
+    "de": Rules(("s", "es", "e", "n", "en", "er", "em", "ns"), (), ("n", "r", "s", "m")),
+    "es": Rules(("s", "es"), ("s", "es")),
+    "en": Rules(("s", "es"), ("s", "es")),
+    "pt": Rules(("s", "es"), ("s", "es")),
+    "ca": Rules(("s", "es"), ("s", "es"), (), ("l", "d")),
+    "it": Rules((), (), (), ("l", "dell", "all", "dall", "nell", "sull", "un", "quest", "quell")),
+    "nl": Rules(("s", "en"), ("s", "en")),
 }
 
 
@@ -70,6 +71,7 @@ class Match:
     end: int
     text: str
     clitic: str = ""  # "l'" in l'OTAN: the elided word before the term, as written
+    ending: str = ""  # "s" in drones: what the text added to the entry's last word
 
 
 # --- folding ---------------------------------------------------------------------------------
@@ -218,12 +220,13 @@ class Matcher:
                 case = self.terms[index].case
                 if case == "any" or (case == "auto" and all(cased[start + i].isupper() for i in capitals)) \
                         or cased[start:stop] == pattern:
-                    hits.append((start, stop + tail, index))
+                    hits.append((start, stop + tail, index, tail))
         return hits
 
-    def _match(self, folded: Folded, start: int, stop: int, index: int) -> Match:
+    def _match(self, folded: Folded, start: int, stop: int, index: int, tail: int) -> Match:
         begin, end = folded.span(start, stop)
-        return Match(self.terms[index], begin, end, folded.original[begin:end], self._clitic(folded, start))
+        text = folded.original[begin:end]
+        return Match(self.terms[index], begin, end, text, self._clitic(folded, start), text[len(text) - tail:] if tail else "")
 
     def _clitic(self, folded: Folded, start: int) -> str:
         if start < 2 or folded.cased[start - 1] != "'" or not self.rules.clitics:
@@ -237,11 +240,11 @@ class Matcher:
         return folded.original[begin:end]
 
 
-def _leftmost_longest(hits: list[tuple[int, int, int]]) -> list[tuple[int, int, int]]:
+def _leftmost_longest(hits: list[tuple[int, int, int, int]]) -> list[tuple[int, int, int, int]]:
     chosen, reach = [], -1
-    for start, stop, index in sorted(hits, key=lambda h: (h[0], -h[1], h[2])):
+    for start, stop, index, tail in sorted(hits, key=lambda h: (h[0], -h[1], h[2])):
         if start >= reach:
-            chosen.append((start, stop, index))
+            chosen.append((start, stop, index, tail))
             reach = stop
     return chosen
 
