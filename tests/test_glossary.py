@@ -20,7 +20,7 @@ from typer.testing import CliRunner
 from translate_kit.cli import app
 from translate_kit.errors import GlossaryError, UsageError
 from translate_kit.glossary import (Policy, build_matcher, cache_fragment, choose, finish, load_glossary, missing,
-                                    occurs, prepare, protect, restore, substitute, verify)
+                                    occurs, prepare, protect, restore, substitute, term_records, verify)
 from translate_kit.glossary.match import Matcher
 from translate_kit.glossary.terms import Term
 
@@ -359,6 +359,13 @@ def test_verify_reports_each_missing_term(fr_matcher):
         {"code": "term", "detail": "term 'NATO' (for OTAN) missing"},  # capitals in the entry are required
         {"code": "term", "detail": "term 'Kyiv' (for Kiev) missing"}]
     assert occurs("two drones", ("drone",), "en") and not occurs("dronesque", ("drone",), "en")
+
+
+def test_term_records_for_outputs(tmp_path):
+    matcher = matcher_of(tmp_path, "fr\ten\tnote\nOTAN\tNATO\tacronym\nKiev\tKyiv\t\n", "fr", name="n.tsv")
+    assert term_records(matcher.match("L'OTAN, Kiev et l'OTAN.")) == [
+        {"source": "OTAN", "target": "NATO", "note": "acronym", "origin": f"{tmp_path / 'n.tsv'}:2"},
+        {"source": "Kiev", "target": "Kyiv", "note": "", "origin": f"{tmp_path / 'n.tsv'}:3"}]
 
 
 def test_cache_fragment_depends_only_on_this_sentences_matches(tmp_path):

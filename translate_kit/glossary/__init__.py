@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from ..errors import GlossaryError
 from .enforce import (MECHANISMS, Choice, Policy, Prepared, Slot, cache_fragment, choose, finish, missing,
-                      prepare, protect, required, restore, substitute, verify)
+                      prepare, protect, required, restore, substitute, term_checks, term_records, verify)
 from .match import Match, Matcher, occurs
 from .read import load_glossary
 from .terms import Entry, Glossary, Problem, Term
@@ -33,4 +33,5 @@ def build_matcher(glossary: Glossary, src: str, tgt: str, strict: bool = True) -
 
 __all__ = ["MECHANISMS", "Choice", "Entry", "Glossary", "GlossaryError", "Match", "Matcher", "Policy", "Prepared",
            "Problem", "Slot", "Term", "build_matcher", "cache_fragment", "choose", "finish", "load_glossary",
-           "missing", "occurs", "prepare", "protect", "required", "restore", "substitute", "verify"]
+           "missing", "occurs", "prepare", "protect", "required", "restore", "substitute", "term_checks", "term_records",
+           "verify"]

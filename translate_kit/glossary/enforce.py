@@ -175,6 +175,15 @@ def term_checks(matches: Sequence[Match], gone: Sequence[Term]) -> list[dict]:
     return [{"code": "term", "detail": f"term '{t.target}' (for {written[t]}) missing"} for t in gone]
 
 
+def term_records(matches: Sequence[Match]) -> list[dict]:
+    """The terms a sentence matched, once each, as outputs show them (jsonl `terms`, XLIFF's
+    <gls:glossEntry>: term, translation, definition; XLIFF 1.2 notes)."""
+    seen: dict[Term, dict] = {}
+    for m in matches:
+        seen.setdefault(m.term, {"source": m.text, "target": m.term.target, "note": m.term.note, "origin": m.term.origin})
+    return list(seen.values())
+
+
 def cache_fragment(matches: Sequence[Match], policy: Policy) -> str:
     """What the glossary adds to one sentence's cache key: the spans matched, the targets they
     require and the mechanism; "" when nothing matched. Editing an entry changes exactly the

@@ -175,8 +175,8 @@ class Matcher:
     def _build(self):
         table: dict[str, list[tuple[int, str, tuple[int, ...]]]] = {}  # key -> (term, as written, capitals)
         for index, term in enumerate(self.terms):
-            for variant in term.sources:
-                for pattern in inflected(normalize(variant), self.rules) if normalize(variant) else ():
+            for variant in filter(None, map(normalize, term.sources)):
+                for pattern in inflected(variant, self.rules):
                     capitals = tuple(i for i, c in enumerate(pattern) if c.isupper())
                     table.setdefault(_lower(pattern), []).append((index, pattern, capitals))
         if not table:
@@ -206,7 +206,8 @@ class Matcher:
         hits = self._hits(folded)
         return [self._match(folded, *hit) for hit in _leftmost_longest(hits)]
 
-    def _hits(self, folded: Folded) -> list[tuple[int, int, int]]:
+    def _hits(self, folded: Folded) -> list[tuple[int, int, int, int]]:
+        """(start, end with ending, term index, ending length) of every hit that passes the checks."""
         lower, cased, suffixes = folded.lower, folded.cased, self.rules.suffixes
         hits = []
         for end, (length, word_start, word_end, candidates) in self._automaton.iter(lower):
