@@ -386,6 +386,7 @@ def test_cache_fragment_depends_only_on_this_sentences_matches(tmp_path):
     assert fragment(base + "guerre\twar\n", "L'OTAN se réunit.") == only_otan  # entry added
     assert fragment(base.replace("Kyiv", "Kyïv"), "L'OTAN à Kiev.") != first  # matched entry edited
     assert fragment(base, "L'OTAN à Kiev.", Policy("substitute")) != first  # another mechanism
+    assert fragment(base, "L'OTAN à Kiev.", Policy("verify")) == ""  # verify changes no translation
     assert fragment(base, "L'OTAN à Kiev.", Policy("nbest", 4)) != fragment(base, "L'OTAN à Kiev.", Policy("nbest", 8))
 
 
@@ -400,7 +401,7 @@ def test_prepare_and_finish_per_mechanism(fr_matcher):
               "verify": (text, 1, ["term 'NATO' (for OTAN) missing", "term 'Kyiv' (for Kiev) missing"])}
     for mechanism, (output, n, details) in expect.items():
         prepared = prepare(text, fr_matcher, Policy(mechanism))
-        assert prepared.n == n and prepared.fragment
+        assert prepared.n == n and bool(prepared.fragment) == (mechanism != "verify")
         target, checks = finish(prepared, [prepared.source], "en")
         assert (target, [c["detail"] for c in checks]) == (output, details), mechanism
     plain = prepare("Rien à voir.", fr_matcher, Policy())

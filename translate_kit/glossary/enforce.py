@@ -186,9 +186,10 @@ def term_records(matches: Sequence[Match]) -> list[dict]:
 
 def cache_fragment(matches: Sequence[Match], policy: Policy) -> str:
     """What the glossary adds to one sentence's cache key: the spans matched, the targets they
-    require and the mechanism; "" when nothing matched. Editing an entry changes exactly the
-    keys of the sentences it matches."""
-    if not matches:
+    require and the mechanism; "" when nothing matched, or when the mechanism is `verify` (the
+    translation is then the one without a glossary; only its checks differ, and they are cheap to
+    redo). Editing an entry changes exactly the keys of the sentences it matches."""
+    if not matches or policy.mechanism == "verify":
         return ""
     parts = [f"{m.start}:{m.end}:{m.term.case}:{'|'.join(m.term.targets)}" for m in matches]
     digest = hashlib.sha256("\n".join(parts).encode("utf-8")).hexdigest()[:16]
