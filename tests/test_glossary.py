@@ -439,7 +439,7 @@ def test_check_reports_matches_in_a_corpus(tmp_path):
     result = runner.invoke(app, ["glossary", "check", str(DATA / "glossary.tsv"), "--to", "en", "--corpus", str(doc)])
     assert result.exit_code == 0, result.output
     assert "fr -> en: 72 terms, 0 duplicate(s), 0 conflict(s)" in result.output
-    assert "corpus: 1 document(s), 2 paragraph(s); 2 of 72 terms found, 3 match(es)" in result.output
+    assert "corpus (fr -> en): 1 document(s), 2 paragraph(s); 2 of 72 terms found, 3 match(es)" in result.output
     assert "OTAN -> NATO: 2 in 1 document(s), e.g. a: Les pays de l'[OTAN] soutiennent Kiev." in result.output
 
 

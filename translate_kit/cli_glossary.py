@@ -31,7 +31,7 @@ def say(message: str) -> None:
 
 @glossary_app.command("check")
 def check(
-    files: Annotated[list[Path], typer.Argument(metavar="FILE...", help="Glossary files: .tsv, .csv, .tbx.")],
+    files: Annotated[list[Path], typer.Argument(metavar="FILE", help="Glossary files: .tsv, .csv, .tbx.")],
     corpus: Annotated[Optional[list[str]], typer.Option("--corpus", metavar="PATHS", help="Documents, folders or corpus ids to match the terms against (repeatable).")] = None,
     src: Annotated[Optional[str], typer.Option("--from", metavar="LANG", help="Source language (default: the first language column).")] = None,
     tgt: Annotated[Optional[str], typer.Option("--to", metavar="LANG", help="Target language (default: every other language of the files).")] = None,
@@ -51,7 +51,7 @@ def check(
               "pairs": [_pair_report(source, t, m) for t, m in matchers.items()]}
     failed = any(p["conflicts"] for p in report["pairs"])
     if corpus:
-        report["corpus"], unreadable = _corpus_report(corpus, matchers[targets[0]])
+        report["corpus"], unreadable = _corpus_report(corpus, matchers[targets[0]])  # matches depend on the source only
         failed = failed or unreadable
     _render(report) if not as_json else typer.echo(json.dumps(report, ensure_ascii=False, indent=2))
     if failed:
@@ -102,7 +102,8 @@ def _corpus_report(paths: list[str], matcher) -> tuple[dict, bool]:
                 examples.setdefault(match.term, f"{doc.id}: {_context(paragraph, match)}")
     terms = [{"source": t.source, "target": t.target, "origin": t.origin, "matches": counts[t],
               "documents": len(documents[t]), "example": examples.get(t, "")} for t in matcher.terms]
-    return {"documents": read, "paragraphs": paragraphs, "matches": sum(counts.values()), "terms": terms}, unreadable
+    return {"src": matcher.src, "tgt": matcher.terms[0].tgt if matcher.terms else "", "documents": read,
+            "paragraphs": paragraphs, "matches": sum(counts.values()), "terms": terms}, unreadable
 
 
 def _context(text: str, match) -> str:
@@ -124,7 +125,7 @@ def _render(report: dict) -> None:
     if not corpus:
         return
     found = [t for t in corpus["terms"] if t["matches"]]
-    typer.echo(f"corpus: {corpus['documents']} document(s), {corpus['paragraphs']} paragraph(s); "
+    typer.echo(f"corpus ({corpus['src']} -> {corpus['tgt']}): {corpus['documents']} document(s), {corpus['paragraphs']} paragraph(s); "
                f"{len(found)} of {len(corpus['terms'])} terms found, {corpus['matches']} match(es)")
     for term in sorted(found, key=lambda t: -t["matches"]):
         typer.echo(f"  {term['source']} -> {term['target']}: {term['matches']} in {term['documents']} document(s), "
