@@ -19,7 +19,7 @@ from typer.testing import CliRunner
 
 from translate_kit.cli import app
 from translate_kit.errors import GlossaryError, UsageError
-from translate_kit.glossary import (Policy, build_matcher, cache_fragment, choose, finish, load_glossary, missing,
+from translate_kit.glossary import (Enforcer, Policy, build_matcher, cache_fragment, choose, finish, load_glossary, missing,
                                     occurs, prepare, protect, restore, substitute, term_records, verify)
 from translate_kit.glossary.match import Matcher
 from translate_kit.glossary.terms import Term
@@ -521,3 +521,15 @@ def test_matches_are_ordered_disjoint_spans_of_the_text(text):
 
 MATCHERS = {"fr": Matcher(load_glossary(DATA / "glossary.tsv").terms("fr", "en") + [
     Term(("Union",), ("Union",), "fr", "en"), Term(("tan",), ("tan",), "fr", "en", case="any")], "fr")}
+
+
+def test_enforcer_builds_each_direction_once_and_pickles(tmp_path):
+    glossary = load_glossary(write(tmp_path, "g.tsv", "fr\tde\ten\nOTAN\tNATO\tNATO\nKiev\tKiew\tKyiv\n"))
+    enforcer = Enforcer(glossary, Policy("substitute"))
+    assert enforcer.matcher("fr", "en") is enforcer.matcher("fr", "en")
+    prepared = pickle.loads(pickle.dumps(enforcer)).prepare("L'OTAN à Kiev.", "fr", "de")
+    assert prepared.source == "L'NATO à Kiew." and prepared.fragment.startswith("glossary:substitute/1:")
+    assert enforcer.finish(prepared, ["NATO in Kiew."], "de") == ("NATO in Kiew.", [])
+    conflicting = Enforcer(load_glossary(write(tmp_path, "c.tsv", "fr\ten\nOTAN\tNATO\nOTAN\tAlliance\n")))
+    with pytest.raises(GlossaryError, match="c.tsv:3: 'OTAN' -> 'Alliance' conflicts with"):
+        conflicting.matcher("fr", "en")

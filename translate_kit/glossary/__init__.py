@@ -1,9 +1,10 @@
 """Glossaries: the names and terms a reader chooses, found in the source and enforced (issue 25).
 
     glossary = load_glossary(["style.tsv", "termes.tbx"])     # GlossaryError: file, line, problem
-    matcher = build_matcher(glossary, "fr", "en")             # GlossaryError on a conflict
-    prepared = prepare(sentence, matcher, Policy("both", 8))  # before the cache lookup
-    target, checks = finish(prepared, hypotheses, "en")       # on the model's n-best
+    enforcer = Enforcer(glossary, Policy("both", 8))
+    enforcer.matcher("fr", "en")                              # GlossaryError on a conflict, before any model
+    prepared = enforcer.prepare(sentence, "fr", "en")         # before the cache lookup: .source, .fragment, .n
+    target, checks = enforcer.finish(prepared, hypotheses, "en")  # on the model's n-best, best first
 
 read.py reads files, terms.py holds what they say, match.py finds terms in a text, enforce.py
 holds the mechanisms and the check of a translation. Nothing here imports a model.
@@ -12,7 +13,7 @@ holds the mechanisms and the check of a translation. Nothing here imports a mode
 from __future__ import annotations
 
 from ..errors import GlossaryError
-from .enforce import (MECHANISMS, Choice, Policy, Prepared, Slot, cache_fragment, choose, finish, missing,
+from .enforce import (MECHANISMS, Choice, Enforcer, Policy, Prepared, Slot, cache_fragment, choose, finish, missing,
                       prepare, protect, required, restore, substitute, term_checks, term_records, verify)
 from .match import Match, Matcher, occurs
 from .read import load_glossary
@@ -31,7 +32,7 @@ def build_matcher(glossary: Glossary, src: str, tgt: str, strict: bool = True) -
     return matcher
 
 
-__all__ = ["MECHANISMS", "Choice", "Entry", "Glossary", "GlossaryError", "Match", "Matcher", "Policy", "Prepared",
+__all__ = ["MECHANISMS", "Choice", "Enforcer", "Entry", "Glossary", "GlossaryError", "Match", "Matcher", "Policy", "Prepared",
            "Problem", "Slot", "Term", "build_matcher", "cache_fragment", "choose", "finish", "load_glossary",
            "missing", "occurs", "prepare", "protect", "required", "restore", "substitute", "term_checks", "term_records",
            "verify"]

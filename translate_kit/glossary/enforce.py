@@ -219,3 +219,35 @@ def finish(prepared: Prepared, hypotheses: Sequence[str], lang: str,
     texts = [restore(h, prepared.slots) for h in hypotheses] if prepared.slots else list(hypotheses)
     choice = choose(texts, required(prepared.matches), lang, scores)
     return choice.text, term_checks(prepared.matches, choice.missing)
+
+
+class Enforcer:
+    """A run's glossary and policy, with one matcher per direction built on first use: what a
+    pipeline (or a server, or a Ray actor: it pickles, matchers rebuild) holds. `matcher` raises
+    GlossaryError on a conflict, so calling it for the run's directions before any model loads
+    makes a bad glossary fail first."""
+
+    def __init__(self, glossary, policy: Policy | None = None):
+        self.glossary = glossary
+        self.policy = policy or Policy()
+        self._matchers: dict[tuple[str, str], Matcher] = {}
+
+    def __getstate__(self):
+        return {"glossary": self.glossary, "policy": self.policy}
+
+    def __setstate__(self, state):
+        self.__init__(state["glossary"], state["policy"])
+
+    def matcher(self, src: str, tgt: str) -> Matcher:
+        if (src, tgt) not in self._matchers:
+            from . import build_matcher
+
+            self._matchers[src, tgt] = build_matcher(self.glossary, src, tgt)
+        return self._matchers[src, tgt]
+
+    def prepare(self, text: str, src: str, tgt: str) -> Prepared:
+        return prepare(text, self.matcher(src, tgt), self.policy)
+
+    def finish(self, prepared: Prepared, hypotheses: Sequence[str], tgt: str,
+               scores: Sequence[float] | None = None) -> tuple[str, list[dict]]:
+        return finish(prepared, hypotheses, tgt, scores)
