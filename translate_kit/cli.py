@@ -34,6 +34,9 @@ app.command("doctor")(doctor)
 from .cli_serve import serve  # noqa: E402  (typer only; the server stack loads when it runs)
 
 app.command("serve")(serve)
+from .cli_glossary import glossary_app  # noqa: E402  (typer only; the glossary package loads when it runs)
+
+app.add_typer(glossary_app, name="glossary")
 
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 

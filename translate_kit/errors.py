@@ -84,3 +84,16 @@ class InternalError(DocumentError):
 
     def __reduce__(self):
         return type(self), (self.path, self.problem, self.log)
+
+
+class GlossaryError(TkError):
+    """A glossary file cannot be used: one line naming the file, the line (when there is one) and the
+    problem. Raised while reading, before any model loads (exit status 2 at the CLI)."""
+
+    def __init__(self, path: str, problem: str, line: int | None = None):
+        self.path, self.problem, self.line = str(path), problem, line
+        where = f"{self.path}:{line}" if line else self.path
+        super().__init__(f"{where}: {problem}")
+
+    def __reduce__(self):
+        return type(self), (self.path, self.problem, self.line)
