@@ -1,0 +1,50 @@
+"""Hostile and careless files against every reader (issue 27, Readers): short PDFs with running
+headers, zip bombs, encrypted and damaged containers, huge or lying HTML, deep nesting, odd
+subtitles, a slow server. Each answer is a correct reading or one clear line naming the file."""
+
+from __future__ import annotations
+
+import logging
+import zipfile
+from pathlib import Path
+
+import pytest
+
+import docfixtures as F
+from translate_kit.documents import read_document
+from translate_kit.errors import DocumentError
+from translate_kit.readers import get_reader
+
+
+def blocks(doc) -> list[tuple[str, str]]:
+    return [(b.kind, b.text) for b in doc.blocks]
+
+
+def one_line(err: DocumentError, name: str) -> str:
+    text = str(err)
+    assert "\n" not in text and name in text, text
+    return text
+
+
+# --- SRT: timing lines players read ------------------------------------------------------------
+
+ODD_SRT = ("1\n00:00:01,000 --> 00:00:03,500\nPremière réplique.\n\n"
+           "2\n00:00:04 --> 00:00:06\nSans millisecondes.\n\n"
+           "3\n100:00:07,000 --> 100:00:08,000\nHeures à trois chiffres.\n\n"
+           "4\n00:00:09,000 -> 00:00:10,000\nUne flèche courte.\n\n"
+           "5\n00:00:11.5 --> 00:00:12.25\nUn point décimal.\n\n"
+           "6\nquand il veut\nIllisible.\n\n"
+           "7\n00:00:13,000 --> 00:00:14,000\nDernière réplique.\n")
+
+
+def test_srt_reads_what_players_read_and_names_what_it_cannot(tmp_path, caplog):
+    with caplog.at_level(logging.WARNING, "translate_kit"):
+        doc = read_document(F._write(tmp_path / "film.srt", ODD_SRT))
+    assert [t for _, t in blocks(doc)] == ["Première réplique.", "Sans millisecondes.", "Heures à trois chiffres.",
+                                           "Une flèche courte.", "Un point décimal.", "Dernière réplique."]
+    assert any("1 cue(s)" in w and ": 6" in w for w in doc.warnings), doc.warnings
+    copy = get_reader("srt").rebuild(doc, {p: [(b.text, "", b.text.upper())] for p, b in enumerate(doc.blocks)})
+    for timing in ("00:00:04 --> 00:00:06", "100:00:07,000 --> 100:00:08,000", "00:00:09,000 -> 00:00:10,000"):
+        assert timing in copy
+    assert "UNE FLÈCHE COURTE." in copy and "6\nquand il veut\nIllisible." in copy  # every cue kept
+    assert copy.count("\n\n") == 6
