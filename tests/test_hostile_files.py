@@ -48,3 +48,64 @@ def test_srt_reads_what_players_read_and_names_what_it_cannot(tmp_path, caplog):
         assert timing in copy
     assert "UNE FLÈCHE COURTE." in copy and "6\nquand il veut\nIllisible." in copy  # every cue kept
     assert copy.count("\n\n") == 6
+
+
+# --- URL: the timeout is for the whole fetch ---------------------------------------------------
+
+import http.server  # noqa: E402
+import threading  # noqa: E402
+import time  # noqa: E402
+from contextlib import contextmanager  # noqa: E402
+
+
+class Trickle(http.server.BaseHTTPRequestHandler):
+    """/drip: a page sent one byte a second; /loop: a redirect to itself."""
+
+    def do_GET(self):
+        if self.path == "/loop":
+            self.send_response(302)
+            self.send_header("Location", "/loop")
+            self.end_headers()
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html")
+        self.end_headers()
+        for _ in range(30):  # at most 30 s, whoever is listening
+            try:
+                self.wfile.write(b"x")
+                self.wfile.flush()
+            except OSError:
+                return
+            time.sleep(1)
+
+    def log_message(self, *args):
+        pass
+
+
+@contextmanager
+def local_server(handler):
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_fetch_timeout_is_a_deadline_for_the_whole_fetch(monkeypatch):
+    from translate_kit.readers._fetch import fetch
+
+    monkeypatch.setenv("TK_FETCH_TIMEOUT", "2")
+    with local_server(Trickle) as base:
+        start = time.monotonic()
+        with pytest.raises(DocumentError) as err:
+            fetch(f"{base}/drip")
+        took = time.monotonic() - start
+        assert took < 3.5, took
+        assert "timed out after 2 s" in one_line(err.value, base)
+        with pytest.raises(DocumentError) as loop:
+            fetch(f"{base}/loop")
+        assert "redirect" in one_line(loop.value, "/loop")
