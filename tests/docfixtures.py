@@ -247,3 +247,67 @@ def _write(path: Path, data: bytes | str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
     return path
+
+
+# --- containers: EPUB, zip bombs, members marked encrypted or in an unknown compression ------
+
+def epub(folder: Path, name: str = "livre.epub", manifest: str | None = None, chapters: dict | None = None) -> Path:
+    """A small EPUB: a spine of two chapters (or `manifest` / `chapters` as given)."""
+    import zipfile
+
+    chapters = chapters if chapters is not None else {
+        "a.xhtml": "<h1>Premier chapitre</h1><p>Il était une fois un roi.</p>",
+        "b.xhtml": "<h1>Second chapitre</h1><p>Le roi partit en voyage.</p>"}
+    manifest = manifest if manifest is not None else "".join(f'<item id="c{i}" href="{n}"/>' for i, n in enumerate(chapters))
+    spine = "".join(f'<itemref idref="c{i}"/>' for i in range(len(chapters)))
+    path = folder / name
+    folder.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as book:
+        book.writestr("mimetype", "application/epub+zip", compress_type=zipfile.ZIP_STORED)
+        book.writestr("META-INF/container.xml", '<container xmlns="urn:oasis:names:tc:opendocument:xmlns:container">'
+                      '<rootfiles><rootfile full-path="OEBPS/content.opf"/></rootfiles></container>')
+        book.writestr("OEBPS/content.opf", '<package xmlns="http://www.idpf.org/2007/opf" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+                      f'<metadata><dc:title>Le Livre</dc:title></metadata><manifest>{manifest}</manifest>'
+                      f'<spine>{spine}</spine></package>')
+        for chapter, body in chapters.items():
+            book.writestr(f"OEBPS/{chapter}", f'<html xmlns="http://www.w3.org/1999/xhtml"><body>{body}</body></html>')
+    return path
+
+
+def zip_bomb(source: Path, path: Path, member: str, size: int) -> Path:
+    """`source` (a DOCX or EPUB) with `member` replaced by `size` bytes of spaces, deflated as it
+    is written (a few MB on disk for a GB out)."""
+    import zipfile
+
+    block = b" " * (1 << 20)
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in src.infolist():
+            if info.filename != member:
+                out.writestr(info, src.read(info))
+                continue
+            bomb = zipfile.ZipInfo(member)
+            bomb.compress_type = zipfile.ZIP_DEFLATED
+            with out.open(bomb, "w", force_zip64=True) as sink:
+                sink.write(src.read(info))
+                for _ in range(size // len(block)):
+                    sink.write(block)
+    return path
+
+
+def mark_member(path: Path, member: str, encrypted: bool = False, method: int | None = None) -> Path:
+    """Mark `member` in the zip's central directory as encrypted, or as compressed with `method`
+    (9: deflate64, 99: WinZip AES), as other tools write them and zipfile cannot read."""
+    import struct
+
+    data = bytearray(path.read_bytes())
+    at = 0
+    while (at := data.find(b"PK\x01\x02", at)) >= 0:
+        name_len = struct.unpack_from("<H", data, at + 28)[0]
+        if data[at + 46: at + 46 + name_len].decode() == member:
+            if encrypted:
+                data[at + 8] |= 0x1
+            if method is not None:
+                struct.pack_into("<H", data, at + 10, method)
+        at += 4
+    path.write_bytes(bytes(data))
+    return path

@@ -109,3 +109,64 @@ def test_fetch_timeout_is_a_deadline_for_the_whole_fetch(monkeypatch):
         with pytest.raises(DocumentError) as loop:
             fetch(f"{base}/loop")
         assert "redirect" in one_line(loop.value, "/loop")
+
+
+# --- containers: zip bombs, encrypted or unreadable members, a manifest item without href --------
+
+import resource  # noqa: E402
+import subprocess  # noqa: E402
+import sys  # noqa: E402
+
+from translate_kit.readers._zip import Limits, check_archive  # noqa: E402
+
+
+def test_docx_that_inflates_to_1gb_is_one_line_in_bounded_memory(tmp_path):
+    bomb = F.zip_bomb(F.docx(tmp_path / "src"), tmp_path / "bombe.docx", "word/document.xml", 1 << 30)
+    assert bomb.stat().st_size < 5_000_000
+    code = ("import resource, sys; from translate_kit.documents import read_document; from pathlib import Path\n"
+            "try:\n    read_document(Path(sys.argv[1]))\nexcept Exception as err:\n    print(type(err).__name__, err)\n"
+            "print('peak', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", code, str(bomb)], capture_output=True, text=True, timeout=120)
+    lines = out.stdout.splitlines()
+    assert lines[0].startswith("DocumentError ") and "bombe.docx" in lines[0] and "zip bomb" in lines[0], out
+    peak_mb = int(lines[1].split()[1]) / 1024
+    assert peak_mb < 400, peak_mb  # the file inflates to 1 GB; tk reads 1 MB of it
+
+
+@pytest.mark.parametrize("kind", ["docx", "epub"])
+def test_containers_are_bounded_while_inflating(tmp_path, kind):
+    """The total, not only the ratio: a 6 MB member that barely compresses, against a 5 MB limit."""
+    import os
+
+    source = F.docx(tmp_path) if kind == "docx" else F.epub(tmp_path)
+    data = source.read_bytes()
+    check_archive(data, source.name, kind.upper())  # within the default limits
+    with zipfile.ZipFile(source, "a") as archive:
+        archive.writestr("media/noise.bin", os.urandom(6_000_000))
+    with pytest.raises(DocumentError) as err:
+        check_archive(source.read_bytes(), source.name, kind.upper(), Limits(total=5_000_000))
+    assert "expands to over 5 MB" in one_line(err.value, source.name)
+    with pytest.raises(DocumentError) as err:
+        check_archive(data, source.name, kind.upper(), Limits(members=2))
+    assert "parts" in one_line(err.value, source.name)
+
+
+@pytest.mark.parametrize("kind, member", [("docx", "word/document.xml"), ("epub", "OEBPS/a.xhtml")])
+@pytest.mark.parametrize("mark, said", [({"encrypted": True}, "encrypted"), ({"method": 9}, "compression method 9"),
+                                        ({"method": 99}, "compression method 99")])
+def test_encrypted_or_unknown_compression_member_is_one_line(tmp_path, kind, member, mark, said):
+    path = F.mark_member(F.docx(tmp_path) if kind == "docx" else F.epub(tmp_path), member, **mark)
+    with pytest.raises(DocumentError) as err:
+        read_document(path)
+    assert said in one_line(err.value, path.name) and repr(member) in str(err.value)
+
+
+def test_epub_manifest_item_without_href_and_missing_part(tmp_path):
+    path = F.epub(tmp_path, manifest='<item id="c0" href="a.xhtml"/><item id="c1"/>')
+    doc = read_document(path)
+    assert [t for _, t in blocks(doc)] == ["Premier chapitre", "Il était une fois un roi."]
+    assert any("without href" in w and "'c1'" in w for w in doc.warnings)
+    missing = F.epub(tmp_path, "trou.epub", manifest='<item id="c0" href="a.xhtml"/><item id="c1" href="absent.xhtml"/>')
+    with pytest.raises(DocumentError) as err:
+        read_document(missing)
+    assert "'OEBPS/absent.xhtml'" in one_line(err.value, "trou.epub")

@@ -51,24 +51,27 @@ class DocxReader(Reader):
 
 
 def open_docx(data: bytes | Path, name: str):
+    """The parsed document; the archive is checked first (_zip: no bomb, no encrypted or unreadable
+    part), so python-docx, which reads every part whole, reads only what is known to fit."""
     import docx
     from docx.opc.exceptions import PackageNotFoundError
+
+    from ._zip import open_archive
 
     raw = data.read_bytes() if isinstance(data, Path) else data
     if raw.startswith(b"\xd0\xcf\x11\xe0"):
         raise DocumentError(name, "a legacy Word .doc file renamed .docx: save it as .docx and try again")
+    with open_archive(raw, name, "DOCX") as archive:
+        if "word/document.xml" not in archive.namelist():
+            raise DocumentError(name, "not a DOCX file (a zip archive without word/document.xml)")
     try:
-        with zipfile.ZipFile(io.BytesIO(raw)) as archive:
-            if "word/document.xml" not in archive.namelist():
-                raise DocumentError(name, "not a DOCX file (a zip archive without word/document.xml)")
-            bad = archive.testzip()
-            if bad:
-                raise DocumentError(name, f"damaged DOCX (corrupt part {bad} in the zip archive)")
         return docx.Document(io.BytesIO(raw))
     except zipfile.BadZipFile:
         raise DocumentError(name, "damaged DOCX (not a readable zip archive)") from None
-    except (PackageNotFoundError, KeyError, ValueError, zipfile.LargeZipFile, EOFError) as err:
-        raise DocumentError(name, f"damaged DOCX ({type(err).__name__})") from None
+    except KeyError as err:
+        raise DocumentError(name, f"damaged DOCX (a part it refers to is missing: {err})") from None
+    except (PackageNotFoundError, ValueError, zipfile.LargeZipFile, EOFError) as err:
+        raise DocumentError(name, f"damaged DOCX ({type(err).__name__}: {' '.join(str(err).split())[:100]})") from None
     except Exception as err:  # noqa: BLE001 - lxml.etree.XMLSyntaxError and friends, from a damaged part
         if type(err).__module__.startswith("lxml"):
             raise DocumentError(name, "damaged DOCX (a part is not well-formed XML)") from None
