@@ -163,15 +163,22 @@ def markdown(folder: Path, name: str = "budget.md") -> Path:
 
 
 def pdf(folder: Path, name: str = "rapport.pdf", pages: list[list[str]] | None = None, scan: bool = False,
-        password: str | None = None) -> Path:
+        password: str | None = None, header: str = "", footer: str = "", aes: bool = False) -> Path:
+    """`header` / `footer`: a line at the top / foot of every page, `{n}` and `{total}` filled in;
+    `aes`: encrypted with AES-256, an owner password and the empty user password."""
     from fpdf import FPDF
 
     doc = FPDF(format="A4")
     doc.set_title("Rapport annuel")
     doc.set_author("Région Sud")
     doc.set_font("Helvetica", size=11)
-    for lines in pages or PDF_PAGES:
+    pages = pages or PDF_PAGES
+    for n, lines in enumerate(pages, 1):
         doc.add_page()
+        if header:
+            doc.text(20, 14, header.format(n=n, total=len(pages)))  # at the usual line spacing above the text
+        if footer:
+            doc.text(80, 290, footer.format(n=n, total=len(pages)))
         if scan:  # an image-only page: shapes, no text
             doc.set_fill_color(120, 120, 120)
             doc.rect(20, 20, 170, 250, style="F")
@@ -188,6 +195,10 @@ def pdf(folder: Path, name: str = "rapport.pdf", pages: list[list[str]] | None =
             y += 6 if i else 12
     if password:
         doc.set_encryption(owner_password="owner-" + password, user_password=password)
+    if aes:
+        from fpdf.enums import EncryptionMethod
+
+        doc.set_encryption(owner_password="owner", user_password="", encryption_method=EncryptionMethod.AES_256)
     path = folder / name
     folder.mkdir(parents=True, exist_ok=True)
     doc.output(str(path))
@@ -311,3 +322,39 @@ def mark_member(path: Path, member: str, encrypted: bool = False, method: int | 
         at += 4
     path.write_bytes(bytes(data))
     return path
+
+
+# --- short PDFs with running headers and footers (a press release of 2, 3, 10 pages) --------------
+
+QUARTERS = ["nord", "sud", "est", "ouest", "centre", "port", "gare", "colline", "plaine", "rivière"]
+
+
+def press_pages(count: int, repeat_title: bool = False) -> list[list[str]]:
+    """Pages of a press release: page 1 opens with its title; each page ends its paragraphs
+    (`repeat_title`: the title's words come again once, as a line of page 2's body)."""
+    pages = []
+    for n in range(1, count + 1):
+        lines = ["Le plan vélo est adopté"] if n == 1 else [""]
+        lines += _press_body(n)
+        if repeat_title and n == 2:
+            lines[3:3] = ["", "Le plan vélo est adopté"]
+        pages.append(lines)
+    return pages
+
+
+def _press_body(n: int) -> list[str]:
+    quarter = QUARTERS[(n - 1) % len(QUARTERS)]
+    return [f"Le conseil a voté la mesure du quartier {quarter}, qui concerne les pistes",
+            f"cyclables de ce quartier et leur entretien pendant les années à venir.",
+            "",
+            f"La séance consacrée au quartier {quarter} a duré trois heures."]
+
+
+def press_expected(count: int, repeat_title: bool = False) -> list[str]:
+    out = ["Le plan vélo est adopté"]
+    for n in range(1, count + 1):
+        body = _press_body(n)
+        out += [body[0] + " " + body[1], body[3]]
+        if repeat_title and n == 2:
+            out[-2:-1] = [out[-2], "Le plan vélo est adopté"]
+    return out

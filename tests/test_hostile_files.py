@@ -170,3 +170,30 @@ def test_epub_manifest_item_without_href_and_missing_part(tmp_path):
     with pytest.raises(DocumentError) as err:
         read_document(missing)
     assert "'OEBPS/absent.xhtml'" in one_line(err.value, "trou.epub")
+
+
+# --- short PDFs: running headers and footers from two pages on -----------------------------------
+
+@pytest.mark.parametrize("count", [2, 3, 10])
+@pytest.mark.parametrize("header, footer", [
+    ("Communiqué de presse - Ville de Lyon", ""),
+    ("Communiqué de presse - Ville de Lyon", "Page {n} / {total}"),
+    ("Ville de Lyon, communiqué, page {n}", ""),
+    ("", "{n}"),
+    ("", "Direction de la communication - {n}"),
+    ("", ""),
+])
+def test_short_pdf_running_lines_are_found_and_never_join_the_text(tmp_path, count, header, footer):
+    path = F.pdf(tmp_path, "communique.pdf", F.press_pages(count), header=header, footer=footer)
+    doc = read_document(path)
+    assert [t for _, t in blocks(doc)] == F.press_expected(count)
+    if header and "{n}" not in header:
+        assert doc.meta["page header"] == header
+    if footer.startswith("Direction"):
+        assert doc.meta["page footer"] == footer.format(n=1)
+
+
+@pytest.mark.parametrize("header", ["", "Communiqué de presse - Ville de Lyon"])
+def test_pdf_title_repeated_once_in_the_body_stays(tmp_path, header):
+    path = F.pdf(tmp_path, "communique.pdf", F.press_pages(2, repeat_title=True), header=header)
+    assert [t for _, t in blocks(read_document(path))] == F.press_expected(2, repeat_title=True)

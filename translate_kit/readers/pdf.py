@@ -3,8 +3,10 @@
 pypdf: pure Python (a wheel, no system library), maintained, reads encrypted files and page
 text in bounded memory (one page's content at a time; benchmarks/bench_readers.py measures it).
 Each page's lines are kept as short strings only; then:
-- running headers and footers (the same first or last lines, digits aside, on at least half the
-  pages) and page numbers are dropped, not translated once per page;
+- running headers and footers (a line at the same place among the first two or last two of at
+  least half the pages, two pages or more, its numbers alike or counting the pages) and page
+  numbers are dropped, not translated once per page, and never joined to the paragraph under
+  them; the header and footer are kept as metadata;
 - lines are joined into paragraphs: a line that ends a sentence and stops short of the page's
   usual line length ends its paragraph, as does a blank line; a paragraph goes on across a page
   break when the page's last line did not end it;
@@ -47,7 +49,7 @@ class PdfReader(Reader):
 
     def read(self, data: bytes | Path, name: str) -> Extracted:
         pages, meta = read_pages(data, name)
-        blocks = [Block("paragraph", text) for text in paragraphs(pages)]
+        blocks = [Block("paragraph", text) for text in paragraphs(pages, meta)]
         if sum(len(re.findall(r"[^\W\d_]", b.text)) for b in blocks) < MIN_TEXT:
             raise DocumentError(name, "no text layer: run OCR first (a scanned or image-only PDF; e.g. ocrmypdf)")
         meta["pages"] = str(len(pages))
@@ -119,40 +121,72 @@ def _meta(pdf) -> dict:
     return {k: str(v).strip() for k, v in meta.items() if v and str(v).strip()}
 
 
+EDGES = (0, 1, -2, -1)  # where running lines stand: the first two and last two lines with text
+
+
 def _shape(line: str) -> str:
     return re.sub(r"\d+", "#", line.strip().lower())
 
 
-def running_lines(pages: list[list[str]]) -> set[str]:
-    """Shapes of lines that open or close at least half the pages (3 pages or more)."""
-    if len(pages) < 3:
+def running_lines(pages: list[list[str]]) -> set[tuple[int, str]]:
+    """(place, shape) of lines that stand at the same place (one of EDGES) on at least half the
+    pages, two pages or more, with the same words; their numbers either the same on every page
+    or going up with the page (a page number), so a body line that differs only by a figure is
+    not taken for one. A line that repeats elsewhere on a page (a title quoted in the body) is
+    not at the same place and stays."""
+    if len(pages) < 2:
         return set()
-    seen: Counter = Counter()
-    for lines in pages:
+    seen: dict[tuple[int, str], list[tuple[int, list[int]]]] = {}
+    for n, lines in enumerate(pages):
         content = [l for l in lines if l]
-        seen.update({_shape(l) for l in content[:2] + content[-2:]})
-    return {shape for shape, n in seen.items() if n >= max(2, len(pages) // 2)}
+        for place in EDGES:
+            if -len(content) <= place < len(content) and (place >= 0 or len(content) > 2):
+                line = content[place]
+                seen.setdefault((place, _shape(line)), []).append((n, [int(d) for d in re.findall(r"\d+", line)]))
+    need = max(2, (len(pages) + 1) // 2)
+    return {key for key, found in seen.items() if len({n for n, _ in found}) >= need and _page_numbers(found)}
 
 
-def _body(lines: list[str], running: set[str]) -> list[str]:
-    """A page's lines without its running header/footer and page number."""
+def _page_numbers(found: list[tuple[int, list[int]]]) -> bool:
+    """Whether each number in a repeated line is the same on every page or the page's own number
+    (its index plus one offset)."""
+    for k in range(len(found[0][1])):
+        values = [(n, numbers[k]) for n, numbers in found]
+        if len({v for _, v in values}) > 1 and len({v - n for n, v in values}) > 1:
+            return False
+    return True
+
+
+def _body(lines: list[str], running: set[tuple[int, str]]) -> tuple[list[str], list[str], list[str]]:
+    """A page's lines without its running header/footer and page number (blank where they were),
+    peeled from each edge inwards, and the header and footer lines taken out."""
     lines = list(lines)
-    for edge in (0, -1):
-        for _ in range(2):
-            content = [i for i, l in enumerate(lines) if l]
-            if not content:
+    content = [i for i, l in enumerate(lines) if l]
+    head, foot = [], []
+    for places, into in (((0, 1), head), ((-1, -2), foot)):
+        for place in places:
+            if not -len(content) <= place < len(content) or not lines[content[place]]:
                 break
-            i = content[edge]
-            if _shape(lines[i]) in running or PAGE_NUMBER.match(lines[i].strip()):
-                lines[i] = ""
-            else:
+            line = lines[content[place]]
+            if (place, _shape(line)) not in running and not PAGE_NUMBER.match(line.strip()):
                 break
-    return lines
+            into.append(line.strip())
+            lines[content[place]] = ""
+    return lines, head, foot
 
 
-def paragraphs(pages: list[list[str]]) -> list[str]:
+def paragraphs(pages: list[list[str]], meta: dict | None = None) -> list[str]:
+    """The pages' paragraphs; running headers and footers go to `meta` ("page header", "page
+    footer"), never into the text, and never joined to the first paragraph under them."""
     running = running_lines(pages)
-    bodies = [_body(lines, running) for lines in pages]
+    cut = [_body(lines, running) for lines in pages]
+    bodies = [lines for lines, _, _ in cut]
+    if meta is not None:
+        for key, found in (("page header", [h for _, head, _ in cut for h in head]),
+                           ("page footer", [f for _, _, foot in cut for f in foot])):
+            kept = [l for l in dict.fromkeys(found) if not PAGE_NUMBER.match(l)]
+            if kept:
+                meta[key] = kept[0]
     compounds = _hyphenated_words(bodies)
     out, current = [], []
     for lines in bodies:
