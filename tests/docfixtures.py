@@ -358,3 +358,18 @@ def press_expected(count: int, repeat_title: bool = False) -> list[str]:
         if repeat_title and n == 2:
             out[-2:-1] = [out[-2], "Le plan vélo est adopté"]
     return out
+
+
+def nested_pdf(folder: Path, name: str = "imbrique.pdf", depth: int = 50_000) -> Path:
+    """A two-page PDF whose first page's content stream opens with `depth` nested arrays."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import NameObject, StreamObject
+
+    writer = PdfWriter(clone_from=PdfReader(pdf(folder, "plain-" + name, press_pages(2))))
+    page = writer.pages[0]
+    stream = StreamObject()
+    stream.set_data(b"[" * depth + b"]" * depth + b"\n" + page.get_contents().get_data())
+    page[NameObject("/Contents")] = writer._add_object(stream)
+    path = folder / name
+    writer.write(str(path))
+    return path

@@ -197,3 +197,32 @@ def test_short_pdf_running_lines_are_found_and_never_join_the_text(tmp_path, cou
 def test_pdf_title_repeated_once_in_the_body_stays(tmp_path, header):
     path = F.pdf(tmp_path, "communique.pdf", F.press_pages(2, repeat_title=True), header=header)
     assert [t for _, t in blocks(read_document(path))] == F.press_expected(2, repeat_title=True)
+
+
+# --- PDFs that used to crash a run: AES, nested arrays, truncation ---------------------------------
+
+def test_aes_pdf_with_empty_user_password_is_read(tmp_path):
+    path = F.pdf(tmp_path / "corpus", "aes.pdf", F.press_pages(2), aes=True)
+    assert b"/AESV3" in path.read_bytes() or b"/AESV2" in path.read_bytes()
+    assert [t for _, t in blocks(read_document(path))] == F.press_expected(2)
+    from typer.testing import CliRunner
+
+    from translate_kit.cli import app
+
+    listed = CliRunner().invoke(app, ["ls", "--corpus", str(tmp_path / "corpus"), "--json"])
+    assert listed.exit_code == 0 and '"error"' not in listed.stdout and '"aes"' in listed.stdout, listed.stdout
+
+
+def test_pdf_content_nested_50000_deep_loses_that_page_only(tmp_path):
+    doc = read_document(F.nested_pdf(tmp_path))
+    assert [t for _, t in blocks(doc)] == F.press_expected(2)[3:]
+    assert any("page(s) 1 skipped" in w for w in doc.warnings)
+
+
+def test_truncated_pdf_is_one_line_with_pypdf_words_in_it(tmp_path, capfd):
+    data = F.pdf(tmp_path, "entier.pdf", F.press_pages(2)).read_bytes()
+    path = F._write(tmp_path / "coupe.pdf", data[: len(data) * 2 // 3])
+    with pytest.raises(DocumentError) as err:
+        read_document(path)
+    assert "EOF marker not found" in one_line(err.value, "coupe.pdf")
+    assert "EOF marker" not in capfd.readouterr().err  # no line of pypdf's own

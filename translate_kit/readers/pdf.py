@@ -48,16 +48,20 @@ class PdfReader(Reader):
         return b"%PDF-" in head[:1024]
 
     def read(self, data: bytes | Path, name: str) -> Extracted:
-        pages, meta = read_pages(data, name)
+        from . import library_notes
+
+        with library_notes("pypdf") as notes:
+            pages, meta, warnings = read_pages(data, name, notes)
         blocks = [Block("paragraph", text) for text in paragraphs(pages, meta)]
         if sum(len(re.findall(r"[^\W\d_]", b.text)) for b in blocks) < MIN_TEXT:
             raise DocumentError(name, "no text layer: run OCR first (a scanned or image-only PDF; e.g. ocrmypdf)")
         meta["pages"] = str(len(pages))
-        return Extracted(blocks, meta)
+        return Extracted(blocks, meta, warnings + notes)
 
 
-def read_pages(data: bytes | Path, name: str) -> tuple[list[list[str]], dict]:
-    """Each page's lines (stripped), and the file's title/author/date."""
+def read_pages(data: bytes | Path, name: str, notes: list[str] = ()) -> tuple[list[list[str]], dict, list[str]]:
+    """Each page's lines (stripped), the file's title/author/date, and what was skipped. `notes`:
+    what pypdf logged so far (said in the error when the file cannot be read)."""
     import io
 
     from pypdf import PdfReader as Pdf
@@ -66,17 +70,23 @@ def read_pages(data: bytes | Path, name: str) -> tuple[list[list[str]], dict]:
     source = data if isinstance(data, Path) else io.BytesIO(data)
     try:
         pdf = Pdf(source)
-        if pdf.is_encrypted and not _unlocked(pdf):
-            raise DocumentError(name, "encrypted PDF: it needs a password (decrypt it first, e.g. qpdf --decrypt)")
+        if pdf.is_encrypted:
+            _unlock(pdf, name)
         meta = _meta(pdf)
-        pages = []
+        pages, unread = [], []
         for i in range(len(pdf.pages)):
-            pages.append(_page_lines(pdf.pages[i]))
+            try:
+                pages.append(_page_lines(pdf.pages[i]))
+            except RecursionError:  # a content stream nested thousands deep: that page alone is lost
+                pages.append([])
+                unread.append(str(i + 1))
     except DocumentError:
         raise
-    except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError) as err:
-        raise DocumentError(name, f"not a readable PDF ({type(err).__name__}: {str(err)[:80]})") from None
-    return pages, meta
+    except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError) as err:
+        said = f"; {notes[0]}" if notes else ""
+        raise DocumentError(name, f"not a readable PDF ({type(err).__name__}: {' '.join(str(err).split())[:80]}{said})") from None
+    warnings = [f"page(s) {', '.join(unread)} skipped: content nested too deeply to read"] if unread else []
+    return pages, meta, warnings
 
 
 def _page_lines(page) -> list[str]:
@@ -85,6 +95,8 @@ def _page_lines(page) -> list[str]:
     a line more indented than the page's margin keeps one leading space as a mark."""
     try:
         text = page.extract_text(extraction_mode="layout") or ""
+    except RecursionError:
+        raise
     except Exception:  # noqa: BLE001 - layout mode fails on some odd fonts; the plain mode still reads them
         text = page.extract_text() or ""
     raw = text.splitlines()
@@ -100,12 +112,20 @@ def _page_lines(page) -> list[str]:
     return lines
 
 
-def _unlocked(pdf) -> bool:
-    """An owner-password-only PDF opens with the empty user password."""
+def _unlock(pdf, name: str) -> None:
+    """An owner-password-only PDF opens with the empty user password (AES ones through the
+    `cryptography` package, a core dependency); any other needs its password."""
+    from pypdf.errors import DependencyError
+
     try:
-        return bool(pdf.decrypt(""))
-    except Exception:  # noqa: BLE001 - pypdf raises DependencyError/NotImplementedError for some ciphers
-        return False
+        if pdf.decrypt(""):
+            return
+    except DependencyError:
+        raise DocumentError(name, "encrypted with AES: reading it needs the `cryptography` package "
+                                  "(pip install cryptography)") from None
+    except Exception:  # noqa: BLE001 - pypdf raises NotImplementedError for some ciphers
+        pass
+    raise DocumentError(name, "encrypted PDF: it needs a password (decrypt it first, e.g. qpdf --decrypt)")
 
 
 def _meta(pdf) -> dict:
