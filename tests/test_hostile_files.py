@@ -226,3 +226,63 @@ def test_truncated_pdf_is_one_line_with_pypdf_words_in_it(tmp_path, capfd):
         read_document(path)
     assert "EOF marker not found" in one_line(err.value, "coupe.pdf")
     assert "EOF marker" not in capfd.readouterr().err  # no line of pypdf's own
+
+
+# --- HTML: lying charsets, deep nesting, very large pages -------------------------------------------
+
+ARTICLE = ("<h1>Le plan vélo est adopté</h1>"
+           + "".join(f"<p>Le conseil municipal a voté un plan pour le quartier {q} : des pistes cyclables séparées "
+                     f"de la circulation, élargies et éclairées, seront construites d'ici à l'été prochain.</p>"
+                     for q in F.QUARTERS[:6]))
+
+
+def page(body: str, charset: str = "utf-8") -> str:
+    return (f'<!DOCTYPE html><html lang="fr"><head><meta charset="{charset}"><title>Le plan vélo</title></head>'
+            f"<body><nav><a href='/'>Accueil</a></nav><main><article>{body}</article></main></body></html>")
+
+
+@pytest.mark.parametrize("declared", ["iso-8859-1", "windows-1252", "utf-16", "utf-16le", "no-such-charset"])
+def test_page_whose_bytes_are_utf8_despite_its_charset(tmp_path, declared):
+    path = F._write(tmp_path / "menteur.html", page(ARTICLE, declared).encode("utf-8"))
+    doc = read_document(path)
+    assert blocks(doc)[0] == ("heading", "Le plan vélo est adopté") and "Ã" not in doc.text
+    assert any(f"declares charset {declared}" in w and "UTF-8" in w for w in doc.warnings), doc.warnings
+
+
+def test_page_declared_utf8_in_windows_1252_is_detected_and_said(tmp_path):
+    path = F._write(tmp_path / "latin.html", page(ARTICLE, "utf-8").encode("cp1252"))
+    doc = read_document(path)
+    assert blocks(doc)[0] == ("heading", "Le plan vélo est adopté")
+    assert any("declares charset utf-8, which does not fit" in w for w in doc.warnings), doc.warnings
+
+
+def test_honest_charset_is_trusted_without_a_word(tmp_path):
+    doc = read_document(F._write(tmp_path / "honnete.html", page(ARTICLE, "windows-1252").encode("cp1252")))
+    assert blocks(doc)[0] == ("heading", "Le plan vélo est adopté") and not doc.warnings
+
+
+@pytest.mark.parametrize("depth", [300, 1500, 3000])
+def test_deeply_nested_page_is_read(tmp_path, depth):
+    body = "<div>" * depth + ARTICLE + "</div>" * depth
+    doc = read_document(F._write(tmp_path / "profond.html", page(body)))
+    texts = [t for _, t in blocks(doc)]
+    assert texts[0] == "Le plan vélo est adopté" and len([t for t in texts if "quartier" in t]) == 6, texts
+    assert "Accueil" not in doc.text
+    assert (depth > 2048) == any("deeper than 2048" in w for w in doc.warnings)
+    if depth > 2048:  # its translated copy: a plain page of the blocks
+        copy = get_reader("html").rebuild(doc, {0: [(texts[0], "", "THE BIKE PLAN")]}, "en")
+        assert "<h2>THE BIKE PLAN</h2>" in copy and 'lang="en"' in copy
+
+
+def test_page_over_the_extractor_bound_is_read_element_by_element(tmp_path, monkeypatch):
+    from translate_kit.readers import html
+
+    monkeypatch.setattr(html, "MAX_EXTRACT_CHARS", 20_000)
+    body = ARTICLE * 30
+    called = []
+    import trafilatura
+
+    monkeypatch.setattr(trafilatura, "extract", lambda *a, **k: called.append(1))
+    doc = read_document(F._write(tmp_path / "grande.html", page(body)))
+    assert not called and len(doc.blocks) == 7 * 30 and "Accueil" not in doc.text
+    assert any("read element by element" in w for w in doc.warnings)
