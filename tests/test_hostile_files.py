@@ -286,3 +286,27 @@ def test_page_over_the_extractor_bound_is_read_element_by_element(tmp_path, monk
     doc = read_document(F._write(tmp_path / "grande.html", page(body)))
     assert not called and len(doc.blocks) == 7 * 30 and "Accueil" not in doc.text
     assert any("read element by element" in w for w in doc.warnings)
+
+
+# --- Markdown: inline scripts, nesting past the parser's limit ---------------------------------------
+
+def test_markdown_inline_script_never_reaches_the_model_and_comes_back(tmp_path):
+    source = ("Le maire <script>alert('ne pas traduire');</script> a parlé, "
+              "<style>p { color: red }</style>puis il est parti.\n")
+    doc = read_document(F._write(tmp_path / "script.md", source))
+    assert "alert" not in doc.text and "color" not in doc.text and "a parlé" in doc.text
+    copy = get_reader("md").rebuild(doc, {0: [(doc.blocks[0].text, "", "THE MAYOR SPOKE, THEN LEFT.")]})
+    assert "<script>alert('ne pas traduire');</script>" in copy and "<style>p { color: red }</style>" in copy
+
+
+@pytest.mark.parametrize("depth", [30, 400])
+def test_markdown_nested_past_the_parser_limit_is_read_and_said(tmp_path, depth):
+    source = "# Titre\n\n" + "".join("  " * i + f"- élément numéro {i}\n" for i in range(depth)) + "\nFin du texte.\n"
+    doc = read_document(F._write(tmp_path / "liste.md", source))
+    items = [t for k, t in blocks(doc) if k == "list item"]
+    assert items == [f"élément numéro {i}" for i in range(depth)]
+    assert blocks(doc)[-1] == ("paragraph", "Fin du texte.")
+    deep = [w for w in doc.warnings if "nested deeper than the Markdown parser" in w]
+    assert bool(deep) == (depth > 100), doc.warnings
+    copy = get_reader("md").rebuild(doc, {p: [(b.text, "", b.text.upper())] for p, b in enumerate(doc.blocks)})
+    assert copy.splitlines()[2 + depth - 1] == "  " * (depth - 1) + f"- ÉLÉMENT NUMÉRO {depth - 1}"
