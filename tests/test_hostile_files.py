@@ -310,3 +310,17 @@ def test_markdown_nested_past_the_parser_limit_is_read_and_said(tmp_path, depth)
     assert bool(deep) == (depth > 100), doc.warnings
     copy = get_reader("md").rebuild(doc, {p: [(b.text, "", b.text.upper())] for p, b in enumerate(doc.blocks)})
     assert copy.splitlines()[2 + depth - 1] == "  " * (depth - 1) + f"- ÉLÉMENT NUMÉRO {depth - 1}"
+
+
+# --- messages: one line, names quoted ------------------------------------------------------------
+
+def test_newline_in_a_file_name_keeps_the_message_on_one_line(tmp_path):
+    from translate_kit.documents import load_documents
+
+    damaged = F._write(tmp_path / "rapport\nfinal.docx", b"PK\x03\x04 not really a zip")
+    missing = str(tmp_path / "absent\r\n.txt")
+    found = list(load_documents([str(damaged), missing]))
+    assert len(found) == 2 and all(isinstance(e, DocumentError) for e in found)
+    for err in found:
+        assert "\n" not in str(err) and "\r" not in str(err), str(err)
+    assert "'" + str(tmp_path) + "/rapport\\nfinal.docx'" in str(found[0])

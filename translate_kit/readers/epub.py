@@ -82,12 +82,12 @@ def _spine(opf, opf_path: str, warnings: list[str]) -> list[str]:
 
 
 def _chapter_blocks(book, chapter: str, name: str, warnings: list[str]) -> list[Block]:
-    import lxml.html
-
-    from .html import _norm, _tag_kind, candidates, element_text
+    from .html import _norm, _tag_kind, candidates, element_text, parse_page
 
     xhtml = _part(book, chapter, name).decode("utf-8", "replace")  # XHTML: UTF-8 unless it says otherwise
-    root = lxml.html.document_fromstring(re.sub(r"^\s*<\?xml[^>]*\?>", "", xhtml))
+    root, too_deep = parse_page(re.sub(r"^\s*<\?xml[^>]*\?>", "", xhtml))
+    if too_deep:
+        warnings.append(f"{chapter}: nested deeper than 2048 levels, the text below that depth left out")
     blocks = []
     for el in candidates(root):
         if any(a.tag in ("li", "blockquote", "td", "th") and a is not el for a in el.iterancestors()) \
