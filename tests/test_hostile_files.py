@@ -147,6 +147,9 @@ def test_containers_are_bounded_while_inflating(tmp_path, kind):
         check_archive(source.read_bytes(), source.name, kind.upper(), Limits(total=5_000_000))
     assert "expands to over 5 MB" in one_line(err.value, source.name)
     with pytest.raises(DocumentError) as err:
+        check_archive(source.read_bytes(), source.name, kind.upper(), Limits(member=5_000_000))
+    assert "'media/noise.bin' expands to over 5 MB" in one_line(err.value, source.name)
+    with pytest.raises(DocumentError) as err:
         check_archive(data, source.name, kind.upper(), Limits(members=2))
     assert "parts" in one_line(err.value, source.name)
 

@@ -5,7 +5,8 @@ anything unpacks them: a zip bomb is refused while it inflates, never after.
 counting the bytes that actually come out (a member's declared size is the bomb's own word, so
 it is not believed), and stops at the first of:
 - more than LIMITS.members members;
-- more than LIMITS.total bytes out of all the members together;
+- more than LIMITS.total bytes out of all the members together, LIMITS.member out of one (a
+  library parses a member whole: 30 MB of DOCX XML took python-docx 290 MB of memory);
 - a member that has given more than LIMITS.grace bytes and more than LIMITS.ratio times its
   compressed size (the rule Apache POI's ZipSecureFile uses: text XML compresses 5-20 times,
   a bomb a thousand times);
@@ -33,6 +34,7 @@ class Limits:
     """What one container may expand to."""
 
     total: int = 200_000_000  # bytes out of all members together
+    member: int = 64_000_000  # bytes out of one member
     members: int = 10_000
     ratio: int = 100  # bytes out per compressed byte, for a member past `grace`
     grace: int = 1_000_000  # a small member may compress as well as it likes
@@ -81,6 +83,8 @@ def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, kind: s
                 if out > room:
                     raise DocumentError(name, f"{kind} refused: it expands to over {limits.total / 1e6:g} MB "
                                               "(a zip bomb?)")
+                if out > limits.member:
+                    raise DocumentError(name, f"{kind} refused: part {part} expands to over {limits.member / 1e6:g} MB")
                 if out > limits.grace and out > limits.ratio * max(info.compress_size, 1):
                     raise DocumentError(name, f"{kind} refused: part {part} expands over {limits.ratio} times its "
                                               "compressed size (a zip bomb?)")
