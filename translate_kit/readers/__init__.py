@@ -176,6 +176,6 @@ class _Notes(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         if record.thread != self.thread:
             return
-        note = f"{record.name}: " + " ".join(record.getMessage().split())[:200]
+        note = f"{record.name.split('.')[0]}: " + " ".join(record.getMessage().split())[:200]
         if note not in self.notes:
             self.notes.append(note)
