@@ -113,7 +113,6 @@ def test_fetch_timeout_is_a_deadline_for_the_whole_fetch(monkeypatch):
 
 # --- containers: zip bombs, encrypted or unreadable members, a manifest item without href --------
 
-import resource  # noqa: E402
 import subprocess  # noqa: E402
 import sys  # noqa: E402
 
@@ -123,14 +122,14 @@ from translate_kit.readers._zip import Limits, check_archive  # noqa: E402
 def test_docx_that_inflates_to_1gb_is_one_line_in_bounded_memory(tmp_path):
     bomb = F.zip_bomb(F.docx(tmp_path / "src"), tmp_path / "bombe.docx", "word/document.xml", 1 << 30)
     assert bomb.stat().st_size < 5_000_000
-    code = ("import resource, sys; from translate_kit.documents import read_document; from pathlib import Path\n"
+    code = ("import sys; from translate_kit.documents import read_document; from pathlib import Path\n"
             "try:\n    read_document(Path(sys.argv[1]))\nexcept Exception as err:\n    print(type(err).__name__, err)\n"
-            "print('peak', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)")
+            "print('peak', next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')))")
     out = subprocess.run([sys.executable, "-c", code, str(bomb)], capture_output=True, text=True, timeout=120)
     lines = out.stdout.splitlines()
     assert lines[0].startswith("DocumentError ") and "bombe.docx" in lines[0] and "DOCX refused" in lines[0], out
-    peak_mb = int(lines[1].split()[1]) / 1024
-    assert peak_mb < 400, peak_mb  # the file inflates to 1 GB; tk reads 1 MB of it
+    peak_mb = int(lines[1].split()[1]) / 1024  # VmHWM: this process's own peak (ru_maxrss outlives exec)
+    assert peak_mb < 400, peak_mb  # the file inflates to 1 GB; tk inflates at most 64 MB of it, a block at a time
 
 
 @pytest.mark.parametrize("kind", ["docx", "epub"])
