@@ -326,3 +326,10 @@ def test_newline_in_a_file_name_keeps_the_message_on_one_line(tmp_path):
     for err in found:
         assert "\n" not in str(err) and "\r" not in str(err), str(err)
     assert "'" + str(tmp_path) + "/rapport\\nfinal.docx'" in str(found[0])
+
+
+def test_epub_bomb_is_refused_not_read(tmp_path):
+    bomb = F.zip_bomb(F.epub(tmp_path / "src"), tmp_path / "bombe.epub", "OEBPS/a.xhtml", 200 << 20)
+    with pytest.raises(DocumentError) as err:
+        read_document(bomb)
+    assert "EPUB refused" in one_line(err.value, "bombe.epub") and "'OEBPS/a.xhtml'" in str(err.value)
