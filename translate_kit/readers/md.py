@@ -86,7 +86,7 @@ def extract_markdown(text: str, encoding: str = "utf-8", warnings: list | None =
         kind, anchor = _kind_and_anchor(context, token, lines, row, cell)
         blocks.append(Block(kind, plain, spans, anchor))
     warnings = list(warnings or [])
-    left = _left_out(tokens, body.splitlines(keepends=True))
+    left = _left_out(tokens, re.split(r"\r\n?|\n", body))  # lines as markdown-it counts them
     if left:  # nested past what the parser follows: read line by line, and said
         blocks = _in_line_order(blocks + left)
         first, last = left[0].anchor[1] + 1, left[-1].anchor[1] + 1
