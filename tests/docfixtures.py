@@ -163,15 +163,22 @@ def markdown(folder: Path, name: str = "budget.md") -> Path:
 
 
 def pdf(folder: Path, name: str = "rapport.pdf", pages: list[list[str]] | None = None, scan: bool = False,
-        password: str | None = None) -> Path:
+        password: str | None = None, header: str = "", footer: str = "", aes: bool = False) -> Path:
+    """`header` / `footer`: a line at the top / foot of every page, `{n}` and `{total}` filled in;
+    `aes`: encrypted with AES-256, an owner password and the empty user password."""
     from fpdf import FPDF
 
     doc = FPDF(format="A4")
     doc.set_title("Rapport annuel")
     doc.set_author("Région Sud")
     doc.set_font("Helvetica", size=11)
-    for lines in pages or PDF_PAGES:
+    pages = pages or PDF_PAGES
+    for n, lines in enumerate(pages, 1):
         doc.add_page()
+        if header:
+            doc.text(20, 14, header.format(n=n, total=len(pages)))  # at the usual line spacing above the text
+        if footer:
+            doc.text(80, 290, footer.format(n=n, total=len(pages)))
         if scan:  # an image-only page: shapes, no text
             doc.set_fill_color(120, 120, 120)
             doc.rect(20, 20, 170, 250, style="F")
@@ -188,6 +195,10 @@ def pdf(folder: Path, name: str = "rapport.pdf", pages: list[list[str]] | None =
             y += 6 if i else 12
     if password:
         doc.set_encryption(owner_password="owner-" + password, user_password=password)
+    if aes:
+        from fpdf.enums import EncryptionMethod
+
+        doc.set_encryption(owner_password="owner", user_password="", encryption_method=EncryptionMethod.AES_256)
     path = folder / name
     folder.mkdir(parents=True, exist_ok=True)
     doc.output(str(path))
@@ -246,4 +257,119 @@ def _hyperlink(paragraph, url: str, text: str) -> None:
 def _write(path: Path, data: bytes | str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_bytes(data.encode("utf-8") if isinstance(data, str) else data)
+    return path
+
+
+# --- containers: EPUB, zip bombs, members marked encrypted or in an unknown compression ------
+
+def epub(folder: Path, name: str = "livre.epub", manifest: str | None = None, chapters: dict | None = None) -> Path:
+    """A small EPUB: a spine of two chapters (or `manifest` / `chapters` as given)."""
+    import zipfile
+
+    chapters = chapters if chapters is not None else {
+        "a.xhtml": "<h1>Premier chapitre</h1><p>Il était une fois un roi.</p>",
+        "b.xhtml": "<h1>Second chapitre</h1><p>Le roi partit en voyage.</p>"}
+    manifest = manifest if manifest is not None else "".join(f'<item id="c{i}" href="{n}"/>' for i, n in enumerate(chapters))
+    spine = "".join(f'<itemref idref="c{i}"/>' for i in range(len(chapters)))
+    path = folder / name
+    folder.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as book:
+        book.writestr("mimetype", "application/epub+zip", compress_type=zipfile.ZIP_STORED)
+        book.writestr("META-INF/container.xml", '<container xmlns="urn:oasis:names:tc:opendocument:xmlns:container">'
+                      '<rootfiles><rootfile full-path="OEBPS/content.opf"/></rootfiles></container>')
+        book.writestr("OEBPS/content.opf", '<package xmlns="http://www.idpf.org/2007/opf" xmlns:dc="http://purl.org/dc/elements/1.1/">'
+                      f'<metadata><dc:title>Le Livre</dc:title></metadata><manifest>{manifest}</manifest>'
+                      f'<spine>{spine}</spine></package>')
+        for chapter, body in chapters.items():
+            book.writestr(f"OEBPS/{chapter}", f'<html xmlns="http://www.w3.org/1999/xhtml"><body>{body}</body></html>')
+    return path
+
+
+def zip_bomb(source: Path, path: Path, member: str, size: int) -> Path:
+    """`source` (a DOCX or EPUB) with `member` replaced by `size` bytes of spaces, deflated as it
+    is written (a few MB on disk for a GB out)."""
+    import zipfile
+
+    block = b" " * (1 << 20)
+    with zipfile.ZipFile(source) as src, zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as out:
+        for info in src.infolist():
+            if info.filename != member:
+                out.writestr(info, src.read(info))
+                continue
+            bomb = zipfile.ZipInfo(member)
+            bomb.compress_type = zipfile.ZIP_DEFLATED
+            with out.open(bomb, "w", force_zip64=True) as sink:
+                sink.write(src.read(info))
+                for _ in range(size // len(block)):
+                    sink.write(block)
+    return path
+
+
+def mark_member(path: Path, member: str, encrypted: bool = False, method: int | None = None) -> Path:
+    """Mark `member` in the zip's central directory as encrypted, or as compressed with `method`
+    (9: deflate64, 99: WinZip AES), as other tools write them and zipfile cannot read."""
+    import struct
+
+    data = bytearray(path.read_bytes())
+    at = 0
+    while (at := data.find(b"PK\x01\x02", at)) >= 0:
+        name_len = struct.unpack_from("<H", data, at + 28)[0]
+        if data[at + 46: at + 46 + name_len].decode() == member:
+            if encrypted:
+                data[at + 8] |= 0x1
+            if method is not None:
+                struct.pack_into("<H", data, at + 10, method)
+        at += 4
+    path.write_bytes(bytes(data))
+    return path
+
+
+# --- short PDFs with running headers and footers (a press release of 2, 3, 10 pages) --------------
+
+QUARTERS = ["nord", "sud", "est", "ouest", "centre", "port", "gare", "colline", "plaine", "rivière"]
+
+
+def press_pages(count: int, repeat_title: bool = False) -> list[list[str]]:
+    """Pages of a press release: page 1 opens with its title; each page ends its paragraphs
+    (`repeat_title`: the title's words come again once, as a line of page 2's body)."""
+    pages = []
+    for n in range(1, count + 1):
+        lines = ["Le plan vélo est adopté"] if n == 1 else [""]
+        lines += _press_body(n)
+        if repeat_title and n == 2:
+            lines[3:3] = ["", "Le plan vélo est adopté"]
+        pages.append(lines)
+    return pages
+
+
+def _press_body(n: int) -> list[str]:
+    quarter = QUARTERS[(n - 1) % len(QUARTERS)]
+    return [f"Le conseil a voté la mesure du quartier {quarter}, qui concerne les pistes",
+            f"cyclables de ce quartier et leur entretien pendant les années à venir.",
+            "",
+            f"La séance consacrée au quartier {quarter} a duré trois heures."]
+
+
+def press_expected(count: int, repeat_title: bool = False) -> list[str]:
+    out = ["Le plan vélo est adopté"]
+    for n in range(1, count + 1):
+        body = _press_body(n)
+        out += [body[0] + " " + body[1], body[3]]
+        if repeat_title and n == 2:
+            out[-2:-1] = [out[-2], "Le plan vélo est adopté"]
+    return out
+
+
+def nested_pdf(folder: Path, name: str = "imbrique.pdf", depth: int = 50_000) -> Path:
+    """A two-page PDF whose first page's content stream opens with `depth` nested arrays."""
+    from pypdf import PdfReader, PdfWriter
+    from pypdf.generic import NameObject, StreamObject
+
+    writer = PdfWriter(clone_from=PdfReader(pdf(folder, "plain-" + name, press_pages(2))))
+    page = writer.pages[0]
+    stream = StreamObject()
+    stream.set_data(b"[" * depth + b"]" * depth + b"\n" + page.get_contents().get_data())
+    page[NameObject("/Contents")] = writer._add_object(stream)
+    path = folder / name
+    writer.write(str(path))
     return path

@@ -162,10 +162,16 @@ def good_title(line: str) -> str | None:
     return line
 
 
+CONTROL_CHARS = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
 def display_name(path: Path | str) -> str:
-    """The path as printable text: a file name that is not valid UTF-8 (an old archive) gets U+FFFD
-    where its bad bytes are, instead of failing when printed or written to JSON."""
-    return str(path).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    """The path as printable text on one line: a file name that is not valid UTF-8 (an old archive)
+    gets U+FFFD where its bad bytes are, instead of failing when printed or written to JSON; one
+    with a newline or another control character is quoted with it escaped ('a\\nb.txt'), so a
+    message naming it stays one line."""
+    text = str(path).encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return repr(text) if CONTROL_CHARS.search(text) else text
 
 
 def parse_meta(text: str) -> dict:

@@ -19,7 +19,10 @@ Each reader imports its library inside `read()`: `tk --help` imports none of the
 from __future__ import annotations
 
 import functools
+import logging
 import re
+import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -145,3 +148,37 @@ def clean_blocks(blocks: list[Block]) -> list[Block]:
             block.text = text
             out.append(block)
     return out
+
+
+@contextmanager
+def library_notes(*loggers: str):
+    """What a library logs while this thread reads a file (pypdf's "EOF marker not found"),
+    collected as one-line notes for the document's warnings instead of lines of its own on stderr.
+    Yields the list the notes go into (deduplicated, in order)."""
+    notes: list[str] = []
+    handler = _Notes(notes, threading.get_ident())
+    saved = []
+    for name in loggers:
+        logger = logging.getLogger(name)
+        saved.append((logger, logger.propagate))
+        logger.addHandler(handler)
+        logger.propagate = False
+    try:
+        yield notes
+    finally:
+        for logger, propagate in saved:
+            logger.removeHandler(handler)
+            logger.propagate = propagate
+
+
+class _Notes(logging.Handler):
+    def __init__(self, notes: list[str], thread: int):
+        super().__init__(logging.WARNING)
+        self.notes, self.thread = notes, thread
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.thread != self.thread:
+            return
+        note = f"{record.name.split('.')[0]}: " + " ".join(record.getMessage().split())[:200]
+        if note not in self.notes:
+            self.notes.append(note)

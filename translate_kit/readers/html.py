@@ -14,6 +14,7 @@ it was. Figure captions inside the article, which trafilatura leaves out, are ad
 
 from __future__ import annotations
 
+import codecs
 import re
 
 from ..errors import DocumentError
@@ -30,6 +31,9 @@ SKIP = {"script", "style", "noscript", "template", "nav", "header", "footer", "a
 TAG_KINDS = {"figcaption": "caption", "caption": "caption", "li": "list item", "td": "table cell",
              "th": "table cell", "blockquote": "quote"}
 XML_KINDS = {"head": "heading", "p": "paragraph", "item": "list item", "cell": "table cell", "quote": "quote"}
+BOILERPLATE = re.compile(r"cookie|consent|share|social|related|comment|paywall|subscribe|newsletter|banner|promo|footer|nav",
+                         re.IGNORECASE)
+HEADING = re.compile(r"h[1-6]")
 DOCTYPE = re.compile(r"<!doctype[^>]*>", re.IGNORECASE)
 CHARSET = re.compile(rb"""<meta[^>]+charset=["']?([\w.:-]+)""", re.IGNORECASE)
 PAGE_START = re.compile(rb"\s*(?:<\?xml[^>]*>\s*)?(?:<!--.*?-->\s*)*(?:<!doctype\s+html|<html[\s>]|<head[\s>]|<body[\s>])",
@@ -53,7 +57,9 @@ class HtmlReader(Reader):
     def rebuild(self, doc, translations, lang: str = "") -> str:
         import lxml.html
 
-        root = lxml.html.document_fromstring(doc.native["html"])
+        if doc.native.get("flat"):
+            return _plain_page(doc, translations, lang)
+        root, _ = parse_page(doc.native["html"])
         elements, moved, unplaced = candidates(root), 0, 0
         for para, block in enumerate(doc.blocks):
             if para in translations and block.anchor is not None and block.anchor < len(elements):
@@ -74,40 +80,94 @@ class HtmlReader(Reader):
         return (doc.native["doctype"] + "\n" + page) if doc.native.get("doctype") else page
 
 
+UNICODE_WIDE = ("utf-16", "utf-32")
+WHATWG_LATIN = {"latin-1", "iso8859-1", "ascii"}  # labels a browser reads as windows-1252
+
+
 def decode_page(data: bytes, name: str) -> tuple[str, str, list[str]]:
-    """The page's text: by its declared charset when that reads it, else as any text file."""
+    """The page's text. A BOM wins; then the bytes, where the `<meta charset>` and they disagree:
+    bytes that decode as UTF-8 (with characters beyond ASCII) are UTF-8 whatever the page
+    declares (a CMS that says iso-8859-1 and writes UTF-8 sends mojibake to the model otherwise);
+    a declared UTF-16/32 cannot be true of a page whose declaration was read as ASCII (browsers
+    ignore it too); a declaration its bytes do not decode in is set aside for the usual detection
+    (documents.decode). Each of those is said in a warning."""
     from ..documents import decode
 
     declared = CHARSET.search(data[:4096])
-    if declared and not data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+    if not declared or data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
+        return decode(data, name)
+    label = declared.group(1).decode("ascii", "replace").lower()
+    try:
+        codec = codecs.lookup(label).name
+    except LookupError:
+        codec = None
+    if codec in WHATWG_LATIN:
+        codec = "cp1252"
+    utf8 = _utf8(data)
+    if codec == "utf-8" and utf8 is not None:
+        return utf8, label, []
+    if utf8 is not None and (codec is None or codec.startswith(UNICODE_WIDE) or not utf8.isascii()):
+        return utf8, "utf-8", [f"the page declares charset {label} but its bytes are UTF-8: read as UTF-8"]
+    if codec is not None and not codec.startswith(UNICODE_WIDE):
         try:
-            return data.decode(declared.group(1).decode("ascii")), declared.group(1).decode("ascii").lower(), []
-        except (LookupError, UnicodeDecodeError):
+            return data.decode(codec), label, []
+        except UnicodeDecodeError:
             pass
-    return decode(data, name)
+    text, encoding, warnings = decode(data, name)
+    return text, encoding, [f"the page declares charset {label}, which does not fit its bytes: read as {encoding}", *warnings]
+
+
+def _utf8(data: bytes) -> str | None:
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def parse_page(text: str):
+    """(root, too deep): the page parsed past libxml2's usual 256 levels of nesting (huge_tree
+    allows 2048); `too deep` when even that was not enough and the parser stopped there."""
+    import lxml.html
+
+    parser = lxml.html.HTMLParser(huge_tree=True)
+    root = lxml.html.document_fromstring(text, parser=parser)
+    return root, any("Excessive depth" in e.message for e in parser.error_log)
+
+
+MAX_EXTRACT_CHARS = 2_000_000  # trafilatura's time grows faster than the page (1 MB 2.4 s, 16 MB 78 s)
 
 
 def extract_html(text: str, name: str, encoding: str = "utf-8", warnings: list | None = None) -> Extracted:
-    import lxml.html
+    """The article in a page (trafilatura), or every element of a fragment. A page over
+    MAX_EXTRACT_CHARS is read element by element instead, and one nested past what lxml parses
+    is read tag by tag (_flat_reading); both are said in a warning."""
     import trafilatura
     from lxml import etree
 
+    warnings = list(warnings or [])
     try:
-        root = lxml.html.document_fromstring(text)
+        root, too_deep = parse_page(text)
     except (etree.ParserError, ValueError) as err:
         raise DocumentError(name, f"not a readable HTML page ({err})") from None
+    if too_deep:
+        return _flat_reading(text, name, encoding, warnings)
     elements = candidates(root)
     fragment = not PAGE_START.match(text.encode("utf-8")[:4096])
-    xml = None if fragment else trafilatura.extract(text, output_format="xml", with_metadata=True, include_comments=False,
-                              include_tables=True, include_images=False, include_formatting=False,
-                              include_links=False, deduplicate=False)
+    large = not fragment and len(text) > MAX_EXTRACT_CHARS
+    if large:
+        warnings.append(f"a page of {len(text) / 1e6:.1f} million characters, over the {MAX_EXTRACT_CHARS / 1e6:g} "
+                        "million the article extractor takes in reasonable time: read element by element (page "
+                        "furniture left out by its tags and classes only)")
+    xml = None if fragment or large else trafilatura.extract(
+        parse_page(text)[0], output_format="xml", with_metadata=True, include_comments=False,  # its own copy: it prunes
+        include_tables=True, include_images=False, include_formatting=False, include_links=False, deduplicate=False)
     meta = {"encoding": encoding}
     if xml:
         tree = etree.fromstring(xml.encode("utf-8"))
         meta.update({key: tree.get(attr) for key, attr in
                      (("title", "title"), ("author", "author"), ("date", "date"), ("site", "sitename"), ("url", "url"))})
         wanted = list(_xml_blocks(tree))
-    else:  # a fragment (all of it is text), or a page too short for trafilatura: every element outside page furniture
+    else:  # a fragment (all of it is text), a page too short or too large for trafilatura: every element outside page furniture
         leaves = [el for el in elements if not _furniture(el) and next(el.iterdescendants(*CANDIDATES), None) is None]
         wanted = [(_tag_kind(el, "paragraph"), _norm(el.text_content())) for el in leaves]
         wanted = [(k, t) for k, t in wanted if t]
@@ -117,8 +177,66 @@ def extract_html(text: str, name: str, encoding: str = "utf-8", warnings: list |
     if not blocks:
         raise DocumentError(name, "no article text found in this page (only navigation, banners or other page furniture)")
     doctype = DOCTYPE.search(text[:4096])
-    return Extracted(blocks, meta, list(warnings or []),
+    return Extracted(blocks, meta, warnings,
                      native={"html": text, "doctype": doctype.group() if doctype else "", "fragment": fragment})
+
+
+def _flat_reading(text: str, name: str, encoding: str, warnings: list[str]) -> Extracted:
+    """A page nested deeper than lxml parses (2048 levels), read with the standard library's
+    tokenizer, which keeps no tree and so no depth: each block element's words are one block
+    (page furniture left out by its tags); no translated copy is written from it."""
+    from html.parser import HTMLParser
+
+    found: list[Block] = []
+
+    class Flat(HTMLParser):
+        def __init__(self):
+            super().__init__(convert_charrefs=True)
+            self.words, self.skip, self.kind = [], 0, "paragraph"
+
+        def flush(self):
+            words = _norm("".join(self.words))
+            if words:
+                found.append(Block(self.kind, words))
+            self.words = []
+
+        def handle_starttag(self, tag, attrs):
+            if tag in SKIP or tag in ("head", "title"):
+                self.skip += 1
+            elif tag in CANDIDATES or tag in ("div", "section", "article", "body"):
+                self.flush()
+                self.kind = "heading" if re.fullmatch(r"h[1-6]", tag) else TAG_KINDS.get(tag, "paragraph")
+
+        def handle_endtag(self, tag):
+            if (tag in SKIP or tag in ("head", "title")) and self.skip:
+                self.skip -= 1
+            elif tag in CANDIDATES or tag in ("div", "section", "article", "body"):
+                self.flush()
+
+        def handle_data(self, data):
+            if not self.skip:
+                self.words.append(data)
+
+    flat = Flat()
+    flat.feed(text)
+    flat.close()
+    flat.flush()
+    if not found:
+        raise DocumentError(name, "no text found in this page (it nests elements deeper than 2048 levels)")
+    warnings.append("the page nests elements deeper than 2048 levels, past what lxml parses: read tag by tag "
+                    "(no article extraction; its translated copy is a plain page of the blocks)")
+    return Extracted(found, {"encoding": encoding}, warnings, native={"flat": True})
+
+
+def _plain_page(doc, translations, lang: str) -> str:
+    """The translated copy of a page read flat: one element per block, the layout not kept."""
+    from html import escape
+
+    tags = {"heading": "h2", "list item": "li", "quote": "blockquote", "table cell": "p", "caption": "p"}
+    body = "\n".join(f"<{tags.get(b.kind, 'p')}>{escape(''.join(t + sp for _, sp, t in translations.get(p, [])).strip() or b.text)}"
+                     f"</{tags.get(b.kind, 'p')}>" for p, b in enumerate(doc.blocks))
+    return f'<!DOCTYPE html>\n<html lang="{escape(lang)}"><head><meta charset="utf-8"></head><body>\n{body}\n</body></html>\n'
+
 
 
 def candidates(root) -> list:
@@ -144,8 +262,8 @@ def _in_furniture(root, elements: list, block: Block) -> bool:
 
 
 def _boilerplate_class(el) -> bool:
-    marks = f"{el.get('class', '')} {el.get('id', '')}".lower()
-    return bool(re.search(r"cookie|consent|share|social|related|comment|paywall|subscribe|newsletter|banner|promo|footer|nav", marks))
+    marks = f"{el.get('class', '')} {el.get('id', '')}"
+    return bool(marks.strip() and BOILERPLATE.search(marks))
 
 
 def _xml_blocks(tree):
@@ -173,7 +291,7 @@ def _tag_kind(el, default: str) -> str:
     """The kind the element, or the nearest element around it that has one, gives (a <p> in a <li>
     is a list item, in a <blockquote> a quote)."""
     for node in (el, *el.iterancestors()):
-        if re.fullmatch(r"h[1-6]", node.tag):
+        if HEADING.fullmatch(node.tag):
             return "heading"
         if node.tag in TAG_KINDS:
             return TAG_KINDS[node.tag]
@@ -265,7 +383,7 @@ def element_text(el) -> tuple[str, list[Span]]:
     plain, where = _collapse(text)
     out = []
     for start, end, child in spans:
-        s, e = where[start], where[end]
+        s, e = where(start), where(end)
         info = (child.tag, dict(child.attrib))
         if child.tag in VOID:
             out.append(Span(s, s, "", "", fixed=True, info=info))
@@ -274,22 +392,27 @@ def element_text(el) -> tuple[str, list[Span]]:
     return plain, out
 
 
-def _collapse(text: str) -> tuple[str, list[int]]:
-    """`text` with whitespace runs as one space and no space at either end, and where each
-    position of `text` (0..len) lands in it."""
-    out, where, pending = [], [], False
-    for ch in text:
-        if ch.isspace():
-            pending = bool(out)
-            where.append(len(out))
-            continue
-        if pending:
-            out.append(" ")
-            pending = False
-        where.append(len(out))
-        out.append(ch)
-    where.append(len(out))
-    return "".join(out), [min(w, len(out)) for w in where]
+def _collapse(text: str):
+    """`text` with whitespace runs as one space and no space at either end, and a function giving
+    where each position of `text` (0..len) lands in it. Words found by a regex and positions
+    mapped by bisection: a character loop took most of the reading time of a large page."""
+    import bisect
+
+    words = [(m.start(), m.end()) for m in re.finditer(r"\S+", text)]
+    plain = " ".join(text[a:b] for a, b in words)
+    starts, landed, at = [a for a, _ in words], [], 0
+    for a, b in words:
+        landed.append(at)
+        at += b - a + 1
+
+    def where(pos: int) -> int:
+        k = bisect.bisect_right(starts, pos) - 1
+        if k < 0:
+            return 0
+        a, b = words[k]
+        return min(landed[k] + min(pos, b) - a, len(plain))
+
+    return plain, where
 
 
 def _write_element(el, block: Block, segments) -> int:

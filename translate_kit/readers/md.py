@@ -58,16 +58,13 @@ class MarkdownReader(Reader):
 
 
 def extract_markdown(text: str, encoding: str = "utf-8", warnings: list | None = None) -> Extracted:
-    from markdown_it import MarkdownIt
-
     meta: dict = {"encoding": encoding}
     body = text
     front = FRONT_MATTER.match(text)
     if front:  # blanked, not removed: line numbers stay those of the file
         body = "\n" * front.group().count("\n") + text[front.end():]
         meta.update(_front_matter(front.group()))
-    parser = MarkdownIt("commonmark").enable(["table", "strikethrough"])
-    tokens = parser.parse(body)
+    tokens = _parse(body)
     lines = text.splitlines(keepends=True) or [""]
     blocks, context, row, cell = [], [], None, -1
     for i, token in enumerate(tokens):
@@ -89,10 +86,61 @@ def extract_markdown(text: str, encoding: str = "utf-8", warnings: list | None =
             continue
         kind, anchor = _kind_and_anchor(context, token, lines, row, cell)
         blocks.append(Block(kind, plain, spans, anchor))
+    warnings = list(warnings or [])
+    left = _left_out(tokens, re.split(r"\r\n?|\n", body))  # lines as markdown-it counts them
+    if left:  # nested past what the parser follows: read line by line, and said
+        blocks = _in_line_order(blocks + left)
+        first, last = left[0].anchor[1] + 1, left[-1].anchor[1] + 1
+        warnings.append(f"{len(left)} line(s) nested deeper than the Markdown parser follows ({MAX_NESTING} levels; "
+                        f"lines {first}-{last}): read line by line, their nesting not kept")
     heading = next((b.text for b in blocks if b.kind == "heading"), None)
     if heading and "title" not in meta:
         meta["title"] = heading
-    return Extracted(blocks, meta, list(warnings or []), native={"lines": lines})
+    return Extracted(blocks, meta, warnings, native={"lines": lines})
+
+
+MAX_NESTING = 300  # markdown-it's default (20) stops at 9 levels of lists; each level of nesting is a few Python frames
+LEAVES = {"paragraph_open", "heading_open", "fence", "code_block", "html_block", "hr", "table_open"}
+REFERENCE = re.compile(r"^ {0,3}\[[^\]]+\]:\s*\S")
+
+
+def _parse(body: str) -> list:
+    """The token stream; past what Python's recursion allows, markdown-it's own nesting limit
+    (what it leaves out is read by _left_out)."""
+    from markdown_it import MarkdownIt
+
+    try:
+        return MarkdownIt("commonmark", {"maxNesting": MAX_NESTING}).enable(["table", "strikethrough"]).parse(body)
+    except RecursionError:
+        return MarkdownIt("commonmark").enable(["table", "strikethrough"]).parse(body)
+
+
+def _left_out(tokens, lines: list[str]) -> list[Block]:
+    """Lines with words that no leaf block covers: what markdown-it skips past its nesting limit
+    (it stops reading the rest of a container), each as a block of its own (its markers its prefix)."""
+    covered = bytearray(len(lines))
+    for token in tokens:
+        if token.type in LEAVES and token.map:
+            covered[token.map[0]:token.map[1]] = b"\x01" * (token.map[1] - token.map[0])
+    found = []
+    for i, line in enumerate(lines):
+        if covered[i] or not line.strip() or REFERENCE.match(line):
+            continue
+        prefix = PREFIX.match(line).group()
+        words = line[len(prefix):].strip()
+        if words:
+            kind = "list item" if re.search(r"[-*+]|\d[.)]", prefix) else "quote" if ">" in prefix else "paragraph"
+            found.append(Block(kind, words, [], ("lines", i, i + 1, prefix)))
+    return found
+
+
+def _in_line_order(blocks: list[Block]) -> list[Block]:
+    keyed, last = [], -1
+    for block in blocks:
+        if isinstance(block.anchor, tuple) and isinstance(block.anchor[1], int):
+            last = block.anchor[1]
+        keyed.append((last, block))
+    return [b for _, b in sorted(keyed, key=lambda kb: kb[0])]
 
 
 def _kind_and_anchor(context, token, lines, row, cell):
@@ -120,10 +168,17 @@ def _kind_and_anchor(context, token, lines, row, cell):
     return kind, ("lines", start, max(end, start + 1), prefix)
 
 
+RAW_OPEN = re.compile(r"<(script|style|textarea|title|noscript|template)\b[^>]*(?<!/)>\Z", re.IGNORECASE)
+
+
 def inline_text(children) -> tuple[str, list[Span]]:
-    """The words of an inline token and the markup over them, as Spans."""
+    """The words of an inline token and the markup over them, as Spans. An inline <script> (or
+    style, textarea, ...) and everything up to its end tag is one fixed span: its text is code,
+    not words for the model."""
     out, spans, stack = [], [], []
     pos = 0
+    raw: list[str] | None = None  # inside an inline raw-text element: its source so far
+    closing = None
 
     def add(text: str) -> None:
         nonlocal pos
@@ -132,7 +187,15 @@ def inline_text(children) -> tuple[str, list[Span]]:
 
     for child in children:
         kind = child.type
-        if kind == "text":
+        if raw is not None:
+            raw.append("\n" if kind in ("softbreak", "hardbreak") else child.content or child.markup)
+            if kind == "html_inline" and closing.match(child.content):
+                spans.append(Span(pos, pos, "".join(raw), "", fixed=True))
+                raw = None
+            continue
+        if kind == "html_inline" and (opened := RAW_OPEN.match(child.content)):
+            raw, closing = [child.content], re.compile(rf"</{opened.group(1)}\s*>", re.IGNORECASE)
+        elif kind == "text":
             add(child.content)
         elif kind == "softbreak":
             add(" ")
@@ -154,6 +217,8 @@ def inline_text(children) -> tuple[str, list[Span]]:
         elif kind.endswith("_close") and stack:
             opener, start = stack.pop()
             spans.append(_span(opener, start, pos))
+    if raw is not None:  # never closed: kept as it was, all of it
+        spans.append(Span(pos, pos, "".join(raw), "", fixed=True))
     return "".join(out), spans
 
 

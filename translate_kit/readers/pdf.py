@@ -3,8 +3,10 @@
 pypdf: pure Python (a wheel, no system library), maintained, reads encrypted files and page
 text in bounded memory (one page's content at a time; benchmarks/bench_readers.py measures it).
 Each page's lines are kept as short strings only; then:
-- running headers and footers (the same first or last lines, digits aside, on at least half the
-  pages) and page numbers are dropped, not translated once per page;
+- running headers and footers (a line at the same place among the first two or last two of at
+  least half the pages, two pages or more, its numbers alike or counting the pages) and page
+  numbers are dropped, not translated once per page, and never joined to the paragraph under
+  them; the header and footer are kept as metadata;
 - lines are joined into paragraphs: a line that ends a sentence and stops short of the page's
   usual line length ends its paragraph, as does a blank line; a paragraph goes on across a page
   break when the page's last line did not end it;
@@ -47,16 +49,20 @@ class PdfReader(Reader):
         return b"%PDF-" in head[:1024]
 
     def read(self, data: bytes | Path, name: str) -> Extracted:
-        pages, meta = read_pages(data, name)
-        blocks = [Block("paragraph", text) for text in paragraphs(pages)]
+        from . import library_notes
+
+        with library_notes("pypdf") as notes:
+            pages, meta, warnings = read_pages(data, name, notes)
+        blocks = [Block("paragraph", text) for text in paragraphs(pages, meta)]
         if sum(len(re.findall(r"[^\W\d_]", b.text)) for b in blocks) < MIN_TEXT:
             raise DocumentError(name, "no text layer: run OCR first (a scanned or image-only PDF; e.g. ocrmypdf)")
         meta["pages"] = str(len(pages))
-        return Extracted(blocks, meta)
+        return Extracted(blocks, meta, warnings + notes)
 
 
-def read_pages(data: bytes | Path, name: str) -> tuple[list[list[str]], dict]:
-    """Each page's lines (stripped), and the file's title/author/date."""
+def read_pages(data: bytes | Path, name: str, notes: list[str] = ()) -> tuple[list[list[str]], dict, list[str]]:
+    """Each page's lines (stripped), the file's title/author/date, and what was skipped. `notes`:
+    what pypdf logged so far (said in the error when the file cannot be read)."""
     import io
 
     from pypdf import PdfReader as Pdf
@@ -65,17 +71,23 @@ def read_pages(data: bytes | Path, name: str) -> tuple[list[list[str]], dict]:
     source = data if isinstance(data, Path) else io.BytesIO(data)
     try:
         pdf = Pdf(source)
-        if pdf.is_encrypted and not _unlocked(pdf):
-            raise DocumentError(name, "encrypted PDF: it needs a password (decrypt it first, e.g. qpdf --decrypt)")
+        if pdf.is_encrypted:
+            _unlock(pdf, name)
         meta = _meta(pdf)
-        pages = []
+        pages, unread = [], []
         for i in range(len(pdf.pages)):
-            pages.append(_page_lines(pdf.pages[i]))
+            try:
+                pages.append(_page_lines(pdf.pages[i]))
+            except RecursionError:  # a content stream nested thousands deep: that page alone is lost
+                pages.append([])
+                unread.append(str(i + 1))
     except DocumentError:
         raise
-    except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError) as err:
-        raise DocumentError(name, f"not a readable PDF ({type(err).__name__}: {str(err)[:80]})") from None
-    return pages, meta
+    except (PdfReadError, PyPdfError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError) as err:
+        said = f"; {notes[0]}" if notes else ""
+        raise DocumentError(name, f"not a readable PDF ({type(err).__name__}: {' '.join(str(err).split())[:80]}{said})") from None
+    warnings = [f"page(s) {', '.join(unread)} skipped: content nested too deeply to read"] if unread else []
+    return pages, meta, warnings
 
 
 def _page_lines(page) -> list[str]:
@@ -84,6 +96,8 @@ def _page_lines(page) -> list[str]:
     a line more indented than the page's margin keeps one leading space as a mark."""
     try:
         text = page.extract_text(extraction_mode="layout") or ""
+    except RecursionError:
+        raise
     except Exception:  # noqa: BLE001 - layout mode fails on some odd fonts; the plain mode still reads them
         text = page.extract_text() or ""
     raw = text.splitlines()
@@ -99,12 +113,20 @@ def _page_lines(page) -> list[str]:
     return lines
 
 
-def _unlocked(pdf) -> bool:
-    """An owner-password-only PDF opens with the empty user password."""
+def _unlock(pdf, name: str) -> None:
+    """An owner-password-only PDF opens with the empty user password (AES ones through the
+    `cryptography` package, a core dependency); any other needs its password."""
+    from pypdf.errors import DependencyError
+
     try:
-        return bool(pdf.decrypt(""))
-    except Exception:  # noqa: BLE001 - pypdf raises DependencyError/NotImplementedError for some ciphers
-        return False
+        if pdf.decrypt(""):
+            return
+    except DependencyError:
+        raise DocumentError(name, "encrypted with AES: reading it needs the `cryptography` package "
+                                  "(pip install cryptography)") from None
+    except Exception:  # noqa: BLE001 - pypdf raises NotImplementedError for some ciphers
+        pass
+    raise DocumentError(name, "encrypted PDF: it needs a password (decrypt it first, e.g. qpdf --decrypt)")
 
 
 def _meta(pdf) -> dict:
@@ -120,40 +142,72 @@ def _meta(pdf) -> dict:
     return {k: str(v).strip() for k, v in meta.items() if v and str(v).strip()}
 
 
+EDGES = (0, 1, -2, -1)  # where running lines stand: the first two and last two lines with text
+
+
 def _shape(line: str) -> str:
     return re.sub(r"\d+", "#", line.strip().lower())
 
 
-def running_lines(pages: list[list[str]]) -> set[str]:
-    """Shapes of lines that open or close at least half the pages (3 pages or more)."""
-    if len(pages) < 3:
+def running_lines(pages: list[list[str]]) -> set[tuple[int, str]]:
+    """(place, shape) of lines that stand at the same place (one of EDGES) on at least half the
+    pages, two pages or more, with the same words; their numbers either the same on every page
+    or going up with the page (a page number), so a body line that differs only by a figure is
+    not taken for one. A line that repeats elsewhere on a page (a title quoted in the body) is
+    not at the same place and stays."""
+    if len(pages) < 2:
         return set()
-    seen: Counter = Counter()
-    for lines in pages:
+    seen: dict[tuple[int, str], list[tuple[int, list[int]]]] = {}
+    for n, lines in enumerate(pages):
         content = [l for l in lines if l]
-        seen.update({_shape(l) for l in content[:2] + content[-2:]})
-    return {shape for shape, n in seen.items() if n >= max(2, len(pages) // 2)}
+        for place in EDGES:
+            if -len(content) <= place < len(content) and (place >= 0 or len(content) > 2):
+                line = content[place]
+                seen.setdefault((place, _shape(line)), []).append((n, [int(d) for d in re.findall(r"\d+", line)]))
+    need = max(2, (len(pages) + 1) // 2)
+    return {key for key, found in seen.items() if len({n for n, _ in found}) >= need and _page_numbers(found)}
 
 
-def _body(lines: list[str], running: set[str]) -> list[str]:
-    """A page's lines without its running header/footer and page number."""
+def _page_numbers(found: list[tuple[int, list[int]]]) -> bool:
+    """Whether each number in a repeated line is the same on every page or the page's own number
+    (its index plus one offset)."""
+    for k in range(len(found[0][1])):
+        values = [(n, numbers[k]) for n, numbers in found]
+        if len({v for _, v in values}) > 1 and len({v - n for n, v in values}) > 1:
+            return False
+    return True
+
+
+def _body(lines: list[str], running: set[tuple[int, str]]) -> tuple[list[str], list[str], list[str]]:
+    """A page's lines without its running header/footer and page number (blank where they were),
+    peeled from each edge inwards, and the header and footer lines taken out."""
     lines = list(lines)
-    for edge in (0, -1):
-        for _ in range(2):
-            content = [i for i, l in enumerate(lines) if l]
-            if not content:
+    content = [i for i, l in enumerate(lines) if l]
+    head, foot = [], []
+    for places, into in (((0, 1), head), ((-1, -2), foot)):
+        for place in places:
+            if not -len(content) <= place < len(content) or not lines[content[place]]:
                 break
-            i = content[edge]
-            if _shape(lines[i]) in running or PAGE_NUMBER.match(lines[i].strip()):
-                lines[i] = ""
-            else:
+            line = lines[content[place]]
+            if (place, _shape(line)) not in running and not PAGE_NUMBER.match(line.strip()):
                 break
-    return lines
+            into.append(line.strip())
+            lines[content[place]] = ""
+    return lines, head, foot
 
 
-def paragraphs(pages: list[list[str]]) -> list[str]:
+def paragraphs(pages: list[list[str]], meta: dict | None = None) -> list[str]:
+    """The pages' paragraphs; running headers and footers go to `meta` ("page header", "page
+    footer"), never into the text, and never joined to the first paragraph under them."""
     running = running_lines(pages)
-    bodies = [_body(lines, running) for lines in pages]
+    cut = [_body(lines, running) for lines in pages]
+    bodies = [lines for lines, _, _ in cut]
+    if meta is not None:
+        for key, found in (("page header", [h for _, head, _ in cut for h in head]),
+                           ("page footer", [f for _, _, foot in cut for f in foot])):
+            kept = [l for l in dict.fromkeys(found) if not PAGE_NUMBER.match(l)]
+            if kept:
+                meta[key] = kept[0]
     compounds = _hyphenated_words(bodies)
     out, current = [], []
     for lines in bodies:
