@@ -42,7 +42,7 @@ from bench_translate import machine, peak_rss_mb  # noqa: E402  (one definition 
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SEED = full_model.SEEDS / "003_9c30f3eff2624f5c.txt"
-METHODS = ("naive", "tk-torch", "tk-default")
+METHODS = ("naive", "tk-torch", "tk-default")  # and tk-ct2 (--backend ct2: gpu_check.sh, where auto is torch)
 
 
 def paragraphs() -> list[str]:
@@ -113,7 +113,8 @@ class Tk:
 
 
 def make_method(name: str):
-    return {"naive": Naive, "tk-torch": lambda: Tk("tk-torch", "torch"), "tk-default": lambda: Tk("tk-default", "auto")}[name]()
+    return {"naive": Naive, "tk-torch": lambda: Tk("tk-torch", "torch"), "tk-default": lambda: Tk("tk-default", "auto"),
+            "tk-ct2": lambda: Tk("tk-ct2", "ct2")}[name]()
 
 
 def one_summary(method, text: list[str], length: int) -> dict:
@@ -149,8 +150,8 @@ def parse_args(argv=None):
     parser.add_argument("--out", type=Path, default=None, help="JSON file (default: benchmarks/results/summarize-<time>.json)")
     args = parser.parse_args(argv)
     args.methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    if set(args.methods) - set(METHODS):
-        parser.error(f"unknown methods: {', '.join(sorted(set(args.methods) - set(METHODS)))}")
+    if set(args.methods) - {*METHODS, "tk-ct2"}:
+        parser.error(f"unknown methods: {', '.join(sorted(set(args.methods) - {*METHODS, 'tk-ct2'}))}")
     return args
 
 
