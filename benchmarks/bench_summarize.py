@@ -148,6 +148,8 @@ def parse_args(argv=None):
     parser.add_argument("--no-alone", action="store_true", help="skip the own-process runs (peak RSS, end to end)")
     parser.add_argument("--alone", default=None, help=argparse.SUPPRESS)  # internal: one method's own process
     parser.add_argument("--out", type=Path, default=None, help="JSON file (default: benchmarks/results/summarize-<time>.json)")
+    parser.add_argument("--model", type=Path, default=None,
+                        help="a summarizer folder instead of the full-size random one (gpu_check.sh --cpu-smoke: a tiny one)")
     args = parser.parse_args(argv)
     args.methods = [m.strip() for m in args.methods.split(",") if m.strip()]
     if set(args.methods) - {*METHODS, "tk-ct2"}:
@@ -193,7 +195,7 @@ def main(argv=None) -> int:
 
     models.quiet_transformers()
     started = time.perf_counter()
-    folder = full_model.summarizer_dir()
+    folder = args.model or full_model.summarizer_dir()
     build_s = time.perf_counter() - started
     text = paragraphs()
     methods = []
