@@ -10,7 +10,7 @@ benchmarks, since a random model never chooses to stop.
 
 The big tier (issue 26), `model_dir("big")`: opus-mt-tc-big-fr-en's shapes (d_model 1024, 6+6
 layers, 16 heads, FFN 4096, relu, a 53 017-word joint vocabulary with </s> at 43 311 and <pad>
-last, 1 024 positions), ~230 M parameters. It uses the same seed sentencepiece as the base model,
+last, 1 024 positions), ~233 M parameters. It uses the same seed sentencepiece as the base model,
 so both tiers read exactly the same tokens and their speeds compare one to one.
 
 Built once into benchmarks/.models/ (git-ignored) and reused: `model_dir()`, `model_dir("big")`.
