@@ -132,6 +132,7 @@ def main(argv=None) -> int:
     parser.add_argument("--rounds", type=int, default=2)
     parser.add_argument("--requests", type=int, default=32, help="sentences per level and round (all distinct)")
     parser.add_argument("--beams", type=int, default=None, help="beam size (default: the model's own, 4)")
+    parser.add_argument("--out", type=Path, default=None, help="JSON file (default: benchmarks/results/serve-<time>.json)")
     args = parser.parse_args(argv)
 
     from build_models import layout_hf_cache  # tests/fixtures, put on sys.path by full_model
@@ -183,8 +184,8 @@ def main(argv=None) -> int:
         "model_alone": alone,
     }
     report["targets_met"] = report["throughput_16_vs_1"] >= 5 and report["p95_16_vs_1"] <= 3
-    RESULTS.mkdir(exist_ok=True)
-    path = RESULTS / f"serve-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path = args.out or RESULTS / f"serve-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     print(table(report))
     print(f"written to {path}")

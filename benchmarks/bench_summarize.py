@@ -42,7 +42,7 @@ from bench_translate import machine, peak_rss_mb  # noqa: E402  (one definition 
 
 RESULTS = Path(__file__).resolve().parent / "results"
 SEED = full_model.SEEDS / "003_9c30f3eff2624f5c.txt"
-METHODS = ("naive", "tk-torch", "tk-default")
+METHODS = ("naive", "tk-torch", "tk-default")  # and tk-ct2 (--backend ct2: gpu_check.sh, where auto is torch)
 
 
 def paragraphs() -> list[str]:
@@ -113,7 +113,8 @@ class Tk:
 
 
 def make_method(name: str):
-    return {"naive": Naive, "tk-torch": lambda: Tk("tk-torch", "torch"), "tk-default": lambda: Tk("tk-default", "auto")}[name]()
+    return {"naive": Naive, "tk-torch": lambda: Tk("tk-torch", "torch"), "tk-default": lambda: Tk("tk-default", "auto"),
+            "tk-ct2": lambda: Tk("tk-ct2", "ct2")}[name]()
 
 
 def one_summary(method, text: list[str], length: int) -> dict:
@@ -147,10 +148,12 @@ def parse_args(argv=None):
     parser.add_argument("--no-alone", action="store_true", help="skip the own-process runs (peak RSS, end to end)")
     parser.add_argument("--alone", default=None, help=argparse.SUPPRESS)  # internal: one method's own process
     parser.add_argument("--out", type=Path, default=None, help="JSON file (default: benchmarks/results/summarize-<time>.json)")
+    parser.add_argument("--model", type=Path, default=None,
+                        help="a summarizer folder instead of the full-size random one (gpu_check.sh --cpu-smoke: a tiny one)")
     args = parser.parse_args(argv)
     args.methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    if set(args.methods) - set(METHODS):
-        parser.error(f"unknown methods: {', '.join(sorted(set(args.methods) - set(METHODS)))}")
+    if set(args.methods) - {*METHODS, "tk-ct2"}:
+        parser.error(f"unknown methods: {', '.join(sorted(set(args.methods) - {*METHODS, 'tk-ct2'}))}")
     return args
 
 
@@ -192,7 +195,7 @@ def main(argv=None) -> int:
 
     models.quiet_transformers()
     started = time.perf_counter()
-    folder = full_model.summarizer_dir()
+    folder = args.model or full_model.summarizer_dir()
     build_s = time.perf_counter() - started
     text = paragraphs()
     methods = []

@@ -2,6 +2,12 @@
 
     python benchmarks/bench_translate.py                   # 64 seed sentences, greedy and beam 4, 3 rounds
     python benchmarks/bench_translate.py --sentences 8 --rounds 1   # a quick look while developing
+    python benchmarks/bench_translate.py --tier big        # the big tier (opus-mt-tc-big-fr-en shapes), beside base
+
+`--tier big` measures every method on the full-size random opus-mt-tc-big-fr-en (issue 26) AND,
+interleaved in the same rounds, on the base model, so each big row has its ratio to the same
+method on the base tier, measured side by side (`--tier-only`: the big tier alone). Both tiers
+read the same seed tokens (full_model.py), so their token counts are equal.
 
 Every method translates the same seed sentences with the same full-size random-weight model
 (the exact opus-mt-fr-en architecture, benchmarks/full_model.py), and does the same work: each
@@ -17,6 +23,11 @@ side are what counts, not absolute figures.
 - tk-torch: tk's own Engine (length-sorted, token-budgeted batches) behind tk's Translator and
   cache, fp32; tk-torch-int8: the same with `--precision int8` (torch dynamic quantization).
 - tk-ct2: tk's Ct2Engine, behind the same Translator and cache, with its defaults.
+
+On a GPU (`--device cuda`, used by benchmarks/gpu_check.sh): tk-torch-fp16 is tk's torch Engine
+in fp16 (its CUDA default), tk-ct2-fp16 and tk-ct2-int8 the Ct2Engine at `--precision fp16` /
+`int8` (CTranslate2 float16 / int8_float16); naive moves its fp32 model to the device, raw-ct2
+runs float16 there.
 - raw-ct2: CTranslate2 called by hand, tuned: sentencepiece directly, length-sorted batches of
   16, asynchronous batches over one worker per core (1 thread each), int8.
 
@@ -50,6 +61,7 @@ import full_model  # noqa: E402
 RESULTS = Path(__file__).resolve().parent / "results"
 OUTPUT_RATIO = 1.1  # forced output length, relative to the source tokens (</s> included)
 METHODS = ("naive", "tk-torch", "tk-torch-int8", "tk-ct2", "raw-ct2")
+GPU_METHODS = ("tk-torch-fp16", "tk-ct2-fp16", "tk-ct2-int8")  # --device cuda only (gpu_check.sh)
 
 
 def forced_steps(source_tokens: int) -> int:
@@ -68,12 +80,12 @@ class Naive:
         from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
 
         self.tokenizer = AutoTokenizer.from_pretrained(folder)
-        self.model = AutoModelForSeq2SeqLM.from_pretrained(folder).eval()
+        self.model = AutoModelForSeq2SeqLM.from_pretrained(folder).eval().to(args.device)
 
     def translate(self, sentences: list[str], beams: int) -> int:
         steps = 0
         for text in sentences:
-            batch = self.tokenizer([text], return_tensors="pt")
+            batch = self.tokenizer([text], return_tensors="pt").to(self.model.device)
             length = forced_steps(batch["input_ids"].shape[1]) + 1  # + the decoder start token
             out = self.model.generate(**batch, num_beams=beams, min_length=length, max_length=length)
             self.tokenizer.batch_decode(out, skip_special_tokens=True)
@@ -110,15 +122,18 @@ class TkTorch(TkMethod):
                 self.steps += steps * len(texts)
                 return super().generate(texts, min_length=steps + 1, max_length=steps + 1)
 
-        models.set_threads(args.threads)
-        loaded = models.load(models.ModelRef(str(folder), "local", local=True), "cpu", self.precision)
+        if args.device == "cpu":
+            models.set_threads(args.threads)
+        loaded = models.load(models.ModelRef(str(folder), "local", local=True), args.device, self.precision)
         decode = replace(args.decode, backend="torch", precision=self.precision)
         self.engine = Forced(loaded, decode, args.tk_batch_tokens)
         self.cache = args.cache
 
 
 class TkCt2(TkMethod):
-    name = "tk-ct2"
+    def __init__(self, precision: str = "auto"):
+        self.precision = precision
+        self.name = "tk-ct2" if precision == "auto" else f"tk-ct2-{precision}"
 
     def load(self, folder: Path, args) -> None:
         from translate_kit import ct2, models
@@ -131,8 +146,8 @@ class TkCt2(TkMethod):
                 return super().options(batch, min_length=steps + 1, max_length=steps + 1)
 
         run = RunOptions(cache_dir=full_model.MODELS, threads=args.threads, batch_tokens=args.tk_batch_tokens)
-        generic = ct2.make_engine(models.ModelRef(str(folder), "local", local=True), "cpu",
-                                  replace(args.decode, backend="ct2"), run)
+        generic = ct2.make_engine(models.ModelRef(str(folder), "local", local=True), args.device,
+                                  replace(args.decode, backend="ct2", precision=self.precision), run)
         if args.ct2_layout:
             generic.model.workers, generic.model.threads = args.ct2_layout
         generic.model.translator  # loaded lazily by tk; counted in the load time here
@@ -152,8 +167,9 @@ class RawCt2:
 
         self.source = spm.SentencePieceProcessor(model_file=str(folder / "source.spm"))
         self.target = spm.SentencePieceProcessor(model_file=str(folder / "target.spm"))
-        workers, threads = args.raw_layout
-        self.translator = ctranslate2.Translator(str(args.converted), device="cpu", compute_type="int8",
+        workers, threads = args.raw_layout if args.device == "cpu" else (1, 1)
+        compute = "int8" if args.device == "cpu" else "float16"
+        self.translator = ctranslate2.Translator(str(args.converted[self.tier]), device=args.device, compute_type=compute,
                                                  inter_threads=workers, intra_threads=threads)
         self.batch = args.raw_batch
 
@@ -181,10 +197,14 @@ class RawCt2:
 def parse_args(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sentences", type=int, default=64)
+    parser.add_argument("--tier", choices=full_model.TIERS, default="base",
+                        help="base: opus-mt-fr-en shapes; big: opus-mt-tc-big-fr-en shapes, measured beside base")
+    parser.add_argument("--tier-only", action="store_true", help="with --tier big: do not measure the base tier too")
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds; the median is reported")
     parser.add_argument("--beams", default="1,4", help="comma list of beam sizes")
     parser.add_argument("--methods", default=",".join(METHODS), help=f"comma list among {', '.join(METHODS)}")
     parser.add_argument("--threads", type=int, default=None, help="CPU threads (default: all cores)")
+    parser.add_argument("--device", default="cpu", help="cpu (default) or cuda[:N] (benchmarks/gpu_check.sh)")
     parser.add_argument("--tk-batch-tokens", type=int, default=None, help="tk's batch budget (default: tk's own)")
     parser.add_argument("--ct2-layout", default=None, help="tk-ct2 workers x threads, e.g. 1x2 (default: tk's own)")
     parser.add_argument("--raw-layout", default=None, help="raw-ct2 workers x threads (default: one worker per thread)")
@@ -196,23 +216,27 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     args.beams = [int(b) for b in args.beams.split(",")]
     args.methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    unknown = set(args.methods) - set(METHODS)
+    unknown = set(args.methods) - set(METHODS) - set(GPU_METHODS)
     if unknown:
         parser.error(f"unknown methods: {', '.join(sorted(unknown))}")
     layout = lambda text: tuple(int(x) for x in text.lower().split("x"))  # noqa: E731
     args.ct2_layout = layout(args.ct2_layout) if args.ct2_layout else None
     cores = args.threads or len(os.sched_getaffinity(0))
     args.raw_layout = layout(args.raw_layout) if args.raw_layout else (cores, 1)
+    args.tiers = [args.tier] if args.tier == "base" or args.tier_only else [args.tier, "base"]
     return args
 
 
-def make_method(name: str):
-    return {"naive": Naive, "tk-torch": TkTorch, "tk-torch-int8": lambda: TkTorch("int8"),
-            "tk-ct2": TkCt2, "raw-ct2": RawCt2}[name]()
+def make_method(name: str, tier: str = "base"):
+    method = {"naive": Naive, "tk-torch": TkTorch, "tk-torch-int8": lambda: TkTorch("int8"),
+              "tk-torch-fp16": lambda: TkTorch("fp16"), "tk-ct2": TkCt2, "tk-ct2-fp16": lambda: TkCt2("fp16"),
+              "tk-ct2-int8": lambda: TkCt2("int8"), "raw-ct2": RawCt2}[name]()
+    method.tier = tier
+    return method
 
 
-def prepare(args, folder: Path) -> dict:
-    """Shared pieces: tk's options and cache, and the converted CTranslate2 model (timed once)."""
+def prepare(args, tiers: list[str]) -> dict:
+    """Shared pieces: tk's options and cache, and each tier's converted CTranslate2 model (timed once)."""
     from translate_kit import ct2, models
     from translate_kit.cache import Cache
     from translate_kit.options import DecodeOptions
@@ -221,25 +245,34 @@ def prepare(args, folder: Path) -> dict:
     # No retry of degenerate outputs: a random model's outputs all look degenerate, a real one's rarely.
     args.decode = DecodeOptions(precision="auto", repetition_retry=False)
     args.cache = Cache(tempfile.mkdtemp(prefix="tk-bench-cache-"))
-    ref = models.ModelRef(str(folder), "local", local=True)
-    args.converted = ct2.converted_dir(full_model.MODELS, ref, models.resolved_revision(ref, folder), "int8")
-    started = time.perf_counter()
-    fresh = not (args.converted / "model.bin").is_file()
-    ct2.ensure_converted(folder, args.converted, "int8", "benchmark model")
-    return {"ct2_conversion_s": round(time.perf_counter() - started, 1) if fresh else None}
-
-
-def load_methods(args, folder: Path) -> list:
-    methods = []
-    for name in args.methods:
-        method = make_method(name)
+    args.converted, conversion = {}, {}
+    for tier in tiers:
+        folder = full_model.model_dir(tier)
+        ref = models.ModelRef(str(folder), "local", local=True)
+        args.converted[tier] = ct2.converted_dir(full_model.MODELS, ref, models.resolved_revision(ref, folder), "int8")
         started = time.perf_counter()
-        method.load(folder, args)
-        method.load_s = time.perf_counter() - started
-        method.seconds, method.steps, method.alone = {b: [] for b in args.beams}, {}, None
-        methods.append(method)
-        print(f"loaded {name} in {method.load_s:.1f} s", file=sys.stderr)
+        fresh = not (args.converted[tier] / "model.bin").is_file()
+        ct2.ensure_converted(folder, args.converted[tier], "int8", f"benchmark model ({tier})")
+        conversion[tier] = round(time.perf_counter() - started, 1) if fresh else None
+    return {"ct2_conversion_s": conversion}
+
+
+def load_methods(args) -> list:
+    methods = []
+    for tier in args.tiers:
+        for name in args.methods:
+            methods.append(load_method(name, tier, args))
     return methods
+
+
+def load_method(name: str, tier: str, args):
+    method = make_method(name, tier)
+    started = time.perf_counter()
+    method.load(full_model.model_dir(tier), args)
+    method.load_s = time.perf_counter() - started
+    method.seconds, method.steps, method.alone = {b: [] for b in args.beams}, {}, None
+    print(f"loaded {name} ({tier}) in {method.load_s:.1f} s", file=sys.stderr)
+    return method
 
 
 def own_process(methods, args) -> None:
@@ -249,21 +282,23 @@ def own_process(methods, args) -> None:
     import subprocess
 
     for method in methods:
-        command = [sys.executable, __file__, "--memory-of", method.name, "--sentences", str(args.sentences),
+        command = [sys.executable, __file__, "--memory-of", method.name, "--tier", method.tier, "--tier-only",
+                   "--device", args.device,
+                   "--sentences", str(args.sentences),
                    "--memory-sentences", str(args.memory_sentences), "--beams", str(max(args.beams))]
         if args.threads:
             command += ["--threads", str(args.threads)]
         done = subprocess.run(command, capture_output=True, text=True, check=True)
         method.alone = json.loads(done.stdout.strip().splitlines()[-1])
-        print(f"{method.name} alone: {method.alone}", file=sys.stderr)
+        print(f"{method.name} ({method.tier}) alone: {method.alone}", file=sys.stderr)
 
 
 def memory_of(args) -> int:
     """--memory-of NAME: load one method, translate the longest sentences once, print JSON."""
-    folder = full_model.model_dir()
+    folder = full_model.model_dir(args.tier)
     sentences = sorted(full_model.seed_sentences(args.sentences), key=len, reverse=True)[:args.memory_sentences]
-    prepare(args, folder)
-    method = make_method(args.memory_of)
+    prepare(args, [args.tier])
+    method = make_method(args.memory_of, args.tier)
     started = time.perf_counter()
     method.load(folder, args)
     load_s = time.perf_counter() - started
@@ -281,21 +316,25 @@ def measure(methods, sentences, args) -> None:
                 method.steps[beams] = method.translate(sentences, beams)
                 elapsed = time.perf_counter() - started
                 method.seconds[beams].append(elapsed)
-                print(f"round {round_ + 1} beam {beams} {method.name}: {elapsed:.2f} s", file=sys.stderr)
+                print(f"round {round_ + 1} beam {beams} {method.name} ({method.tier}): {elapsed:.2f} s", file=sys.stderr)
 
 
 def summarize(methods, sentences, args, source_tokens: list[int], extra: dict) -> dict:
     useful = sum(source_tokens) + sum(forced_steps(n) for n in source_tokens)
     rows = []
+    median = {(m.tier, m.name, b): statistics.median(m.seconds[b]) for m in methods for b in args.beams}
     for beams in args.beams:
-        base = next((statistics.median(m.seconds[beams]) for m in methods if m.name == "naive"), None)
         for method in methods:
-            seconds = statistics.median(method.seconds[beams])
+            seconds = median[method.tier, method.name, beams]
+            naive = median.get((method.tier, "naive", beams))
+            on_base = median.get(("base", method.name, beams)) if method.tier != "base" else None
             rows.append({
-                "method": method.name, "beams": beams, "seconds": round(seconds, 3),
+                "tier": method.tier, "method": method.name, "beams": beams, "seconds": round(seconds, 3),
                 "all_seconds": [round(s, 3) for s in method.seconds[beams]],
                 "tokens_per_s": round(useful / seconds, 1), "sentences_per_s": round(len(sentences) / seconds, 2),
-                "ratio_to_naive": round(base / seconds, 2) if base else None,
+                "ratio_to_naive": round(naive / seconds, 2) if naive else None,
+                # tokens/s of this tier over the same method's on the base tier (same tokens, same rounds)
+                "ratio_to_base": round(on_base / seconds, 3) if on_base else None,
                 "load_s": method.alone["load_s"] if method.alone else round(method.load_s, 2),
                 "peak_rss_mb": method.alone["peak_rss_mb"] if method.alone else None,
                 "decoded_tokens": method.steps[beams],
@@ -303,11 +342,10 @@ def summarize(methods, sentences, args, source_tokens: list[int], extra: dict) -
             })
     return {
         "benchmark": "bench_translate", "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
-        "machine": machine(), "model": {"architecture": "opus-mt-fr-en (random weights)", **full_model.ARCHITECTURE,
-                                        "vocab_size": full_model.VOCAB_SIZE},
+        "machine": machine(), "tier": args.tier, "models": {tier: full_model.architecture(tier) for tier in args.tiers},
         "sentences": len(sentences), "source_tokens": sum(source_tokens), "forced_target_tokens": useful - sum(source_tokens),
         "output_ratio": OUTPUT_RATIO, "rounds": args.rounds,
-        "settings": {"threads": args.threads, "tk_batch_tokens": args.tk_batch_tokens, "raw_layout": args.raw_layout,
+        "settings": {"device": args.device, "threads": args.threads, "tk_batch_tokens": args.tk_batch_tokens, "raw_layout": args.raw_layout,
                      "raw_batch": args.raw_batch},
         **extra, "process_peak_rss_mb": round(peak_rss_mb()), "results": rows,
     }
@@ -330,12 +368,13 @@ def peak_rss_mb() -> float:
 
 
 def table(report: dict) -> str:
-    lines = ["| method | beams | tokens/s | sentences/s | ratio to naive | model load s | peak RSS MB |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| tier | method | beams | tokens/s | sentences/s | ratio to naive | ratio to base | model load s | peak RSS MB |",
+             "|---|---|---|---|---|---|---|---|---|"]
     for r in report["results"]:
         ratio = f"{r['ratio_to_naive']:.2f}x" if r["ratio_to_naive"] else "-"
-        lines.append(f"| {r['method']} | {r['beams']} | {r['tokens_per_s']:,.0f} | {r['sentences_per_s']:.2f} | {ratio} "
-                     f"| {r['load_s']:.1f} | {r['peak_rss_mb'] or '-'} |")
+        to_base = f"{r['ratio_to_base']:.2f}x" if r["ratio_to_base"] else "-"
+        lines.append(f"| {r['tier']} | {r['method']} | {r['beams']} | {r['tokens_per_s']:,.0f} | {r['sentences_per_s']:.2f} "
+                     f"| {ratio} | {to_base} | {r['load_s']:.1f} | {r['peak_rss_mb'] or '-'} |")
     return "\n".join(lines)
 
 
@@ -343,18 +382,21 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     if args.memory_of:
         return memory_of(args)
-    folder = full_model.model_dir()
     sentences = full_model.seed_sentences(args.sentences)
-    extra = prepare(args, folder)
-    methods = load_methods(args, folder)
+    extra = prepare(args, args.tiers)
+    methods = load_methods(args)
     from transformers import AutoTokenizer
 
-    source_tokens = [len(ids) for ids in AutoTokenizer.from_pretrained(folder)(sentences)["input_ids"]]
+    counts = {tier: [len(ids) for ids in AutoTokenizer.from_pretrained(full_model.model_dir(tier))(sentences)["input_ids"]]
+              for tier in args.tiers}
+    assert len({tuple(c) for c in counts.values()}) == 1, "the tiers must read the same tokens"
+    source_tokens = counts[args.tier]
     measure(methods, sentences, args)
     if args.memory_sentences:
         own_process(methods, args)
     report = summarize(methods, sentences, args, source_tokens, extra)
-    out = args.out or RESULTS / f"translate-{time.strftime('%Y%m%d-%H%M%S')}.json"
+    stem = "translate" if args.tier == "base" else f"translate-{args.tier}"
+    out = args.out or RESULTS / f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}.json"
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
     print(f"{len(sentences)} sentences, {report['source_tokens']} source + {report['forced_target_tokens']} target "
