@@ -1,0 +1,193 @@
+"""Names and other tokens a translation must copy: capitalised words that do not start a sentence,
+acronyms, URLs, e-mail addresses, @handles and #hashtags.
+
+A name counts as carried over when the translation has it, accents and case aside, or a close
+spelling of it (Zelensky/Selenskyj, Ukrainiens/Ukrainians: a shared start or a similar string,
+difflib's ratio), or a known rendering from RENDERINGS (OTAN/NATO, Allemagne/Germany, Kiew/Kyiv)
+or from a glossary passed in (the hook for the terminology glossary). Acronyms also match with
+their letters reordered (OTAN/NATO, BCE/ECB, FMI/IMF), as most European languages write them.
+
+German capitalises every noun, so a German capitalised word is taken for a name only where a noun
+is unlikely: not after an article or determiner (or an adjective after one), not with a noun
+suffix (-ung, -heit, -keit, ...), not a common news noun. English source words that languages
+write in lower case (months, days, nationality adjectives) are not names either.
+
+Why difflib: string similarity of two short words is all that is needed; rapidfuzz would be a new
+compiled dependency for microseconds saved.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from difflib import SequenceMatcher
+
+from .base import Check, base_lang
+
+MUST_COPY = re.compile(
+    r"(?:https?://|www\.)[^\s<>\"«»]+[^\s<>\"«».,;:!?)]"  # URL
+    r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"  # e-mail address
+    r"|(?<![\w@])@\w{2,}|(?<![\w#&])#\w*[^\W\d_]\w*")  # @handle, #hashtag
+WORD = re.compile(r"[^\W\d_](?:[^\W_]|['’-](?=[^\W\d_]))*")
+ACRONYM = re.compile(r"^[A-ZÀ-ÖØ-Þ]{2,}$|^[A-Z]+\d+$|^[A-Z]{2,}(?:-\d+)?$")
+SENTENCE_OPENERS = set(".!?:;«\"“„‚‘(—–-[»…")
+
+# Known renderings: each line a group of forms (accents and case removed) that name the same thing.
+RENDERINGS = """
+nato otan | eu ue | un onu uno vn | who oms | imf fmi iwf | ecb bce ezb | wto omc | unesco | g7 | g20
+usa us u.s. eua eeuu ee.uu. vs etats-unis united states vereinigten staaten vereinigte estados unidos stati uniti verenigde staten american americans
+uk royaume-uni united kingdom britain vereinigtes konigreich reino unido regno unito verenigd koninkrijk grossbritannien grande-bretagne gran bretana gran bretagna britannique britanniques british briten britanicos
+germany allemagne deutschland alemania germania alemanha duitsland german germans allemand allemands allemande deutschen deutsche alemanes alemana tedesco tedeschi duitse
+france frankreich francia frankrijk franca french francais francaise franzosisch franzosen frances franceses francese francesi franse
+spain espagne spanien espana spagna espanha spanje spanish espagnol espagnols spanier espanol espanoles spagnolo
+italy italie italien italia italie italian italien italiens italiener italiano italiani italianos
+russia russie russland rusia rusland russe russes russian russians russen russischen ruso rusos russo russi
+ukraine ucrania ucraina oekraine ukrainian ukrainiens ukrainienne ukrainer ukrainischen ucranianos ucraini
+moscow moscou moskau moscu mosca moscovo moskou
+kyiv kiev kiew kyjiw kiyv
+kharkiv kharkov charkiw jarkov
+zelensky zelenskyy zelenski selenskyj zelenskiy
+london londres londra londen | brussels bruxelles brussel bruselas bruxelas bruessel
+beijing pekin peking pechino pequim | china chine chinesisch chinese chinois chino chinos cinese
+japan japon giappone japao | poland pologne polen polonia | greece grece griechenland grecia griekenland
+switzerland suisse schweiz suiza svizzera suica zwitserland swiss | austria autriche osterreich oostenrijk
+netherlands pays-bas niederlande holanda paesi bassi nederland dutch neerlandais niederlandisch
+belgium belgique belgien belgica belgio | europe europa europeenne europeen europeens europaischen european europeans europeos europei
+sweden suede schweden suecia svezia zweden | turkey turquie turkei turquia turchia turkije turkish turc turque
+warsaw varsovie warschau varsovia varsavia varsovia | vienna vienne wien viena | lisbon lisbonne lissabon lisboa
+athens athenes athen atenas atene | geneva geneve genf ginebra ginevra genebra | munich munchen munique monaco
+cologne koln colonia keulen | venice venise venedig venecia venezia | rome rom roma | mexico mexique mexiko
+egypt egypte agypten egipto egitto | syria syrie syrien siria | lebanon liban libanon libano | iraq irak
+saudi arabie saoudite saudi-arabien arabia saudi | africa afrique afrika | brazil bresil brasilien brasil brasile
+algeria algerie algerien argelia | morocco maroc marokko marruecos marocco | tunisia tunisie tunesien tunez
+ireland irlande irland irlanda | scotland ecosse schottland escocia scozia | denmark danemark dinamarca danimarca
+norway norvege norwegen noruega norvegia | finland finlande finnland finlandia | hungary hongrie ungarn hungria ungheria
+romania roumanie rumanien rumania | czech tcheque tschechien chequia | croatia croatie kroatien croacia
+white house maison blanche weisse haus casa blanca casa bianca witte huis | pope pape papst papa paus
+elysee elysee-palast | kremlin kreml cremlino | bundestag | congress congres kongress congreso
+mediterranean mediterranee mittelmeer mediterraneo | atlantic atlantique atlantik atlantico
+south africa afrique du sud sudafrika sudafrica | north korea coree du nord nordkorea corea del norte
+south korea coree du sud sudkorea corea del sur | new york | jerusalem | palestinians palestiniens palastinenser palestinos
+israel israeli israelien israeliens israelis israelischen | gaza | iran iranian iranien iraniens
+"""
+
+# English words that are capitalised there but not names in the languages it is translated into.
+EN_NOT_NAMES = set("""monday tuesday wednesday thursday friday saturday sunday january february march april may
+june july august september october november december i mr mrs ms dr""".split())
+DE_DETERMINERS = set("""der die das den dem des ein eine einer einem einen eines kein keine keinen keiner keinem
+keines sein seine seiner seinem seinen seines ihr ihre ihrer ihrem ihren ihres unser unsere unserer unseren
+unserem euer eure dieser diese diesem diesen dieses jeder jede jedem jeden jedes alle allen aller viele vielen
+vieler mehrere mehreren einige einigen einiger beide beiden wenige wenigen welche welcher welchen manche
+im am zum zur vom beim ins ans aufs durchs fürs ums zwei drei vier fünf sechs sieben acht neun zehn zwölf
+hundert tausend mehr weniger""".split())
+DE_NOUN_ENDINGS = ("ung", "ungen", "heit", "heiten", "keit", "keiten", "schaft", "schaften", "tion", "tionen",
+                   "tät", "täten", "ismus", "nis", "nisse", "tum", "ment", "chen", "lein", "ling", "linge",
+                   "ität", "ik", "ür", "enz", "anz", "ie", "eur", "ler", "ner", "rer", "ter", "ten", "gen",
+                   "sten", "ern", "eln", "ste", "stellung", "lage", "zeit", "kraft", "kräfte")
+DE_COMMON = set("""jahr jahre jahren jahres prozent euro dollar millionen milliarden menschen uhr woche wochen
+tag tage tagen monat monate monaten regierung land länder ländern stadt krieg frieden polizei angaben angriff
+angriffe soldaten truppen minister ministerin präsident präsidentin kanzler kanzlerin sprecher sprecherin
+chef chefin partei parteien wahl wahlen berichten bericht ende anfang mitte seite teil zeit fall frage
+grund ziel weg welt leben haus geld arbeit kinder frauen männer leute opfer tote toten verletzte behörden
+experten unternehmen firma bank banken markt preise zahl hilfe waffen armee militär""".split())
+MIN_PREFIX = 5
+SIMILAR = 0.75
+
+
+def fold(text: str) -> str:
+    """Lower case without accents (Pékin -> pekin), ß as ss."""
+    text = unicodedata.normalize("NFKD", text.lower().replace("ß", "ss"))
+    return "".join(c for c in text if not unicodedata.combining(c))
+
+
+def _groups() -> dict[str, set[str]]:
+    table: dict[str, set[str]] = {}
+    for line in RENDERINGS.strip().splitlines():
+        for group in line.split("|"):
+            forms = set(_forms(group))
+            for form in forms:
+                table.setdefault(form, set()).update(forms - {form})
+    return table
+
+
+def _forms(group: str) -> list[str]:
+    """The forms of a group: single words, and the two-word phrases the line spells out."""
+    words = group.split()
+    return words + [f"{a} {b}" for a, b in zip(words, words[1:])]
+
+
+KNOWN = _groups()
+
+
+def candidates(source: str, src: str) -> list[str]:
+    """The tokens of `source` a translation should carry over, in order, without repeats."""
+    src = base_lang(src)
+    found = [m.group(0) for m in MUST_COPY.finditer(source)]
+    rest = MUST_COPY.sub(" ", source)
+    words = list(WORD.finditer(rest))
+    for i, m in enumerate(words):
+        word = m.group(0)
+        if ACRONYM.match(word.replace("-", "")) and len(word) >= 2:
+            found.append(word)
+        elif word[0].isupper() and _not_initial(rest, m.start()) and _name_like(word, words, i, src):
+            found.append(word)
+    return list(dict.fromkeys(found))
+
+
+def _not_initial(text: str, start: int) -> bool:
+    before = text[:start].rstrip()
+    return bool(before) and before[-1] not in SENTENCE_OPENERS
+
+
+def _name_like(word: str, words: list, i: int, src: str) -> bool:
+    folded = fold(word)
+    if src == "en":
+        return folded not in EN_NOT_NAMES
+    if src != "de":
+        return True
+    prev = words[i - 1].group(0).lower() if i else ""
+    before = words[i - 2].group(0).lower() if i > 1 else ""
+    if prev in DE_DETERMINERS or (before in DE_DETERMINERS and prev[-1:] in "enrsm" and prev.islower()):
+        return False
+    if folded in DE_COMMON or (len(folded) > 5 and folded.endswith(DE_NOUN_ENDINGS)):
+        return False
+    return True
+
+
+def present(token: str, target: str, target_words: set[str], glossary: dict | None = None) -> bool:
+    """Whether `token` (or a rendering of it) is in the translation."""
+    folded = fold(token)
+    folded_target = fold(target)
+    if folded in folded_target if not folded.isalpha() else folded in target_words:
+        return True
+    alternatives = set(KNOWN.get(folded, ())) | set((glossary or {}).get(token, ()))
+    if any(_has(fold(a), folded_target, target_words) for a in alternatives):
+        return True
+    if token.isupper() and len(token) >= 2:
+        if any(sorted(w) == sorted(folded) for w in target_words):
+            return True
+    parts = [p for p in re.split(r"[-'’]", folded) if len(p) > 1]
+    if len(parts) > 1 and all(p in target_words for p in parts):
+        return True
+    return any(_close(folded, w) for w in target_words)
+
+
+def _has(form: str, folded_target: str, target_words: set[str]) -> bool:
+    return form in target_words if form.isalpha() else re.search(rf"(?<!\w){re.escape(form)}(?!\w)", folded_target) is not None
+
+
+def _close(a: str, b: str) -> bool:
+    if len(a) >= MIN_PREFIX and len(b) >= MIN_PREFIX and a[:MIN_PREFIX] == b[:MIN_PREFIX]:
+        return True
+    if min(len(a), len(b)) < 4 or abs(len(a) - len(b)) > 3:
+        return False
+    return SequenceMatcher(None, a, b).ratio() >= SIMILAR
+
+
+def check_names(source: str, target: str, src: str, tgt: str, glossary: dict | None = None) -> list[Check]:
+    """`name`: a name, acronym, URL, address, handle or hashtag of the source missing from the translation."""
+    tokens = candidates(source, src)
+    if not tokens:
+        return []
+    target_words = {fold(w) for w in WORD.findall(target)} | {fold(p) for w in WORD.findall(target) for p in re.split(r"['’-]", w)}
+    return [Check("name", f"name {t} missing") for t in tokens if not present(t, target, target_words, glossary)]
