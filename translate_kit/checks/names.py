@@ -29,7 +29,12 @@ MUST_COPY = re.compile(
     r"|[\w.+-]+@[\w-]+(?:\.[\w-]+)+"  # e-mail address
     r"|(?<![\w@])@\w{2,}|(?<![\w#&])#\w*[^\W\d_]\w*")  # @handle, #hashtag
 WORD = re.compile(r"[^\W\d_](?:[^\W_]|['’-](?=[^\W\d_]))*")
+ROMAN_NUMERAL = re.compile(r"^[MDCLXVI]+(?:e|er|ème|º)?$")
 ACRONYM = re.compile(r"^[A-ZÀ-ÖØ-Þ]{2,}$|^[A-Z]+\d+$|^[A-Z]{2,}(?:-\d+)?$")
+# An elided article or preposition is not part of the name after it: l'Élysée, d'Orly, dell'Ucraina.
+ELISION = re.compile(r"\b([ldjmnstcLDJMNSTC]|qu|Qu|dell|all|nell|dall|sull|Dell|All|Nell|Dall|Sull)['’](?=[^\W\d_])")
+# Words that join the parts of one name: Banco de España, Comisión Nacional de los Mercados y la Competencia.
+CONNECTORS = set("""de del della di do da dos das du des la las los le of van von der den al""".split())
 SENTENCE_OPENERS = set(".!?:;«\"“„‚‘(—–-[»…")
 
 # Known renderings: each line a group of forms (accents and case removed) that name the same thing.
@@ -37,11 +42,16 @@ RENDERINGS = """
 nato otan | eu ue | un onu uno vn | who oms | imf fmi iwf | ecb bce ezb | wto omc | unesco | g7 | g20
 usa us u.s. eua eeuu ee.uu. vs etats-unis united states vereinigten staaten vereinigte estados unidos stati uniti verenigde staten american americans
 uk royaume-uni united kingdom britain vereinigtes konigreich reino unido regno unito verenigd koninkrijk grossbritannien grande-bretagne gran bretana gran bretagna britannique britanniques british briten britanicos
-germany allemagne deutschland alemania germania alemanha duitsland german germans allemand allemands allemande deutschen deutsche alemanes alemana tedesco tedeschi duitse
-france frankreich francia frankrijk franca french francais francaise franzosisch franzosen frances franceses francese francesi franse
+germany allemagne deutschland alemania germania alemanha duitsland
+german germans allemand allemands allemande deutschen deutsche alemanes alemana tedesco tedeschi duitse
+france frankreich francia frankrijk franca
+french francais francaise franzosisch franzosen frances franceses francese francesi franse
+england angleterre inglaterra inghilterra engeland | middle east proche-orient moyen-orient nahost oriente medio medio oriente
+brittany bretagne | normandy normandie | corsica corse korsika corcega | alsace elsass | catalonia catalogne katalonien cataluna catalogna
 spain espagne spanien espana spagna espanha spanje spanish espagnol espagnols spanier espanol espanoles spagnolo
 italy italie italien italia italie italian italien italiens italiener italiano italiani italianos
-russia russie russland rusia rusland russe russes russian russians russen russischen ruso rusos russo russi
+russia russie russland russlands rusia rusland
+russian russians russe russes russen russischen ruso rusos russo russi
 ukraine ucrania ucraina oekraine ukrainian ukrainiens ukrainienne ukrainer ukrainischen ucranianos ucraini
 moscow moscou moskau moscu mosca moscovo moskou
 kyiv kiev kiew kyjiw kiyv
@@ -57,7 +67,7 @@ sweden suede schweden suecia svezia zweden | turkey turquie turkei turquia turch
 warsaw varsovie warschau varsovia varsavia varsovia | vienna vienne wien viena | lisbon lisbonne lissabon lisboa
 athens athenes athen atenas atene | geneva geneve genf ginebra ginevra genebra | munich munchen munique monaco
 cologne koln colonia keulen | venice venise venedig venecia venezia | rome rom roma | mexico mexique mexiko
-egypt egypte agypten egipto egitto | syria syrie syrien siria | lebanon liban libanon libano | iraq irak
+egypt egypte agypten egipto egitto | syria syrie syrien siria | gdp pib bip pil | west occident westen occidente ovest | guiana guyane guayana | new york nueva york nova iorque | lithuania lituanie litauen lituania | saxony saxe sachsen sajonia sassonia | bavaria baviere bayern baviera | lebanon liban libanon libano | iraq irak
 saudi arabie saoudite saudi-arabien arabia saudi | africa afrique afrika | brazil bresil brasilien brasil brasile
 algeria algerie algerien argelia | morocco maroc marokko marruecos marocco | tunisia tunisie tunesien tunez
 ireland irlande irland irlanda | scotland ecosse schottland escocia scozia | denmark danemark dinamarca danimarca
@@ -80,16 +90,35 @@ unserem euer eure dieser diese diesem diesen dieses jeder jede jedem jeden jedes
 vieler mehrere mehreren einige einigen einiger beide beiden wenige wenigen welche welcher welchen manche
 im am zum zur vom beim ins ans aufs durchs fürs ums zwei drei vier fünf sechs sieben acht neun zehn zwölf
 hundert tausend mehr weniger""".split())
+DE_PLACE_PREPOSITIONS = {"in", "nach", "aus", "von", "bei", "gegen", "zwischen"}
 DE_NOUN_ENDINGS = ("ung", "ungen", "heit", "heiten", "keit", "keiten", "schaft", "schaften", "tion", "tionen",
                    "tät", "täten", "ismus", "nis", "nisse", "tum", "ment", "chen", "lein", "ling", "linge",
                    "ität", "ik", "ür", "enz", "anz", "ie", "eur", "ler", "ner", "rer", "ter", "ten", "gen",
                    "sten", "ern", "eln", "ste", "stellung", "lage", "zeit", "kraft", "kräfte")
-DE_COMMON = set("""jahr jahre jahren jahres prozent euro dollar millionen milliarden menschen uhr woche wochen
+DE_COMMON = set("""präsident präsidentin ministerpräsident ministerpräsidentin jahr jahre jahren jahres prozent euro dollar millionen milliarden menschen uhr woche wochen
 tag tage tagen monat monate monaten regierung land länder ländern stadt krieg frieden polizei angaben angriff
 angriffe soldaten truppen minister ministerin präsident präsidentin kanzler kanzlerin sprecher sprecherin
 chef chefin partei parteien wahl wahlen berichten bericht ende anfang mitte seite teil zeit fall frage
 grund ziel weg welt leben haus geld arbeit kinder frauen männer leute opfer tote toten verletzte behörden
 experten unternehmen firma bank banken markt preise zahl hilfe waffen armee militär""".split())
+# After an article, a capitalised word in French, Spanish, Italian or Portuguese is most often an
+# institution's common noun that translations translate ("el Gobierno", "la Fiscalía", "le Conseil"),
+# not a name to copy ("Madrid", "Pedro Sánchez" take none).
+ARTICLES = set("""le la les l du des au aux un une el los las del al lo il gli i uno della dello delle degli
+dei nella nel nei sulla sul o os as do da dos das no na nos nas um uma pelo pela""".split())
+# Capitalised words of institutions and titles that translations translate, in the languages read.
+INSTITUTIONS = set("""gobierno gouvernement governo regierung ejecutivo executif esecutivo ministerio ministere
+ministero ministerium ministro ministra ministre minister ministerin consejo conseil consiglio conselho rat
+tribunal cour corte gericht audiencia fiscalia parquet procura staatsanwaltschaft ayuntamiento mairie comune
+senado senat senato congreso congres congresso asamblea assemblee assemblea parlamento parlement parlament
+banco banque banca bank estado etat stato staat policia police polizia polizei guardia gendarmerie ejercito armee
+esercito comision commission commissione kommission comunidad communaute comunita justicia justice giustizia
+hacienda sanidad sante sanita trabajo travail lavoro exteriores exterieur esteri interior interieur interno
+defensa defense difesa educacion education istruzione presidente president presidenza presidencia primer premier
+mundial copa coupe coppa liga ligue republica republique repubblica reino royaume regno constitucion constitution
+costituzione universidad universite universita oficina bureau ufficio agencia agence agenzia instituto institut
+istituto nacional national nazionale central centrale general generale supremo supreme franja bande striscia
+juzgado tribunale nord sud norte sur est ouest oeste este""".split())
 MIN_PREFIX = 5
 SIMILAR = 0.75
 
@@ -124,14 +153,33 @@ def candidates(source: str, src: str) -> list[str]:
     src = base_lang(src)
     found = [m.group(0) for m in MUST_COPY.finditer(source)]
     rest = MUST_COPY.sub(" ", source)
-    words = list(WORD.finditer(rest))
+    return list(dict.fromkeys(found + [w for run in name_runs(rest, src) for w in run]))
+
+
+def name_runs(text: str, src: str) -> list[list[str]]:
+    """The names of `text` (URLs and the like removed), as runs of name words side by side or
+    joined by "de", "von", "of"...: "Jens Stoltenberg" and "Villeroy de Galhau" are each one run,
+    which a translation carries over when it has any word of it. An acronym is a run of its own."""
+    text = ELISION.sub(r"\1 ", text)
+    words = list(WORD.finditer(text))
+    runs: list[list[str]] = []
+    last, joinable = -2, False
     for i, m in enumerate(words):
         word = m.group(0)
-        if ACRONYM.match(word.replace("-", "")) and len(word) >= 2:
-            found.append(word)
-        elif word[0].isupper() and _not_initial(rest, m.start()) and _name_like(word, words, i, src):
-            found.append(word)
-    return list(dict.fromkeys(found))
+        acronym = bool(ACRONYM.match(word.replace("-", "")))
+        if not acronym and not (word[0].isupper() and _not_initial(text, m.start())):
+            continue
+        if ROMAN_NUMERAL.match(word) or not (acronym or _name_like(word, words, i, src, text)):
+            continue
+        gap = words[last + 1:i] if last >= 0 else None
+        if joinable and not acronym and gap is not None and len(gap) <= 2 \
+                and all(g.group(0).lower() in CONNECTORS for g in gap) \
+                and not re.search(r"[,.;:!?()«»\"“”]", text[words[last].end():m.start()]):
+            runs[-1].append(word)
+        else:
+            runs.append([word])
+        last, joinable = i, not acronym
+    return runs
 
 
 def _not_initial(text: str, start: int) -> bool:
@@ -139,19 +187,45 @@ def _not_initial(text: str, start: int) -> bool:
     return bool(before) and before[-1] not in SENTENCE_OPENERS
 
 
-def _name_like(word: str, words: list, i: int, src: str) -> bool:
+def _name_like(word: str, words: list, i: int, src: str, text: str) -> bool:
     folded = fold(word)
+    if any(c.isdigit() for c in text[words[i - 1].end() if i else 0:words[i].start()]):
+        return folded in KNOWN  # "2.500 Stellen", "3,2 Prozentpunkte": a measure, not a name
+    if folded in KNOWN:
+        return True
     if src == "en":
         return folded not in EN_NOT_NAMES
-    if src != "de":
-        return True
-    prev = words[i - 1].group(0).lower() if i else ""
-    before = words[i - 2].group(0).lower() if i > 1 else ""
+    if folded in INSTITUTIONS or folded.rstrip("s") in INSTITUTIONS:
+        return False
+    prev = fold(words[i - 1].group(0)) if i else ""
+    if src == "de":
+        return _german_name(word, folded, words, i, prev)
+    return True
+
+
+def _capitalised(words: list, i: int) -> bool:
+    return i >= 0 and words[i].group(0)[:1].isupper()
+
+
+def _bare_name(words: list, i: int) -> bool:
+    """A neighbouring German word that could be part of a name (capitalised, not a common noun)."""
+    if not 0 <= i < len(words) or not _capitalised(words, i):
+        return False
+    folded = fold(words[i].group(0))
+    return folded not in DE_COMMON and not (len(folded) > 5 and folded.endswith(DE_NOUN_ENDINGS))
+
+
+def _german_name(word: str, folded: str, words: list, i: int, prev: str) -> bool:
+    """German capitalises every noun: a name is a capitalised word beside another one ("Olaf Scholz")
+    or after a preposition that takes place names bare ("in Berlin", "nach Kiew"), without an article
+    before it and without a noun's suffix."""
+    before = fold(words[i - 2].group(0)) if i > 1 else ""
     if prev in DE_DETERMINERS or (before in DE_DETERMINERS and prev[-1:] in "enrsm" and prev.islower()):
         return False
     if folded in DE_COMMON or (len(folded) > 5 and folded.endswith(DE_NOUN_ENDINGS)):
         return False
-    return True
+    beside = _bare_name(words, i - 1) or _bare_name(words, i + 1)
+    return beside or prev in DE_PLACE_PREPOSITIONS
 
 
 def present(token: str, target: str, target_words: set[str], glossary: dict | None = None) -> bool:
@@ -186,8 +260,13 @@ def _close(a: str, b: str) -> bool:
 
 def check_names(source: str, target: str, src: str, tgt: str, glossary: dict | None = None) -> list[Check]:
     """`name`: a name, acronym, URL, address, handle or hashtag of the source missing from the translation."""
-    tokens = candidates(source, src)
-    if not tokens:
+    copied = [m.group(0) for m in MUST_COPY.finditer(source)]
+    runs = name_runs(MUST_COPY.sub(" ", source), src)
+    if not copied and not runs:
         return []
     target_words = {fold(w) for w in WORD.findall(target)} | {fold(p) for w in WORD.findall(target) for p in re.split(r"['’-]", w)}
-    return [Check("name", f"name {t} missing") for t in tokens if not present(t, target, target_words, glossary)]
+    missing = [t for t in copied if not present(t, target, target_words, glossary)]
+    for run in runs:
+        if not any(present(w, target, target_words, glossary) for w in run):
+            missing.append(" ".join(run))
+    return [Check("name", f"name {t} missing") for t in dict.fromkeys(missing)]

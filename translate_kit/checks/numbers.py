@@ -23,7 +23,11 @@ from .base import Check, base_lang
 # A number as written: digit groups with thousands separators, a decimal part, or plain digits.
 NUMBER = re.compile(r"(?<![\w.,])\d{1,3}(?:(?:[ \u00a0\u202f]|[.,’'](?=\d{3}(?!\d)))\d{3})+(?:[.,]\d+)?(?![\w])"
                     r"|(?<![\d])\d+(?:[.,]\d+)*")
-TIME = re.compile(r"\b(\d{1,2}) ?h ?(\d{2})?\b|\b(\d{1,2})[:.](\d{2}) ?([ap]\.? ?m\.?)?", re.IGNORECASE)
+# Times: "10h30", "10 h", "10:30", "9.30 Uhr", "15 heures", "3 pm": an hour (12 hours apart too) and minutes.
+TIME = re.compile(r"(?<![\w.,:])(\d{1,2})(?: ?h(?![^\W\d_]) ?|:)(\d{2})?(?![\w:])"
+                  r"|(?<![\w.,:])(\d{1,2})(?:\.(\d{2}))?(?= ?(?:Uhr|heures?\b|horas?\b|ore\b|uur\b|[ap]\.? ?m\b\.?|o'clock))",
+                  re.IGNORECASE)
+DOTTED_TIME = re.compile(r"(\d{1,2})\.(\d{2})")  # "a las 9.30" where a dot cannot be a decimal mark
 COMMA_DECIMAL = {"fr", "de", "es", "it", "pt", "nl", "ru", "uk", "pl", "cs", "sv", "da", "no", "nb", "fi",
                  "ro", "tr", "ca", "hu", "el", "bg", "hr", "sk", "sl", "lt", "lv", "et", "id", "vi"}
 
@@ -179,27 +183,25 @@ def _scale(text: str, end: int, lang: str) -> float:
 
 
 def numbers(text: str, lang: str) -> list[tuple[str, set[float]]]:
-    """Each number written in `text` with the values it can mean, in order."""
+    """Each number written in `text` with the values it can mean, in order (a time is two: its
+    hour and its minutes)."""
     lang = base_lang(lang)
-    found = []
+    found: list[tuple[str, set[float]]] = []
     times = {}
     for t in TIME.finditer(text):
         hour, minute = (t.group(1), t.group(2)) if t.group(1) else (t.group(3), t.group(4))
-        if int(hour) > 24 or (minute and int(minute) > 59) or (t.group(3) and not t.group(5) and "h" not in t.group(0)):
-            if not t.group(1):
-                continue
-        times[t.start()] = t
+        if int(hour) <= 24 and (not minute or int(minute) < 60):
+            times[t.start()] = (t.end(), hour, minute)
+    skip_to = -1
     for m in NUMBER.finditer(text):
-        token = m.group(0)
-        t = times.get(m.start())
-        if t is not None:
-            hour = int(t.group(1) or t.group(3))
-            values = {float(hour), float(hour - 12)} if hour > 12 else {float(hour), float(hour + 12)}
-            found.append((t.group(1) or t.group(3), values))
-            if t.group(2) or t.group(4):
-                found.append((t.group(2) or t.group(4), {float(t.group(2) or t.group(4))}))
+        if m.start() < skip_to:
             continue
-        if any(t.start() < m.start() < t.end() for t in times.values()):
+        token = m.group(0)
+        dotted = DOTTED_TIME.fullmatch(token) if lang in COMMA_DECIMAL else None
+        if m.start() in times or (dotted and int(dotted.group(1)) <= 24 and int(dotted.group(2)) < 60):
+            end, hour, minute = times.get(m.start(), (m.end(), *(dotted.groups() if dotted else ("0", None))))
+            found += _time(hour, minute)
+            skip_to = end
             continue
         values = _readings(token, lang)
         scale = _scale(text, m.end(), lang)
@@ -207,6 +209,14 @@ def numbers(text: str, lang: str) -> list[tuple[str, set[float]]]:
             values |= {round(v * scale, 3) for v in values}
         found.append((token, values))
     return found
+
+
+def _time(hour: str, minute: str | None) -> list[tuple[str, set[float]]]:
+    h = int(hour)
+    out = [(hour, {float(h), float(h - 12 if h > 12 else h + 12)})]
+    if minute and int(minute):
+        out.append((minute, {float(int(minute))}))
+    return out
 
 
 def value_pool(text: str, lang: str) -> set[float]:

@@ -12,19 +12,21 @@ import re
 
 from ..language import log_odds
 from .base import Check, base_lang
-from .names import fold
+from .names import MUST_COPY, fold
 
 WORD = re.compile(r"[^\W\d_]+")
 MIN_WORDS = 4  # shorter translations are too short to judge their language
 ODDS = 4.0  # natural log: the source language e^4 (about 55) times likelier than the target's
 RUN = 5  # lower-case source words copied in a row, in a longer sentence
-RUN_SHARE = 0.4  # ... or this share of the translation's words, in a row
+RUN_SHARE = 0.4
+LOWER = 2  # lower-case words a copied run must have  # ... or this share of the translation's words, in a row
 
 
 def check_untranslated(source: str, target: str, src: str, tgt: str) -> list[Check]:
     """`untranslated`: the translation is in the source language (doubt); `copied`: part of it is."""
     src, tgt = base_lang(src), base_lang(tgt)
-    source_words, target_words = WORD.findall(source), WORD.findall(target)
+    source_words = WORD.findall(MUST_COPY.sub(" ", source))
+    target_words = WORD.findall(MUST_COPY.sub(" ", target))
     if src == tgt or len(source_words) < 2 or not target_words:
         return []
     if fold(" ".join(source_words)) == fold(" ".join(target_words)) and _has_common_words(source_words):
@@ -34,7 +36,21 @@ def check_untranslated(source: str, target: str, src: str, tgt: str) -> list[Che
     run = copied_run(source_words, target_words)
     if len(run) >= RUN or (len(run) >= 3 and len(run) >= RUN_SHARE * len(target_words)):
         return [Check("copied", f"copied from the source: \"{' '.join(run)}\"")]
+    half = _half_in(target, src, tgt)
+    if half:
+        return [Check("copied", f"part of the translation reads as {src}: \"{half}\"")]
     return []
+
+
+def _half_in(target: str, src: str, tgt: str) -> str:
+    """The first or second half of a longer translation when it reads as the source language."""
+    words = target.split()
+    if len(words) < 2 * MIN_WORDS:
+        return ""
+    for half in (" ".join(words[: len(words) // 2]), " ".join(words[len(words) // 2:])):
+        if len(WORD.findall(half)) >= MIN_WORDS and log_odds(half, src, tgt) > ODDS:
+            return half
+    return ""
 
 
 def _has_common_words(words: list[str]) -> bool:
@@ -42,8 +58,8 @@ def _has_common_words(words: list[str]) -> bool:
 
 
 def copied_run(source_words: list[str], target_words: list[str]) -> list[str]:
-    """The longest run of target words, in order, that the source has in a row, counting only
-    runs of lower-case words (those a translation changes)."""
+    """The longest run of target words, in order, that the source has in a row, with at least
+    LOWER of its words in lower case (a run of names is copied by every good translation)."""
     folded_source = [fold(w) for w in source_words]
     positions: dict[str, list[int]] = {}
     for i, w in enumerate(folded_source):
@@ -52,10 +68,10 @@ def copied_run(source_words: list[str], target_words: list[str]) -> list[str]:
     lengths: dict[int, int] = {}  # source index -> length of the run ending there, for the previous target word
     for j, word in enumerate(target_words):
         current = {}
-        if word.islower() and len(word) > 1:
-            for i in positions.get(fold(word), ()):
-                current[i] = lengths.get(i - 1, 0) + 1
-                if current[i] > len(best):
-                    best = target_words[j - current[i] + 1 : j + 1]
+        for i in positions.get(fold(word), ()):
+            current[i] = lengths.get(i - 1, 0) + 1
+            run = target_words[j - current[i] + 1 : j + 1]
+            if len(run) > len(best) and sum(1 for w in run if w.islower() and len(w) > 2) >= LOWER:
+                best = run
         lengths = current
     return best
