@@ -34,6 +34,7 @@ app.command("doctor")(doctor)
 from .cli_serve import serve  # noqa: E402  (typer only; the server stack loads when it runs)
 
 app.command("serve")(serve)
+app.command("check")(__import__("translate_kit.cli_check", fromlist=["check"]).check)  # tk check (checks/)
 
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 

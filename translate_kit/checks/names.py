@@ -243,6 +243,8 @@ def present(token: str, target: str, target_words: set[str], glossary: dict | No
     parts = [p for p in re.split(r"[-'’]", folded) if len(p) > 1]
     if len(parts) > 1 and all(p in target_words for p in parts):
         return True
+    if any(c.isdigit() for c in folded):
+        return False  # a code (A7, IB6251, COVID-19) is copied exactly or not at all
     return any(_close(folded, w) for w in target_words)
 
 

@@ -22,7 +22,7 @@ from .base import Check, base_lang
 
 # A number as written: digit groups with thousands separators, a decimal part, or plain digits.
 NUMBER = re.compile(r"(?<![\w.,])\d{1,3}(?:(?:[ \u00a0\u202f]|[.,’'](?=\d{3}(?!\d)))\d{3})+(?:[.,]\d+)?(?![\w])"
-                    r"|(?<![\d])\d+(?:[.,]\d+)*")
+                    r"|(?<![^\W_])\d+(?:[.,]\d+)*")
 # Times: "10h30", "10 h", "10:30", "9.30 Uhr", "15 heures", "3 pm": an hour (12 hours apart too) and minutes.
 TIME = re.compile(r"(?<![\w.,:])(\d{1,2})(?: ?h(?![^\W\d_]) ?|:)(\d{2})?(?![\w:])"
                   r"|(?<![\w.,:])(\d{1,2})(?:\.(\d{2}))?(?= ?(?:Uhr|heures?\b|horas?\b|ore\b|uur\b|[ap]\.? ?m\b\.?|o'clock))",
@@ -219,16 +219,24 @@ def _time(hour: str, minute: str | None) -> list[tuple[str, set[float]]]:
     return out
 
 
-def value_pool(text: str, lang: str) -> set[float]:
+NUMERIC_DATE = re.compile(r"\b\d{1,2}[./-]\d{1,2}(?:[./-]\d{2,4})?\b")
+
+
+def value_pool(text: str, lang: str, months: bool = False) -> set[float]:
     """Every value `text` writes, in digits or words, and the parts of its numbers ("10:30" gives
-    10.5, 10 and 30), so that a number of the other side can be found loosely."""
+    10.5, 10 and 30), so that a number of the other side can be found loosely. Month names count
+    as their numbers only when asked (`months`: the other side writes a date in digits, 26/02):
+    otherwise "5 May" would match a source's 8 for May's 5."""
     lang = base_lang(lang)
     pool: set[float] = set()
     for token, values in numbers(text, lang):
         pool |= values
         pool |= {float(p) for p in re.findall(r"\d+", token)}
     words = word_values(lang)
+    month_names = set(MONTHS.get(lang, "").split())
     for word in WORD.findall(text.lower()):
+        if word in month_names and not months:
+            continue
         if word in words:
             pool.update(words[word])
         elif "-" in word:  # twenty-five, dix-sept
@@ -261,12 +269,12 @@ def check_numbers(source: str, target: str, src: str, tgt: str) -> list[Check]:
     target_numbers = numbers(target, tgt)
     if not source_numbers and not target_numbers:
         return []
-    target_pool = value_pool(target, tgt)
+    target_pool = value_pool(target, tgt, months=bool(NUMERIC_DATE.search(source)))
     checks = []
     for token, values in source_numbers:
         if not values & target_pool:
             checks.append(Check("number", f"number {token} not in the translation"))
-    source_pool = value_pool(source, src)
+    source_pool = value_pool(source, src, months=bool(NUMERIC_DATE.search(target)))
     for token, values in target_numbers:
         if max(values) >= SMALL and not values & source_pool:
             checks.append(Check("number-added", f"number {token} not in the source"))
