@@ -67,7 +67,7 @@ sweden suede schweden suecia svezia zweden | turkey turquie turkei turquia turch
 warsaw varsovie warschau varsovia varsavia varsovia | vienna vienne wien viena | lisbon lisbonne lissabon lisboa
 athens athenes athen atenas atene | geneva geneve genf ginebra ginevra genebra | munich munchen munique monaco
 cologne koln colonia keulen | venice venise venedig venecia venezia | rome rom roma | mexico mexique mexiko
-egypt egypte agypten egipto egitto | syria syrie syrien siria | gdp pib bip pil | west occident westen occidente ovest | guiana guyane guayana | new york nueva york nova iorque | lithuania lituanie litauen lituania | saxony saxe sachsen sajonia sassonia | bavaria baviere bayern baviera | lebanon liban libanon libano | iraq irak
+egypt egypte agypten egipto egitto | syria syrie syrien siria | gdp pib bip pil | west occident westen occidente ovest | guiana guyane guayana | new york nueva york nova iorque | the hague den haag la haye la haya l'aia aia | lithuania lituanie litauen lituania | saxony saxe sachsen sajonia sassonia | bavaria baviere bayern baviera | lebanon liban libanon libano | iraq irak
 saudi arabie saoudite saudi-arabien arabia saudi | africa afrique afrika | brazil bresil brasilien brasil brasile
 algeria algerie algerien argelia | morocco maroc marokko marruecos marocco | tunisia tunisie tunesien tunez
 ireland irlande irland irlanda | scotland ecosse schottland escocia scozia | denmark danemark dinamarca danimarca
@@ -83,7 +83,10 @@ israel israeli israelien israeliens israelis israelischen | gaza | iran iranian 
 
 # English words that are capitalised there but not names in the languages it is translated into.
 EN_NOT_NAMES = set("""monday tuesday wednesday thursday friday saturday sunday january february march april may
-june july august september october november december i mr mrs ms dr""".split())
+june july august september october november december i mr mrs ms dr secretary general president prime
+minister chancellor king queen pope foreign defence defense finance interior health senator governor mayor chief
+executive director spokesman spokeswoman commander justice court house senate congress parliament ministry
+department government state states national central bank union council commission party""".split())
 DE_DETERMINERS = set("""der die das den dem des ein eine einer einem einen eines kein keine keinen keiner keinem
 keines sein seine seiner seinem seinen seines ihr ihre ihrer ihrem ihren ihres unser unsere unserer unseren
 unserem euer eure dieser diese diesem diesen dieses jeder jede jedem jeden jedes alle allen aller viele vielen

@@ -263,19 +263,19 @@ def _roman(text: str) -> int:
 
 
 def check_numbers(source: str, target: str, src: str, tgt: str) -> list[Check]:
-    """`number`: a source number the translation lacks; `number-added`: a translation number of 10
-    or more that the source has nowhere (in digits or words)."""
+    """`number`: a source number the translation lacks (naming the translation's own numbers, when
+    it has some the source has not: 80 became 8); `number-added`: a translation number of 10 or
+    more that the source has nowhere (in digits or words), when nothing is missing."""
     source_numbers = numbers(source, src)
     target_numbers = numbers(target, tgt)
     if not source_numbers and not target_numbers:
         return []
     target_pool = value_pool(target, tgt, months=bool(NUMERIC_DATE.search(source)))
-    checks = []
-    for token, values in source_numbers:
-        if not values & target_pool:
-            checks.append(Check("number", f"number {token} not in the translation"))
+    missing = [token for token, values in source_numbers if not values & target_pool]
     source_pool = value_pool(source, src, months=bool(NUMERIC_DATE.search(target)))
-    for token, values in target_numbers:
-        if max(values) >= SMALL and not values & source_pool:
-            checks.append(Check("number-added", f"number {token} not in the source"))
-    return checks
+    added = [token for token, values in target_numbers if not values & source_pool]
+    if missing:
+        instead = f" (it has {', '.join(added)})" if added else ""
+        return [Check("number", f"number {token} not in the translation{instead}") for token in missing]
+    return [Check("number-added", f"number {token} not in the source") for token, values in target_numbers
+            if token in added and min(values) >= SMALL]
