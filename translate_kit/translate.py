@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable, Iterator
 
+from .checks import assess_segments
 from .documents import Document
 from .engine import GenerationFailed
 from .errors import CacheError, DocumentError, DocumentFailed, RunAborted, TkError
@@ -304,6 +305,7 @@ def _pass_through(result: DocResult) -> None:
     for s in result.segments:
         if s.kind != "meta":
             s.target, s.origin = s.text, "passthrough"
+    assess_segments(result.segments, result.src_lang, result.tgt_lang)  # all ok: nothing was translated
 
 
 def _translate_group(results: list[DocResult], translator: Translator, progress: Progress) -> None:
@@ -328,6 +330,8 @@ def _translate_group(results: list[DocResult], translator: Translator, progress:
                 s.origin = "duplicate" if k and done_text.origin != "failed" else done_text.origin
     for r in results:
         _fail_on_lost_segments(r)
+        if not r.error:
+            assess_segments(r.segments, r.src_lang, r.tgt_lang)  # the checks: microseconds a sentence
 
 
 def _fail_on_lost_segments(result: DocResult) -> None:
