@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from difflib import SequenceMatcher
+from functools import lru_cache
 
 from .base import Check, base_lang
 
@@ -126,8 +127,11 @@ MIN_PREFIX = 5
 SIMILAR = 0.75
 
 
+@lru_cache(maxsize=4096)
 def fold(text: str) -> str:
     """Lower case without accents (Pékin -> pekin), ß as ss."""
+    if text.isascii():
+        return text.lower()
     text = unicodedata.normalize("NFKD", text.lower().replace("ß", "ss"))
     return "".join(c for c in text if not unicodedata.combining(c))
 
@@ -231,10 +235,9 @@ def _german_name(word: str, folded: str, words: list, i: int, prev: str) -> bool
     return beside or prev in DE_PLACE_PREPOSITIONS
 
 
-def present(token: str, target: str, target_words: set[str], glossary: dict | None = None) -> bool:
-    """Whether `token` (or a rendering of it) is in the translation."""
+def present(token: str, folded_target: str, target_words: set[str], glossary: dict | None = None) -> bool:
+    """Whether `token` (or a rendering of it) is in the translation (`folded_target`: fold(target))."""
     folded = fold(token)
-    folded_target = fold(target)
     if folded in folded_target if not folded.isalpha() else folded in target_words:
         return True
     alternatives = set(KNOWN.get(folded, ())) | set((glossary or {}).get(token, ()))
@@ -248,19 +251,22 @@ def present(token: str, target: str, target_words: set[str], glossary: dict | No
         return True
     if any(c.isdigit() for c in folded):
         return False  # a code (A7, IB6251, COVID-19) is copied exactly or not at all
-    return any(_close(folded, w) for w in target_words)
+    matcher = SequenceMatcher(None, "", folded)  # difflib caches what it learns about its second string
+    return any(_close(folded, w, matcher) for w in target_words)
 
 
 def _has(form: str, folded_target: str, target_words: set[str]) -> bool:
     return form in target_words if form.isalpha() else re.search(rf"(?<!\w){re.escape(form)}(?!\w)", folded_target) is not None
 
 
-def _close(a: str, b: str) -> bool:
+def _close(a: str, b: str, matcher: SequenceMatcher) -> bool:
+    """A shared start (Ukrainiens/Ukrainians) or a similar spelling (Selenskyj/Zelensky)."""
     if len(a) >= MIN_PREFIX and len(b) >= MIN_PREFIX and a[:MIN_PREFIX] == b[:MIN_PREFIX]:
         return True
     if min(len(a), len(b)) < 4 or abs(len(a) - len(b)) > 3:
         return False
-    return SequenceMatcher(None, a, b).ratio() >= SIMILAR
+    matcher.set_seq1(b)
+    return matcher.real_quick_ratio() >= SIMILAR and matcher.quick_ratio() >= SIMILAR and matcher.ratio() >= SIMILAR
 
 
 def check_names(source: str, target: str, src: str, tgt: str, glossary: dict | None = None) -> list[Check]:
@@ -269,9 +275,11 @@ def check_names(source: str, target: str, src: str, tgt: str, glossary: dict | N
     runs = name_runs(MUST_COPY.sub(" ", source), src)
     if not copied and not runs:
         return []
-    target_words = {fold(w) for w in WORD.findall(target)} | {fold(p) for w in WORD.findall(target) for p in re.split(r"['’-]", w)}
-    missing = [t for t in copied if not present(t, target, target_words, glossary)]
+    folded_target = fold(target)
+    words = WORD.findall(folded_target)
+    target_words = set(words) | {p for w in words for p in re.split(r"['’-]", w)}
+    missing = [t for t in copied if not present(t, folded_target, target_words, glossary)]
     for run in runs:
-        if not any(present(w, target, target_words, glossary) for w in run):
+        if not any(present(w, folded_target, target_words, glossary) for w in run):
             missing.append(" ".join(run))
     return [Check("name", f"name {t} missing") for t in dict.fromkeys(missing)]
