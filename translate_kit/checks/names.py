@@ -94,12 +94,16 @@ unserem euer eure dieser diese diesem diesen dieses jeder jede jedem jeden jedes
 vieler mehrere mehreren einige einigen einiger beide beiden wenige wenigen welche welcher welchen manche
 im am zum zur vom beim ins ans aufs durchs fürs ums zwei drei vier fünf sechs sieben acht neun zehn zwölf
 hundert tausend mehr weniger""".split())
+# Suffixes only common nouns have (place names end in -en, -gen, -chen too: Bremen, Tübingen, Gelsenkirchen).
+DE_STRONG_NOUN_ENDINGS = ("ung", "ungen", "heit", "heiten", "keit", "keiten", "schaft", "schaften", "tion", "tionen",
+                          "tät", "täten", "ismus", "nis", "nisse", "tum", "ment", "ität", "enz", "anz")
 DE_PLACE_PREPOSITIONS = {"in", "nach", "aus", "von", "bei", "gegen", "zwischen"}
 DE_NOUN_ENDINGS = ("ung", "ungen", "heit", "heiten", "keit", "keiten", "schaft", "schaften", "tion", "tionen",
                    "tät", "täten", "ismus", "nis", "nisse", "tum", "ment", "chen", "lein", "ling", "linge",
                    "ität", "ik", "ür", "enz", "anz", "ie", "eur", "ler", "ner", "rer", "ter", "ten", "gen",
                    "sten", "ern", "eln", "ste", "stellung", "lage", "zeit", "kraft", "kräfte")
-DE_COMMON = set("""präsident präsidentin ministerpräsident ministerpräsidentin jahr jahre jahren jahres prozent euro dollar millionen milliarden menschen uhr woche wochen
+DE_COMMON = set("""januar februar marz april mai juni juli august september oktober november dezember montag
+dienstag mittwoch donnerstag freitag samstag sonntag million milliarde präsident präsidentin ministerpräsident ministerpräsidentin jahr jahre jahren jahres prozent euro dollar millionen milliarden menschen uhr woche wochen
 tag tage tagen monat monate monaten regierung land länder ländern stadt krieg frieden polizei angaben angriff
 angriffe soldaten truppen minister ministerin präsident präsidentin kanzler kanzlerin sprecher sprecherin
 chef chefin partei parteien wahl wahlen berichten bericht ende anfang mitte seite teil zeit fall frage
@@ -196,7 +200,7 @@ def _not_initial(text: str, start: int) -> bool:
 
 def _name_like(word: str, words: list, i: int, src: str, text: str) -> bool:
     folded = fold(word)
-    if any(c.isdigit() for c in text[words[i - 1].end() if i else 0:words[i].start()]):
+    if _after_number(words, i, text):
         return folded in KNOWN  # "2.500 Stellen", "3,2 Prozentpunkte": a measure, not a name
     if folded in KNOWN:
         return True
@@ -204,35 +208,57 @@ def _name_like(word: str, words: list, i: int, src: str, text: str) -> bool:
         return folded not in EN_NOT_NAMES
     if folded in INSTITUTIONS or folded.rstrip("s") in INSTITUTIONS:
         return False
-    prev = fold(words[i - 1].group(0)) if i else ""
     if src == "de":
-        return _german_name(word, folded, words, i, prev)
+        return _german_name(words, i, text)
     return True
 
 
+NUMBER_NOUNS = {"million", "millionen", "milliarde", "milliarden", "dutzend", "hundert", "hunderte", "tausend",
+                "tausende", "prozent", "mio", "mrd"}
+
+
+def _after_number(words: list, i: int, text: str) -> bool:
+    """Whether a number comes right before word i ("2.500 Stellen", "eine Million Autos"): a measure."""
+    if i and fold(words[i - 1].group(0)) in NUMBER_NOUNS:
+        return True
+    return any(c.isdigit() for c in text[words[i - 1].end() if i else 0:words[i].start()])
+
+
 def _capitalised(words: list, i: int) -> bool:
-    return i >= 0 and words[i].group(0)[:1].isupper()
+    return 0 <= i < len(words) and words[i].group(0)[:1].isupper()
 
 
-def _bare_name(words: list, i: int) -> bool:
-    """A neighbouring German word that could be part of a name (capitalised, not a common noun)."""
-    if not 0 <= i < len(words) or not _capitalised(words, i):
+def _german_bare(words: list, i: int, text: str, suffixes: tuple = DE_NOUN_ENDINGS) -> bool:
+    """A German capitalised word that could be a name: no article (or article and adjective) before
+    it, no number before it (a measure: "65 Liter"), not a common news noun, no noun suffix."""
+    if not _capitalised(words, i) or _after_number(words, i, text):
+        return False
+    prev = fold(words[i - 1].group(0)) if i else ""
+    before = fold(words[i - 2].group(0)) if i > 1 else ""
+    if prev in DE_DETERMINERS or (before in DE_DETERMINERS and prev[-1:] in "enrsm" and words[i - 1].group(0).islower()):
         return False
     folded = fold(words[i].group(0))
-    return folded not in DE_COMMON and not (len(folded) > 5 and folded.endswith(DE_NOUN_ENDINGS))
+    return folded not in DE_COMMON and not (len(folded) > 5 and folded.endswith(suffixes))
 
 
-def _german_name(word: str, folded: str, words: list, i: int, prev: str) -> bool:
-    """German capitalises every noun: a name is a capitalised word beside another one ("Olaf Scholz")
-    or after a preposition that takes place names bare ("in Berlin", "nach Kiew"), without an article
-    before it and without a noun's suffix."""
-    before = fold(words[i - 2].group(0)) if i > 1 else ""
-    if prev in DE_DETERMINERS or (before in DE_DETERMINERS and prev[-1:] in "enrsm" and prev.islower()):
+def _adjective(words: list, i: int) -> bool:
+    """A capitalised German word after an article with an adjective's ending: "die Europäische
+    (Zentralbank)", "dem Brandenburger (Tor)": what follows is the noun, not a name."""
+    word = words[i].group(0)
+    return i > 0 and fold(words[i - 1].group(0)) in DE_DETERMINERS and word.endswith(("e", "en", "er", "es", "em"))
+
+
+def _german_name(words: list, i: int, text: str) -> bool:
+    """German capitalises every noun: a name is a bare capitalised word (_german_bare) beside another
+    ("Olaf Scholz"), after a capitalised noun that is no measure ("die Stadt Frankfurt", "Trainer
+    Dardai"), or after a preposition that takes place names bare ("in Gelsenkirchen", "nach Kiew")."""
+    prev = fold(words[i - 1].group(0)) if i else ""
+    if prev in DE_PLACE_PREPOSITIONS:
+        return _german_bare(words, i, text, DE_STRONG_NOUN_ENDINGS)
+    if not _german_bare(words, i, text):
         return False
-    if folded in DE_COMMON or (len(folded) > 5 and folded.endswith(DE_NOUN_ENDINGS)):
-        return False
-    beside = _bare_name(words, i - 1) or _bare_name(words, i + 1)
-    return beside or prev in DE_PLACE_PREPOSITIONS
+    apposition = _capitalised(words, i - 1) and not _after_number(words, i - 1, text) and not _adjective(words, i - 1)
+    return apposition or _german_bare(words, i + 1, text)
 
 
 def present(token: str, folded_target: str, target_words: set[str], glossary: dict | None = None) -> bool:
@@ -240,15 +266,16 @@ def present(token: str, folded_target: str, target_words: set[str], glossary: di
     folded = fold(token)
     if folded in folded_target if not folded.isalpha() else folded in target_words:
         return True
-    alternatives = set(KNOWN.get(folded, ())) | set((glossary or {}).get(token, ()))
+    known = KNOWN.get(folded) or (KNOWN.get(folded[:-1]) if folded.endswith("s") else None)  # Deutschlands
+    alternatives = set(known or ()) | set((glossary or {}).get(token, ()))
     if any(_has(fold(a), folded_target, target_words) for a in alternatives):
         return True
     if token.isupper() and len(token) >= 2:
         if any(sorted(w) == sorted(folded) for w in target_words):
             return True
-    parts = [p for p in re.split(r"[-'’]", folded) if len(p) > 1]
-    if len(parts) > 1 and all(p in target_words for p in parts):
-        return True
+    parts = [p for p in re.split(r"[-'’]", folded) if len(p) > 2]
+    if len(parts) > 1 and any(p in target_words for p in parts):
+        return True  # Koch-Instituts / Koch Institute: a compound name partly carried over
     if any(c.isdigit() for c in folded):
         return False  # a code (A7, IB6251, COVID-19) is copied exactly or not at all
     matcher = SequenceMatcher(None, "", folded)  # difflib caches what it learns about its second string
