@@ -122,6 +122,11 @@ def test_number_rules_details():
     assert check_numbers("le 26/02/2024", "on February 26, 2024", "fr", "en") == []
     assert check_numbers("le 5 mai", "on May 8", "fr", "en")  # May is 5, but not a written 5
     assert [c.code for c in check_numbers("Il est parti.", "He left in 2023.", "fr", "en")] == ["number-added"]
+    # spelled numbers are carried over too (in digits or words), and idioms for two are two
+    assert check_numbers("Il a gagné après onze matchs et deux ans.", "He won after 11 games and two years.", "fr", "en") == []
+    assert [c.detail for c in check_numbers("Er gewann nach elf Spielen.", "He won.", "de", "en")] == ["number elf not in the translation"]
+    assert check_numbers("Les deux pays ont signé.", "Both countries signed.", "fr", "en") == []
+    assert check_numbers("secondo l'Istat", "according to Istat", "it", "en") == []  # not always a number
 
 
 def test_names_allow_known_renderings_and_close_spellings():

@@ -92,7 +92,8 @@ WORDS = {
           "honderd duizend dozijn",
 }
 EXTRA_WORDS = {  # words for round figures: "une cinquantaine" = "about 50", "half" = 0.5 or 50 (%)
-    "en": {"half": (0.5, 50), "noon": (12,), "midnight": (12, 0), "dozens": (12,), "hundreds": (100,),
+    "en": {"both": (2,), "twice": (2,), "couple": (2,), "pair": (2,), "double": (2,), "thrice": (3,), "triple": (3,),
+           "half": (0.5, 50), "noon": (12,), "midnight": (12, 0), "dozens": (12,), "hundreds": (100,),
            "thousands": (1000,), "millions": (MILLION,), "billions": (BILLION,), "quarter": (0.25, 25, 15)},
     "fr": {"dizaine": (10,), "douzaine": (12,), "quinzaine": (15,), "vingtaine": (20,), "trentaine": (30,),
            "quarantaine": (40,), "cinquantaine": (50,), "soixantaine": (60,), "centaine": (100,),
@@ -108,6 +109,13 @@ EXTRA_WORDS = {  # words for round figures: "une cinquantaine" = "about 50", "ha
     "nl": {"helft": (0.5, 50), "half": (0.5, 50), "tiental": (10,), "honderden": (100,), "duizenden": (1000,),
            "middag": (12,), "middernacht": (12, 0)},
 }
+# Number words a source sentence may use for something else ("secondo" = according to, "cent" in
+# "pour cent", "sei" = are, "cuarto" = room): not required in the translation.
+NOT_ALWAYS_NUMBERS = {"fr": {"un", "une", "cent", "premier", "neuf", "mille"}, "de": {"ein", "eins", "eine", "acht", "erste"},
+                      "es": {"uno", "una", "cuarto", "segundo", "mil", "cien", "primero"},
+                      "it": {"uno", "sei", "secondo", "primo", "quarto", "mille", "cento"},
+                      "pt": {"um", "uma", "segundo", "primeiro", "quarto", "mil", "cem"}, "nl": {"een", "eerste"},
+                      "en": {"one", "second", "first", "quarter", "half", "both", "double", "couple", "pair"}}
 ROMAN = re.compile(r"\b(?=[MDCLXVI]{2,}\b|[MDCLXVI]+(?:e|er|ème|º|°)\b)(M{0,3})(CM|CD|D?C{0,3})(XC|XL|L?X{0,3})(IX|IV|V?I{0,3})")
 WORD = re.compile(r"[^\W\d_]+(?:-[^\W\d_]+)*")
 SMALL = 10  # a translation's own number under this is not reported (dates and times write them freely)
@@ -254,6 +262,22 @@ def value_pool(text: str, lang: str, months: bool = False) -> set[float]:
     return pool
 
 
+def word_numbers(text: str, lang: str) -> list[tuple[str, set[float]]]:
+    """The numbers `text` spells (two and more, "vingt-quatre" as 24) that a translation must carry
+    in digits or words; words that are not always numbers (NOT_ALWAYS_NUMBERS) are left out."""
+    lang = base_lang(lang)
+    table, skip = word_values(lang), NOT_ALWAYS_NUMBERS.get(lang, set()) | set(MONTHS.get(lang, "").split())
+    found = []
+    for word in WORD.findall(text.lower()):
+        parts = word.split("-")
+        if word in skip or word in EXTRA_WORDS.get(lang, {}) or not all(p in table for p in parts):
+            continue
+        value = sum(table[p][0] for p in parts)
+        if value >= 2:
+            found.append((word, {float(value)}))
+    return found
+
+
 def _roman(text: str) -> int:
     values = {"M": 1000, "D": 500, "C": 100, "L": 50, "X": 10, "V": 5, "I": 1}
     total = 0
@@ -268,10 +292,10 @@ def check_numbers(source: str, target: str, src: str, tgt: str) -> list[Check]:
     more that the source has nowhere (in digits or words), when nothing is missing."""
     source_numbers = numbers(source, src)
     target_numbers = numbers(target, tgt)
-    if not source_numbers and not target_numbers:
+    if not source_numbers and not target_numbers and not word_numbers(source, src):
         return []
     target_pool = value_pool(target, tgt, months=bool(NUMERIC_DATE.search(source)))
-    missing = [token for token, values in source_numbers if not values & target_pool]
+    missing = [token for token, values in source_numbers + word_numbers(source, src) if not values & target_pool]
     source_pool = value_pool(source, src, months=bool(NUMERIC_DATE.search(target)))
     added = [token for token, values in target_numbers if not values & source_pool]
     if missing:
