@@ -213,6 +213,10 @@ def test_every_sentence_gets_a_verdict_and_a_cached_rerun_the_same(offline_hub, 
         copied = [r for r in text if r["target"].strip() == r["source"].strip() and len(r["source"].split()) > 3]
         assert copied and all(r["verdict"] == "doubt" and r["checks"][0]["code"] == "untranslated" for r in copied)
         verdicts.append([(r["verdict"], r["checks"]) for r in rows])
+        report = json.loads(run_tk("translate", "004", "--out", str(out), "-q", "--format", "jsonl", "--cache-dir",
+                                   str(cache), "--json").stdout)["documents"][0]
+        assert report["to_check"] == sum(r["verdict"] in ("check", "doubt") for r in text) > 0
+        assert report["doubt"] == sum(r["verdict"] == "doubt" for r in text)
     assert {r["origin"] for r in text} <= {"cache", "duplicate", "copy"}  # the second run: no model
     assert verdicts[0] == verdicts[1]
 

@@ -111,6 +111,8 @@ def count_origins(segments: list[Segment]) -> dict:
         "copied": origins.count("copy") + origins.count("passthrough"),
         "reviewed": origins.count("review"),
         "flagged": sum(1 for s in segments if s.flag),
+        "to_check": sum(1 for s in segments if getattr(s, "verdict", None) in ("check", "doubt")),  # checks/
+        "doubt": sum(1 for s in segments if getattr(s, "verdict", None) == "doubt"),
     }
 
 
