@@ -79,6 +79,20 @@ elysee elysee-palast | kremlin kreml cremlino | bundestag | congress congres kon
 mediterranean mediterranee mittelmeer mediterraneo | atlantic atlantique atlantik atlantico
 south africa afrique du sud sudafrika sudafrica | north korea coree du nord nordkorea corea del norte
 south korea coree du sud sudkorea corea del sur | new york | jerusalem | palestinians palestiniens palastinenser palestinos
+australia australie australien | india inde indien | indonesia indonesie indonesien | jordan jordanie jordanien jordania giordania
+yemen jemen | libya libye libyen libia | sudan soudan | ethiopia ethiopie athiopien etiopia | chad tchad tschad
+colombia colombie kolumbien | peru perou | argentina argentine argentinien | chile chili | cyprus chypre zypern chipre cipro
+sicily sicile sizilien sicilia | sardinia sardaigne sardinien cerdena sardegna | belarus bielorussie weissrussland bielorrusia bielorussia
+moldova moldavie moldau moldavia | georgia georgie georgien | armenia armenie armenien | estonia estonie estland
+latvia lettonie lettland letonia lettonia | slovakia slovaquie slowakei eslovaquia slovacchia | slovenia slovenie slowenien eslovenia
+serbia serbie serbien | bosnia bosnie bosnien | albania albanie albanien | bulgaria bulgarie bulgarien | iceland islande islandia
+thailand thailande tailandia | philippines philippinen filipinas filippine | singapore singapour singapur | new zealand nouvelle-zelande neuseeland nueva zelanda
+copenhagen copenhague kopenhagen | prague prag praga | bucharest bucarest bukarest | belgrade belgrad belgrado | edinburgh edimbourg edimburgo
+milan mailand milano | naples neapel napoles napoli | florence florenz florencia firenze | turin torino | genoa genes genua genova
+seville sevilla | antwerp anvers antwerpen amberes | marseille marseilles marsella marsiglia | strasbourg strassburg estrasburgo strasburgo
+nice nizza niza | algiers alger algier argel | cairo caire kairo | tehran teheran | baghdad bagdad | damascus damas damaskus damasco
+beirut beyrouth | riyadh riyad riad | tokyo tokio | seoul seoul | st petersburg saint-petersbourg sankt petersburg san petersburgo
+odesa odessa | crimea crimee krim | gdansk dantzig danzig | krakow cracovie krakau cracovia | vilnius vilna
 israel israeli israelien israeliens israelis israelischen | gaza | iran iranian iranien iraniens
 """
 
