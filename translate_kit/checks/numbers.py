@@ -133,6 +133,13 @@ def _word_values(lang: str) -> dict[str, tuple[float, ...]]:
             table[word] = ((3 + i) * 10,) if lang != "fr" else ((30, 40, 50, 60, 70, 80, 90)[i],)
         for word, value in zip(groups[3].split(), (100, 1000, 12)):
             table[word] = (value,)
+    if lang == "es":  # veintiuno ... veintinueve are one word
+        table.update({"veinti" + w.replace("é", "e").replace("ú", "u"): (20 + v[0],) for w, v in list(table.items())
+                      if 1 <= v[0] <= 9 and w not in ("una", "primero")})
+        table.update({"veintidós": (22,), "veintitrés": (23,), "veintiséis": (26,)})
+    if lang == "it":  # ventuno ... ventinove
+        units = "uno due tre quattro cinque sei sette otto nove".split()
+        table.update({("vent" if w[0] in "uo" else "venti") + w: (21 + i,) for i, w in enumerate(units)})
     table.update(EXTRA_WORDS.get(lang, {}))
     for i, month in enumerate(MONTHS.get(lang, "").split(), start=1):
         table[month] = (i,)
