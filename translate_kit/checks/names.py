@@ -24,7 +24,7 @@ from difflib import SequenceMatcher
 from functools import lru_cache
 
 from .base import Check, base_lang
-from .numbers import word_values
+from .numbers import MONTHS, word_values
 
 MUST_COPY = re.compile(
     r"(?:https?://|www\.)[^\s<>\"«»]+[^\s<>\"«».,;:!?)]"  # URL
@@ -142,6 +142,36 @@ mundial copa coupe coppa liga ligue republica republique repubblica reino royaum
 costituzione universidad universite universita oficina bureau ufficio agencia agence agenzia instituto institut
 istituto nacional national nazionale central centrale general generale supremo supreme franja bande striscia
 juzgado tribunale nord sud norte sur est ouest oeste este""".split())
+# How English renders them: an institution word of the source (folded) is carried over into an
+# English translation when one of these starts a word of it ("fiscalia": "prosecutor's office").
+# Words without an entry (and every institution word for other target languages) are not checked.
+INSTITUTIONS_EN = {
+    **dict.fromkeys("gobierno gouvernement governo regierung ejecutivo executif esecutivo".split(),
+                    ("government", "executive", "cabinet", "administration", "prime minister", "premier")),
+    **dict.fromkeys("ministerio ministere ministero ministerium".split(), ("ministry", "department", "minister")),
+    **dict.fromkeys("consejo conseil consiglio conselho rat".split(), ("council", "board", "cabinet")),
+    **dict.fromkeys("tribunal cour corte gericht juzgado tribunale audiencia".split(), ("court", "tribunal", "judge")),
+    **dict.fromkeys("fiscalia parquet procura staatsanwaltschaft".split(), ("prosecut", "attorney")),
+    **dict.fromkeys("ayuntamiento mairie comune".split(), ("council", "city", "town", "municipal", "mayor")),
+    **dict.fromkeys("senado senat senato".split(), ("senate", "senator")),
+    **dict.fromkeys("congreso congres congresso".split(), ("congress", "parliament", "lower house", "deputies")),
+    **dict.fromkeys("asamblea assemblee assemblea".split(), ("assembly", "parliament")),
+    **dict.fromkeys("parlamento parlement parlament".split(), ("parliament", "mps", "legislat")),
+    **dict.fromkeys("policia police polizia polizei".split(), ("police", "officer")),
+    **dict.fromkeys("guardia gendarmerie".split(), ("guard", "gendarm", "police")),
+    **dict.fromkeys("ejercito armee esercito".split(), ("army", "armed forces", "military", "troops")),
+    **dict.fromkeys("comision commission commissione kommission".split(), ("commission",)),
+    **dict.fromkeys("banco banque banca bank".split(), ("bank",)),
+    **dict.fromkeys("republica republique repubblica".split(), ("republic",)),
+    **dict.fromkeys("constitucion constitution costituzione".split(), ("constitution",)),
+    **dict.fromkeys("universidad universite universita".split(), ("university",)),
+    **dict.fromkeys("hacienda".split(), ("tax", "treasury", "finance")),
+    **dict.fromkeys("sanidad sante sanita".split(), ("health",)),
+    **dict.fromkeys("trabajo travail lavoro".split(), ("labour", "labor", "work", "employment")),
+    **dict.fromkeys("exteriores esteri".split(), ("foreign",)),
+    **dict.fromkeys("justicia justice giustizia".split(), ("justice", "court")),
+    **dict.fromkeys("defensa defense difesa".split(), ("defence", "defense", "armed forces")),
+}
 MIN_PREFIX = 5
 SIMILAR = 0.75
 
@@ -197,13 +227,13 @@ def name_runs(text: str, src: str) -> list[list[str]]:
         if ROMAN_NUMERAL.match(word) or not (acronym or _name_like(word, words, i, src, text)):
             continue
         gap = words[last + 1:i] if last >= 0 else None
-        if joinable and not acronym and gap is not None and len(gap) <= 2 \
+        if joinable and not acronym and fold(word) not in INSTITUTIONS_EN and gap is not None and len(gap) <= 2 \
                 and all(g.group(0).lower() in CONNECTORS for g in gap) \
                 and not re.search(r"[,.;:!?()«»\"“”]", text[words[last].end():m.start()]):
             runs[-1].append(word)
         else:
             runs.append([word])
-        last, joinable = i, not acronym
+        last, joinable = i, not acronym and fold(word) not in INSTITUTIONS_EN
     return runs
 
 
@@ -218,13 +248,13 @@ def _name_like(word: str, words: list, i: int, src: str, text: str) -> bool:
         return folded in KNOWN  # "2.500 Stellen", "3,2 Prozentpunkte": a measure, not a name
     if folded in KNOWN:
         return True
-    numbers = word_values(src)
-    if all(part in numbers for part in word.lower().split("-")):
+    numbers, months = word_values(src), MONTHS.get(src, "").split()
+    if all(part in numbers and part not in months for part in word.lower().split("-")):
         return False  # "les Vingt-Sept", "los Veintisiete": a number (numbers.py checks it), not a name
     if src == "en":
         return folded not in EN_NOT_NAMES
     if folded in INSTITUTIONS or folded.rstrip("s") in INSTITUTIONS:
-        return False
+        return folded in INSTITUTIONS_EN  # checked against its English renderings (present), if it has some
     if src == "de":
         return _german_name(words, i, text)
     return True
@@ -283,6 +313,9 @@ def present(token: str, folded_target: str, target_words: set[str], glossary: di
     folded = fold(token)
     if folded in folded_target if not folded.isalpha() else folded in target_words:
         return True
+    if folded in INSTITUTIONS_EN:  # "el Senado": the Senate, "la Fiscalía": prosecutors
+        return any(re.search(rf"(?<!\w){form}", folded_target) for form in INSTITUTIONS_EN[folded]) \
+            or folded in target_words or any(_close(folded, w, SequenceMatcher(None, "", folded)) for w in target_words)
     known = KNOWN.get(folded) or (KNOWN.get(folded[:-1]) if folded.endswith("s") else None)  # Deutschlands
     alternatives = set(known or ()) | set((glossary or {}).get(token, ()))
     if any(_has(fold(a), folded_target, target_words) for a in alternatives):
