@@ -31,6 +31,10 @@ GOLDEN = [
      "Le président a affirmé que plusieurs alliés avaient accepté d'envoyer des formateurs.", {"untranslated"}),
     ("fr", "en", "« Nous ne céderons pas », a déclaré le ministre devant les députés.",
      "We will not give in, the minister told MPs.", {"quotes"}),
+    ("fr", "en", "La réunion a été reportée à lundi, a précisé la préfecture.",
+     "The meeting has been postponed to Monday, the prefecture said.", set()),
+    ("fr", "en", "Les habitants manquent d'eau potable depuis plusieurs semaines, selon la préfecture.",
+     "Residents have been short of drinking water for several weeks.", {"attribution"}),
     # German -> English
     ("de", "en", "Die Zahl der Arbeitslosen stieg im Januar um 179.000 auf 2,8 Millionen.",
      "The number of unemployed rose by 179,000 to 2.8 million in January.", set()),
@@ -51,6 +55,8 @@ GOLDEN = [
      "Public debt exceeded 1.5 trillion euros in December.", set()),
     ("es", "en", "El presidente del Gobierno, Pedro Sánchez, viajó a Bruselas con el ministro.",
      "The Prime Minister travelled to Brussels with the minister.", {"name"}),
+    ("es", "en", "La ONU calcula que la inflación subirá, según fuentes diplomáticas.",
+     "The UN estimates that inflation will rise, according to diplomatic sources.", set()),
     ("es", "en", "Los vecinos denuncian desde hace años la falta de servicios en el barrio.",
      "Residents have been complaining for years falta de servicios en el barrio.", {"copied"}),
     # Italian -> English

@@ -11,6 +11,7 @@ module per rule:
 - names.py        names, acronyms, URLs, e-mail addresses, @handles, #hashtags carried over
 - untranslated.py target still in the source language, or long runs of source words copied
 - length.py       content dropped or added (length against the pair's normal ratio, repeated tails)
+- attribution.py  who said it: "selon la police", "a annoncé le ministère" carried over
 - marks.py        quotation marks and brackets balanced like the source's
 - degenerate      quality.problem (empty, looping, far too long or short), reused as it is
 

@@ -15,6 +15,7 @@ import statistics
 from typing import Iterable, Sequence
 
 from .. import quality
+from .attribution import check_attribution
 from .base import Check, Verdict, worst
 from .length import check_length
 from .marks import check_marks
@@ -36,7 +37,7 @@ DEGENERATE = {  # quality.problem's flags, as findings
     "repetition": Check("repetition", "the translation repeats itself (the model may have looped)", "doubt"),
     "length": Check("length", "the translation is far shorter or longer than the source"),
 }
-RULES = (check_untranslated, check_numbers, check_names, check_length, check_marks)
+RULES = (check_untranslated, check_numbers, check_names, check_length, check_attribution, check_marks)
 
 
 def findings(source: str, target: str, src: str, tgt: str) -> list[Check]:
