@@ -48,52 +48,62 @@ germany allemagne deutschland alemania germania alemanha duitsland
 german germans allemand allemands allemande deutschen deutsche alemanes alemana tedesco tedeschi duitse
 france frankreich francia frankrijk franca
 french francais francaise franzosisch franzosen frances franceses francese francesi franse
-england angleterre inglaterra inghilterra engeland | middle_east proche-orient moyen-orient nahost oriente_medio medio_oriente
-brittany bretagne | normandy normandie | corsica corse korsika corcega | alsace elsass | catalonia catalogne katalonien cataluna catalogna
+england angleterre inglaterra inghilterra engeland
+middle_east proche-orient moyen-orient nahost oriente_medio medio_oriente | brittany bretagne
+normandy normandie | corsica corse korsika corcega | alsace elsass
+catalonia catalogne katalonien cataluna catalogna
 spain espagne spanien espana spagna espanha spanje spanish espagnol espagnols spanier espanol espanoles spagnolo
 italy italie italien italia italie italian italien italiens italiener italiano italiani italianos
 russia russie russland russlands rusia rusland
 russian russians russe russes russen russischen ruso rusos russo russi
 ukraine ucrania ucraina oekraine ukrainian ukrainiens ukrainienne ukrainer ukrainischen ucranianos ucraini
-moscow moscou moskau moscu mosca moscovo moskou
-kyiv kiev kiew kyjiw kiyv
-kharkiv kharkov charkiw jarkov
-zelensky zelenskyy zelenski selenskyj zelenskiy
-london londres londra londen | brussels bruxelles brussel bruselas bruxelas bruessel
-beijing pekin peking pechino pequim | china chine chinesisch chinese chinois chino chinos cinese
-japan japon giappone japao | poland pologne polen polonia | greece grece griechenland grecia griekenland
+moscow moscou moskau moscu mosca moscovo moskou | kyiv kiev kiew kyjiw kiyv | kharkiv kharkov charkiw jarkov
+zelensky zelenskyy zelenski selenskyj zelenskiy | london londres londra londen
+brussels bruxelles brussel bruselas bruxelas bruessel | beijing pekin peking pechino pequim
+china chine chinesisch chinese chinois chino chinos cinese | japan japon giappone japao
+poland pologne polen polonia | greece grece griechenland grecia griekenland
 switzerland suisse schweiz suiza svizzera suica zwitserland swiss | austria autriche osterreich oostenrijk
 netherlands pays-bas niederlande holanda paesi_bassi nederland dutch neerlandais niederlandisch
-belgium belgique belgien belgica belgio | europe europa europeenne europeen europeens europaischen european europeans europeos europei
+belgium belgique belgien belgica belgio
+europe europa europeenne europeen europeens europaischen european europeans europeos europei
 sweden suede schweden suecia svezia zweden | turkey turquie turkei turquia turchia turkije turkish turc turque
 warsaw varsovie warschau varsovia varsavia varsovia | vienna vienne wien viena | lisbon lisbonne lissabon lisboa
 athens athenes athen atenas atene | geneva geneve genf ginebra ginevra genebra | munich munchen munique monaco
 cologne koln colonia keulen | venice venise venedig venecia venezia | rome rom roma | mexico mexique mexiko
-egypt egypte agypten egipto egitto | syria syrie syrien siria | gdp pib bip pil | west occident westen occidente ovest | guiana guyane guayana | new_york nueva_york nova_iorque | the_hague den_haag la_haye la_haya l'aia aia | lithuania lituanie litauen lituania | saxony saxe sachsen sajonia sassonia | bavaria baviere bayern baviera | lebanon liban libanon libano | iraq irak
-saudi_arabia saudi arabie_saoudite saudi-arabien arabia_saudi arabia_saudita | africa afrique afrika | brazil bresil brasilien brasil brasile
-algeria algerie algerien argelia | morocco maroc marokko marruecos marocco | tunisia tunisie tunesien tunez
-ireland irlande irland irlanda | scotland ecosse schottland escocia scozia | denmark danemark dinamarca danimarca
-norway norvege norwegen noruega norvegia | finland finlande finnland finlandia | hungary hongrie ungarn hungria ungheria
-romania roumanie rumanien rumania | czech tcheque tschechien chequia | croatia croatie kroatien croacia
-white_house maison_blanche weisse_haus casa_blanca casa_bianca witte_huis | pope pape papst papa paus
-elysee elysee-palast | kremlin kreml cremlino | bundestag | congress congres kongress congreso
-mediterranean mediterranee mittelmeer mediterraneo | atlantic atlantique atlantik atlantico
-south_africa afrique_du_sud sudafrika sudafrica | north_korea coree_du_nord nordkorea corea_del_norte
-south_korea coree_du_sud sudkorea corea_del_sur | jerusalem | palestinians palestiniens palastinenser palestinos
-australia australie australien | india inde indien | indonesia indonesie indonesien | jordan jordanie jordanien jordania giordania
-yemen jemen | libya libye libyen libia | sudan soudan | ethiopia ethiopie athiopien etiopia | chad tchad tschad
-colombia colombie kolumbien | peru perou | argentina argentine argentinien | chile chili | cyprus chypre zypern chipre cipro
-sicily sicile sizilien sicilia | sardinia sardaigne sardinien cerdena sardegna | belarus bielorussie weissrussland bielorrusia bielorussia
+egypt egypte agypten egipto egitto | syria syrie syrien siria | gdp pib bip pil
+west occident westen occidente ovest | guiana guyane guayana | new_york nueva_york nova_iorque
+the_hague den_haag la_haye la_haya l'aia aia | lithuania lituanie litauen lituania
+saxony saxe sachsen sajonia sassonia | bavaria baviere bayern baviera | lebanon liban libanon libano | iraq irak
+saudi_arabia saudi arabie_saoudite saudi-arabien arabia_saudi arabia_saudita | africa afrique afrika
+brazil bresil brasilien brasil brasile | algeria algerie algerien argelia
+morocco maroc marokko marruecos marocco | tunisia tunisie tunesien tunez | ireland irlande irland irlanda
+scotland ecosse schottland escocia scozia | denmark danemark dinamarca danimarca
+norway norvege norwegen noruega norvegia | finland finlande finnland finlandia
+hungary hongrie ungarn hungria ungheria | romania roumanie rumanien rumania | czech tcheque tschechien chequia
+croatia croatie kroatien croacia | white_house maison_blanche weisse_haus casa_blanca casa_bianca witte_huis
+pope pape papst papa paus | elysee elysee-palast | kremlin kreml cremlino | bundestag
+congress congres kongress congreso | mediterranean mediterranee mittelmeer mediterraneo
+atlantic atlantique atlantik atlantico | south_africa afrique_du_sud sudafrika sudafrica
+north_korea coree_du_nord nordkorea corea_del_norte | south_korea coree_du_sud sudkorea corea_del_sur
+jerusalem | palestinians palestiniens palastinenser palestinos | australia australie australien
+india inde indien | indonesia indonesie indonesien | jordan jordanie jordanien jordania giordania | yemen jemen
+libya libye libyen libia | sudan soudan | ethiopia ethiopie athiopien etiopia | chad tchad tschad
+colombia colombie kolumbien | peru perou | argentina argentine argentinien | chile chili
+cyprus chypre zypern chipre cipro | sicily sicile sizilien sicilia
+sardinia sardaigne sardinien cerdena sardegna | belarus bielorussie weissrussland bielorrusia bielorussia
 moldova moldavie moldau moldavia | georgia georgie georgien | armenia armenie armenien | estonia estonie estland
-latvia lettonie lettland letonia lettonia | slovakia slovaquie slowakei eslovaquia slovacchia | slovenia slovenie slowenien eslovenia
-serbia serbie serbien | bosnia bosnie bosnien | albania albanie albanien | bulgaria bulgarie bulgarien | iceland islande islandia
-thailand thailande tailandia | philippines philippinen filipinas filippine | singapore singapour singapur | new_zealand nouvelle-zelande neuseeland nueva_zelanda
-copenhagen copenhague kopenhagen | prague prag praga | bucharest bucarest bukarest | belgrade belgrad belgrado | edinburgh edimbourg edimburgo
-milan mailand milano | naples neapel napoles napoli | florence florenz florencia firenze | turin torino | genoa genes genua genova
-seville sevilla | antwerp anvers antwerpen amberes | marseille marseilles marsella marsiglia | strasbourg strassburg estrasburgo strasburgo
-nice nizza niza | algiers alger algier argel | cairo caire kairo | tehran teheran | baghdad bagdad | damascus damas damaskus damasco
-beirut beyrouth | riyadh riyad riad | tokyo tokio | seoul seoul | st_petersburg saint-petersbourg sankt_petersburg san_petersburgo
-odesa odessa | crimea crimee krim | gdansk dantzig danzig | krakow cracovie krakau cracovia | vilnius vilna
+latvia lettonie lettland letonia lettonia | slovakia slovaquie slowakei eslovaquia slovacchia
+slovenia slovenie slowenien eslovenia | serbia serbie serbien | bosnia bosnie bosnien | albania albanie albanien
+bulgaria bulgarie bulgarien | iceland islande islandia | thailand thailande tailandia
+philippines philippinen filipinas filippine | singapore singapour singapur
+new_zealand nouvelle-zelande neuseeland nueva_zelanda | copenhagen copenhague kopenhagen | prague prag praga
+bucharest bucarest bukarest | belgrade belgrad belgrado | edinburgh edimbourg edimburgo | milan mailand milano
+naples neapel napoles napoli | florence florenz florencia firenze | turin torino | genoa genes genua genova
+seville sevilla | antwerp anvers antwerpen amberes | marseille marseilles marsella marsiglia
+strasbourg strassburg estrasburgo strasburgo | nice nizza niza | algiers alger algier argel | cairo caire kairo
+tehran teheran | baghdad bagdad | damascus damas damaskus damasco | beirut beyrouth | riyadh riyad riad
+tokyo tokio | seoul seoul | st_petersburg saint-petersbourg sankt_petersburg san_petersburgo | odesa odessa
+crimea crimee krim | gdansk dantzig danzig | krakow cracovie krakau cracovia | vilnius vilna
 israel israeli israelien israeliens israelis israelischen | gaza | iran iranian iranien iraniens
 """
 
@@ -118,7 +128,8 @@ DE_NOUN_ENDINGS = ("ung", "ungen", "heit", "heiten", "keit", "keiten", "schaft",
                    "ität", "ik", "ür", "enz", "anz", "ie", "eur", "ler", "ner", "rer", "ter", "ten", "gen",
                    "sten", "ern", "eln", "ste", "stellung", "lage", "zeit", "kraft", "kräfte")
 DE_COMMON = set("""januar februar marz april mai juni juli august september oktober november dezember montag
-dienstag mittwoch donnerstag freitag samstag sonntag million milliarde präsident präsidentin ministerpräsident ministerpräsidentin jahr jahre jahren jahres prozent euro dollar millionen milliarden menschen uhr woche wochen
+dienstag mittwoch donnerstag freitag samstag sonntag million milliarde präsident präsidentin ministerpräsident
+ministerpräsidentin jahr jahre jahren jahres prozent euro dollar millionen milliarden menschen uhr woche wochen
 tag tage tagen monat monate monaten regierung land länder ländern stadt krieg frieden polizei angaben angriff
 angriffe soldaten truppen minister ministerin präsident präsidentin kanzler kanzlerin sprecher sprecherin
 chef chefin partei parteien wahl wahlen berichten bericht ende anfang mitte seite teil zeit fall frage
@@ -333,7 +344,9 @@ def present(token: str, folded_target: str, target_words: set[str], glossary: di
 
 
 def _has(form: str, folded_target: str, target_words: set[str]) -> bool:
-    return form in target_words if form.isalpha() else re.search(rf"(?<!\w){re.escape(form)}(?!\w)", folded_target) is not None
+    if form.isalpha():
+        return form in target_words
+    return re.search(rf"(?<!\w){re.escape(form)}(?!\w)", folded_target) is not None
 
 
 def _close(a: str, b: str, matcher: SequenceMatcher) -> bool:
