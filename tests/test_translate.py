@@ -226,6 +226,15 @@ def test_a_document_already_in_the_target_language_is_all_ok(offline_hub, tmp_pa
     source.write_text("The government announced a plan on Tuesday. It will cost 80 million euros.\n", encoding="utf-8")
     out = tmp_path / "out"
     assert run_tk("translate", str(source), "--from", "en", "--to", "en", "--out", str(out), "-q",
-                  "--format", "jsonl").exit_code == 0
+                  "--format", "jsonl", "--fail-on", "check").exit_code == 0  # nothing to check: exit 0
     rows = records(next(out.glob("*.jsonl")))
     assert [r["verdict"] for r in rows if r["kind"] == "text"] == ["ok", "ok"]
+
+
+def test_fail_on_sets_the_exit_code_from_the_verdicts(offline_hub, tmp_path):
+    """The copy model leaves French in the translation: every sentence with words is in doubt."""
+    args = ["translate", "004", "--out", str(tmp_path / "out"), "-q", "--format", "jsonl", "--cache-dir", str(tmp_path / "c")]
+    assert run_tk(*args).exit_code == 0
+    assert run_tk(*args, "--fail-on", "doubt").exit_code == 1
+    assert run_tk(*args, "--fail-on", "check").exit_code == 1
+    assert run_tk(*args, "--fail-on", "maybe").exit_code == 2
