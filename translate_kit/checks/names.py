@@ -44,18 +44,15 @@ RENDERINGS = """
 nato otan | eu ue | un onu uno vn | who oms | imf fmi iwf | ecb bce ezb | wto omc | unesco | g7 | g20
 usa us u.s. eua eeuu ee.uu. vs etats-unis united_states vereinigten_staaten vereinigte_staaten estados_unidos stati_uniti verenigde_staten american americans
 uk royaume-uni united_kingdom britain vereinigtes_konigreich reino_unido regno_unito verenigd_koninkrijk grossbritannien grande-bretagne gran_bretana gran_bretagna britannique britanniques british briten britanicos
-germany allemagne deutschland alemania germania alemanha duitsland
-german germans allemand allemands allemande deutschen deutsche alemanes alemana tedesco tedeschi duitse
-france frankreich francia frankrijk franca
-french francais francaise franzosisch franzosen frances franceses francese francesi franse
+germany allemagne deutschland alemania germania alemanha duitsland german germans allemand allemands allemande deutschen deutsche alemanes alemana tedesco tedeschi duitse
+france frankreich francia frankrijk franca french francais francaise franzosisch franzosen frances franceses francese francesi franse
 england angleterre inglaterra inghilterra engeland
 middle_east proche-orient moyen-orient nahost oriente_medio medio_oriente | brittany bretagne
 normandy normandie | corsica corse korsika corcega | alsace elsass
 catalonia catalogne katalonien cataluna catalogna
 spain espagne spanien espana spagna espanha spanje spanish espagnol espagnols spanier espanol espanoles spagnolo
 italy italie italien italia italie italian italien italiens italiener italiano italiani italianos
-russia russie russland russlands rusia rusland
-russian russians russe russes russen russischen ruso rusos russo russi
+russia russie russland russlands rusia rusland russian russians russe russes russen russischen ruso rusos russo russi
 ukraine ucrania ucraina oekraine ukrainian ukrainiens ukrainienne ukrainer ukrainischen ucranianos ucraini
 moscow moscou moskau moscu mosca moscovo moskou | kyiv kiev kiew kyjiw kiyv | kharkiv kharkov charkiw jarkov
 zelensky zelenskyy zelenski selenskyj zelenskiy | london londres londra londen
@@ -123,12 +120,22 @@ hundert tausend mehr weniger""".split())
 DE_STRONG_NOUN_ENDINGS = ("ung", "ungen", "heit", "heiten", "keit", "keiten", "schaft", "schaften", "tion", "tionen",
                           "tät", "täten", "ismus", "nis", "nisse", "tum", "ment", "ität", "enz", "anz")
 DE_PLACE_PREPOSITIONS = {"in", "nach", "aus", "von", "bei", "gegen", "zwischen"}
+# Nouns a German name follows ("Kanzler Scholz", "der Autohersteller BMW", "die Stadt Köln"), also as
+# the end of a compound (Bundeskanzler, Energieversorger, Grünen-Politikerin); folded.
+DE_ROLES = tuple("""kanzler kanzlerin prasident prasidentin minister ministerin chef chefin trainer trainerin sprecher
+sprecherin firma konzern hersteller autobauer versorger verein partei gewerkschaft sender zeitung politiker politikerin
+sanger sangerin schauspieler schauspielerin autor autorin stadt gemeinde gesellschaft unternehmen gruppe marke team club
+klub spieler spielerin sturmer torwart pilot fahrer fahrerin papst konig konigin prinz prinzessin burgermeister
+burgermeisterin vorsitzende vorsitzender abgeordnete abgeordneter senator gouverneur general botschafter botschafterin
+experte expertin okonom forscher forscherin professor professorin herr frau zulieferer tochter plattform dienst
+netzwerk sturm orkan hurrikan institut stiftung bundesland land kreis insel fluss""".split())
 DE_NOUN_ENDINGS = ("ung", "ungen", "heit", "heiten", "keit", "keiten", "schaft", "schaften", "tion", "tionen",
                    "tät", "täten", "ismus", "nis", "nisse", "tum", "ment", "chen", "lein", "ling", "linge",
                    "ität", "ik", "ür", "enz", "anz", "ie", "eur", "ler", "ner", "rer", "ter", "ten", "gen",
                    "sten", "ern", "eln", "ste", "stellung", "lage", "zeit", "kraft", "kräfte")
 DE_COMMON = set("""januar februar marz april mai juni juli august september oktober november dezember montag
-dienstag mittwoch donnerstag freitag samstag sonntag million milliarde präsident präsidentin ministerpräsident
+dienstag mittwoch donnerstag freitag samstag sonntag million milliarde hohe richtung form folge zukunft kraft
+betrieb gefahr frage sicht hilfe hilfen präsident präsidentin ministerpräsident
 ministerpräsidentin jahr jahre jahren jahres prozent euro dollar millionen milliarden menschen uhr woche wochen
 tag tage tagen monat monate monaten regierung land länder ländern stadt krieg frieden polizei angaben angriff
 angriffe soldaten truppen minister ministerin präsident präsidentin kanzler kanzlerin sprecher sprecherin
@@ -141,7 +148,8 @@ experten unternehmen firma bank banken markt preise zahl hilfe waffen armee mili
 ARTICLES = set("""le la les l du des au aux un une el los las del al lo il gli i uno della dello delle degli
 dei nella nel nei sulla sul o os as do da dos das no na nos nas um uma pelo pela""".split())
 # Capitalised words of institutions and titles that translations translate, in the languages read.
-INSTITUTIONS = set("""gobierno gouvernement governo regierung ejecutivo executif esecutivo ministerio ministere
+INSTITUTIONS = set("""jeux juegos spiele giochi jogos coupe copa pokal coppa taca championnat campeonato
+meisterschaft campionato gobierno gouvernement governo regierung ejecutivo executif esecutivo ministerio ministere
 ministero ministerium ministro ministra ministre minister ministerin consejo conseil consiglio conselho rat
 tribunal cour corte gericht audiencia fiscalia parquet procura staatsanwaltschaft ayuntamiento mairie comune
 senado senat senato congreso congres congresso asamblea assemblee assemblea parlamento parlement parlament
@@ -182,6 +190,9 @@ INSTITUTIONS_EN = {
     **dict.fromkeys("exteriores esteri".split(), ("foreign",)),
     **dict.fromkeys("justicia justice giustizia".split(), ("justice", "court")),
     **dict.fromkeys("defensa defense difesa".split(), ("defence", "defense", "armed forces")),
+    **dict.fromkeys("jeux juegos spiele giochi jogos".split(), ("games", "olympics")),
+    **dict.fromkeys("coupe copa pokal coppa taca".split(), ("cup",)),
+    **dict.fromkeys("championnat campeonato meisterschaft campionato".split(), ("championship", "league", "title")),
 }
 MIN_PREFIX = 5
 SIMILAR = 0.75
@@ -194,6 +205,13 @@ def fold(text: str) -> str:
         return text.lower()
     text = unicodedata.normalize("NFKD", text.lower().replace("ß", "ss"))
     return "".join(c for c in text if not unicodedata.combining(c))
+
+
+# Compared with folded words (Höhe -> hohe): the German word lists are folded once here.
+DE_COMMON = {fold(w) for w in DE_COMMON}
+DE_DETERMINERS = {fold(w) for w in DE_DETERMINERS}
+DE_NOUN_ENDINGS = tuple(dict.fromkeys(fold(e) for e in DE_NOUN_ENDINGS))
+DE_STRONG_NOUN_ENDINGS = tuple(dict.fromkeys(fold(e) for e in DE_STRONG_NOUN_ENDINGS))
 
 
 def _groups() -> dict[str, set[str]]:
@@ -315,8 +333,8 @@ def _german_name(words: list, i: int, text: str) -> bool:
         return _german_bare(words, i, text, DE_STRONG_NOUN_ENDINGS)
     if not _german_bare(words, i, text):
         return False
-    apposition = _capitalised(words, i - 1) and not _after_number(words, i - 1, text) and not _adjective(words, i - 1)
-    return apposition or _german_bare(words, i + 1, text)
+    apposition = _capitalised(words, i - 1) and fold(words[i - 1].group(0)).endswith(DE_ROLES)
+    return apposition or _german_bare(words, i - 1, text) or _german_bare(words, i + 1, text)
 
 
 def present(token: str, folded_target: str, target_words: set[str], glossary: dict | None = None) -> bool:
