@@ -128,7 +128,7 @@ sanger sangerin schauspieler schauspielerin autor autorin stadt gemeinde gesells
 klub spieler spielerin sturmer torwart pilot fahrer fahrerin papst konig konigin prinz prinzessin burgermeister
 burgermeisterin vorsitzende vorsitzender abgeordnete abgeordneter senator gouverneur general botschafter botschafterin
 experte expertin okonom forscher forscherin professor professorin herr frau zulieferer tochter plattform dienst
-netzwerk sturm orkan hurrikan institut stiftung bundesland land kreis insel fluss""".split())
+netzwerk sturm orkan hurrikan institut stiftung bundesland land kreis insel fluss blatt magazin zeitschrift""".split())
 DE_NOUN_ENDINGS = ("ung", "ungen", "heit", "heiten", "keit", "keiten", "schaft", "schaften", "tion", "tionen",
                    "tät", "täten", "ismus", "nis", "nisse", "tum", "ment", "chen", "lein", "ling", "linge",
                    "ität", "ik", "ür", "enz", "anz", "ie", "eur", "ler", "ner", "rer", "ter", "ten", "gen",
@@ -230,6 +230,8 @@ def _forms(group: str) -> list[str]:
 
 
 KNOWN = _groups()
+LONG_KEYS = sorted((k for k in KNOWN if len(k) >= 5 and k.isalpha()), key=len, reverse=True)
+SKELETON_SIMILAR = 0.8
 
 
 def candidates(source: str, src: str) -> list[str]:
@@ -314,6 +316,9 @@ def _german_bare(words: list, i: int, text: str, suffixes: tuple = DE_NOUN_ENDIN
     if prev in DE_DETERMINERS or (before in DE_DETERMINERS and prev[-1:] in "enrsm" and words[i - 1].group(0).islower()):
         return False
     folded = fold(words[i].group(0))
+    if "-" in folded:  # Mercedes-Benz, Sachsen-Anhalt: the suffix test reads the last part only
+        folded = folded.rsplit("-", 1)[1]
+        return folded not in DE_COMMON and not (len(folded) > 6 and folded.endswith(suffixes))
     return folded not in DE_COMMON and not (len(folded) > 5 and folded.endswith(suffixes))
 
 
@@ -326,26 +331,30 @@ def _adjective(words: list, i: int) -> bool:
 
 def _german_name(words: list, i: int, text: str) -> bool:
     """German capitalises every noun: a name is a bare capitalised word (_german_bare) beside another
-    ("Olaf Scholz"), after a capitalised noun that is no measure ("die Stadt Frankfurt", "Trainer
-    Dardai"), or after a preposition that takes place names bare ("in Gelsenkirchen", "nach Kiew")."""
+    ("Olaf Scholz"), after a role noun (DE_ROLES: "die Stadt Frankfurt", "Trainer Dardai"), listed
+    with a name ("Hannover und Würzburg"), or after a preposition that takes place names bare
+    ("in Gelsenkirchen", "nach Kiew")."""
     prev = fold(words[i - 1].group(0)) if i else ""
     if prev in DE_PLACE_PREPOSITIONS:
         return _german_bare(words, i, text, DE_STRONG_NOUN_ENDINGS)
     if not _german_bare(words, i, text):
         return False
     apposition = _capitalised(words, i - 1) and fold(words[i - 1].group(0)).endswith(DE_ROLES)
-    return apposition or _german_bare(words, i - 1, text) or _german_bare(words, i + 1, text)
+    listed = prev in ("und", "oder") and i > 1 and _german_bare(words, i - 2, text)  # Hannover und Würzburg
+    return apposition or listed or _german_bare(words, i - 1, text) or _german_bare(words, i + 1, text)
 
 
-def present(token: str, folded_target: str, target_words: set[str], glossary: dict | None = None) -> bool:
-    """Whether `token` (or a rendering of it) is in the translation (`folded_target`: fold(target))."""
+def present(token: str, folded_target: str, target_words: set[str], glossary: dict | None = None,
+            target_names: frozenset[str] = frozenset()) -> bool:
+    """Whether `token` (or a rendering of it) is in the translation (`folded_target`: fold(target);
+    `target_names`: its capitalised words, folded, for the looser spelling match)."""
     folded = fold(token)
     if folded in folded_target if not folded.isalpha() else folded in target_words:
         return True
     if folded in INSTITUTIONS_EN:  # "el Senado": the Senate, "la Fiscalía": prosecutors
         return any(re.search(rf"(?<!\w){form}", folded_target) for form in INSTITUTIONS_EN[folded]) \
             or folded in target_words or any(_close(folded, w, SequenceMatcher(None, "", folded)) for w in target_words)
-    known = KNOWN.get(folded) or (KNOWN.get(folded[:-1]) if folded.endswith("s") else None)  # Deutschlands
+    known = KNOWN.get(folded) or (KNOWN.get(folded[:-1]) if folded.endswith("s") else None) or _compound(folded)
     alternatives = set(known or ()) | set((glossary or {}).get(token, ()))
     if any(_has(fold(a), folded_target, target_words) for a in alternatives):
         return True
@@ -358,7 +367,31 @@ def present(token: str, folded_target: str, target_words: set[str], glossary: di
     if any(c.isdigit() for c in folded):
         return False  # a code (A7, IB6251, COVID-19) is copied exactly or not at all
     matcher = SequenceMatcher(None, "", folded)  # difflib caches what it learns about its second string
-    return any(_close(folded, w, matcher) for w in target_words)
+    if any(_close(folded, w, matcher) for w in target_words):
+        return True
+    return any(_same_consonants(folded, w) for w in target_names)
+
+
+def _compound(folded: str) -> set[str] | None:
+    """The renderings of a known name that ends or starts a compound (Niederbayern: Bavaria)."""
+    for key in LONG_KEYS:
+        if len(folded) > len(key) + 2 and (folded.endswith(key) or folded.startswith(key)):
+            return KNOWN[key]
+    return None
+
+
+def _skeleton(word: str) -> str:
+    word = word.replace("ph", "f").replace("k", "c").replace("v", "w").replace("z", "s").replace("j", "y")
+    return re.sub(r"[aeiouy'’-]", "", word)
+
+
+def _same_consonants(a: str, b: str) -> bool:
+    """A name's consonants in the same order as a capitalised word's of the translation, the way
+    names cross languages (Pirineo/Pyrenees, Varsovie/Warsaw): same first consonant, close skeletons."""
+    sa, sb = _skeleton(a), _skeleton(b)
+    if len(sa) < 3 or len(sb) < 3 or a[0] != b[0] or abs(len(sa) - len(sb)) > 2:
+        return False
+    return SequenceMatcher(None, sa, sb).ratio() >= SKELETON_SIMILAR
 
 
 def _has(form: str, folded_target: str, target_words: set[str]) -> bool:
@@ -386,9 +419,10 @@ def check_names(source: str, target: str, src: str, tgt: str, glossary: dict | N
     folded_target = fold(target)
     words = WORD.findall(folded_target)
     target_words = set(words) | {p for w in words for p in re.split(r"['’-]", w)}
+    names = frozenset(fold(w) for w in WORD.findall(target) if w[:1].isupper())
     missing = [t for t in copied if not present(t, folded_target, target_words, glossary)]
     for run in runs:
         phrase = [" ".join(run)] if len(run) > 1 else []  # Den Haag / The Hague: a known rendering of the whole
-        if not any(present(w, folded_target, target_words, glossary) for w in run + phrase):
+        if not any(present(w, folded_target, target_words, glossary, names) for w in run + phrase):
             missing.append(" ".join(run))
     return [Check("name", f"name {t} missing") for t in dict.fromkeys(missing)]
