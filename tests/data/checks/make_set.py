@@ -48,16 +48,22 @@ def change_number(source: str, target: str, rng: random.Random) -> str | None:
     m = rng.choice(found)
     token = m.group(0)
     digits = [i for i, c in enumerate(token) if c.isdigit()]
-    if len(digits) >= 2 and rng.random() < 0.4:  # a digit lost: 80 -> 8
-        i = digits[-1]
-        new = token[:i] + token[i + 1:]
-        new = new.rstrip(".,:")
+    lose = len(digits) >= 2 and rng.random() < 0.4
+    new = (token[:digits[-1]] + token[digits[-1] + 1:]).rstrip(".,:") if lose else token
+    if lose and _value(new) != _value(token):  # a digit lost: 80 -> 8 (not 1.80 -> 1.8: the same number)
+        pass
     else:  # a digit changed: 80 -> 90
-        i = rng.choice(digits)
-        new = token[:i] + str((int(token[i]) + rng.randint(1, 8)) % 10) + token[i + 1:]
-        if new[0] == "0" and len(digits) > 1:
-            new = "1" + new[1:]
+        while _value(new) == _value(token):
+            i = rng.choice(digits)
+            new = token[:i] + str((int(token[i]) + rng.randint(1, 8)) % 10) + token[i + 1:]
+            if new[0] == "0" and len(digits) > 1:
+                new = "1" + new[1:]
     return target[: m.start()] + new + target[m.end():]
+
+
+def _value(token: str) -> float:
+    """An English-written number's value (the targets are English)."""
+    return float(token.replace(",", "").replace(":", "."))
 
 
 def remove_name(source: str, target: str, rng: random.Random) -> str | None:
