@@ -101,6 +101,11 @@ strasbourg strassburg estrasburgo strasburgo | nice nizza niza | algiers alger a
 tehran teheran | baghdad bagdad | damascus damas damaskus damasco | beirut beyrouth | riyadh riyad riad
 tokyo tokio | seoul seoul | st_petersburg saint-petersbourg sankt_petersburg san_petersburgo | odesa odessa
 crimea crimee krim | gdansk dantzig danzig | krakow cracovie krakau cracovia | vilnius vilna
+vatican vatikan vaticano | portugal | qatar katar | kuwait | oman | afghanistan | pakistan | bangladesh | nepal
+vietnam | taiwan | kenya kenia | nigeria | ghana | senegal | mali | niger | somalia somalie | rwanda ruanda
+uganda ouganda | tanzania tanzanie tansania | zimbabwe simbabwe | angola | cuba kuba | venezuela | bolivia bolivie bolivien
+ecuador equateur | paraguay | uruguay | panama | honduras | nicaragua | guatemala | haiti | jamaica jamaique jamaika
+luxembourg luxemburg luxemburgo | liechtenstein | monaco | andorra andorre | malta malte | kosovo | montenegro
 israel israeli israelien israeliens israelis israelischen | gaza | iran iranian iranien iraniens
 """
 
@@ -277,7 +282,7 @@ def _name_like(word: str, words: list, i: int, src: str, text: str) -> bool:
     folded = fold(word)
     if _after_number(words, i, text):
         return folded in KNOWN  # "2.500 Stellen", "3,2 Prozentpunkte": a measure, not a name
-    if folded in KNOWN:
+    if folded in KNOWN or (folded.endswith("s") and folded[:-1] in KNOWN):  # Portugals: a genitive
         return True
     numbers, months = word_values(src), MONTHS.get(src, "").split()
     if all(part in numbers and part not in months for part in word.lower().split("-")):
