@@ -194,3 +194,47 @@ def test_outputs_inside_the_input_folder_are_not_inputs(offline_hub, tmp_path):
         result = run_tk("translate", str(corpus), "--out", str(corpus / "out"), "--json", "-q")
         assert result.exit_code == 0, result.output
         assert [d["id"] for d in json.loads(result.stdout)["documents"]] == ["004_895ec00cc8f7060a"]
+
+
+def test_every_sentence_gets_a_verdict_and_a_cached_rerun_the_same(offline_hub, tmp_path):
+    """The checks run on every translated sentence (translate.py, after a group's targets are filled).
+    The test hub's fr-en model copies its input, so its output is French: the checks must say so."""
+    cache = tmp_path / "cache"
+    verdicts = []
+    for run in ("first", "cached"):
+        out = tmp_path / run
+        result = run_tk("translate", "004", "--out", str(out), "-q", "--format", "jsonl", "--cache-dir", str(cache))
+        assert result.exit_code == 0, result.output
+        rows = records(next(out.glob("*.jsonl")))
+        assert all({"score", "checks", "verdict"} <= set(r) for r in rows)
+        text = [r for r in rows if r["kind"] == "text"]
+        assert all(r["verdict"] in ("ok", "check", "doubt") and r["score"] is None for r in text)
+        assert all(r["verdict"] is None and r["checks"] == [] for r in rows if r["kind"] == "meta")
+        copied = [r for r in text if r["target"].strip() == r["source"].strip() and len(r["source"].split()) > 3]
+        assert copied and all(r["verdict"] == "doubt" and r["checks"][0]["code"] == "untranslated" for r in copied)
+        verdicts.append([(r["verdict"], r["checks"]) for r in rows])
+        report = json.loads(run_tk("translate", "004", "--out", str(out), "-q", "--format", "jsonl", "--cache-dir",
+                                   str(cache), "--json").stdout)["documents"][0]
+        assert report["to_check"] == sum(r["verdict"] in ("check", "doubt") for r in text) > 0
+        assert report["doubt"] == sum(r["verdict"] == "doubt" for r in text)
+    assert {r["origin"] for r in text} <= {"cache", "duplicate", "copy"}  # the second run: no model
+    assert verdicts[0] == verdicts[1]
+
+
+def test_a_document_already_in_the_target_language_is_all_ok(offline_hub, tmp_path):
+    source = tmp_path / "english.txt"
+    source.write_text("The government announced a plan on Tuesday. It will cost 80 million euros.\n", encoding="utf-8")
+    out = tmp_path / "out"
+    assert run_tk("translate", str(source), "--from", "en", "--to", "en", "--out", str(out), "-q",
+                  "--format", "jsonl", "--fail-on", "check").exit_code == 0  # nothing to check: exit 0
+    rows = records(next(out.glob("*.jsonl")))
+    assert [r["verdict"] for r in rows if r["kind"] == "text"] == ["ok", "ok"]
+
+
+def test_fail_on_sets_the_exit_code_from_the_verdicts(offline_hub, tmp_path):
+    """The copy model leaves French in the translation: every sentence with words is in doubt."""
+    args = ["translate", "004", "--out", str(tmp_path / "out"), "-q", "--format", "jsonl", "--cache-dir", str(tmp_path / "c")]
+    assert run_tk(*args).exit_code == 0
+    assert run_tk(*args, "--fail-on", "doubt").exit_code == 1
+    assert run_tk(*args, "--fail-on", "check").exit_code == 1
+    assert run_tk(*args, "--fail-on", "maybe").exit_code == 2

@@ -601,7 +601,8 @@ def test_flags_are_beside_the_translation_and_explained_in_the_header():
 
 
 def test_jsonl_records_carry_every_documented_key():
-    keys = ["doc", "para", "seg", "kind", "src_lang", "tgt_lang", "source", "target", "space_after", "origin", "flag"]
+    keys = ["doc", "para", "seg", "kind", "src_lang", "tgt_lang", "source", "target", "space_after", "origin", "flag",
+            "score", "checks", "verdict"]
     records = [json.loads(line) for line in render("jsonl", flagged_result()).splitlines()]
     assert all(list(r) == keys for r in records)
     assert [r["flag"] for r in records] == ["repetition", None, "length"]

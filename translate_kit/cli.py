@@ -37,6 +37,9 @@ app.command("serve")(serve)
 from .cli_glossary import glossary_app  # noqa: E402  (typer only; the glossary package loads when it runs)
 
 app.add_typer(glossary_app, name="glossary")
+from .cli_check import check  # noqa: E402  (typer only; checks/ loads when it runs)
+
+app.command("check")(check)
 
 EXIT_FAILED, EXIT_USAGE, EXIT_INTERRUPTED = 1, 2, 130
 
@@ -233,6 +236,7 @@ def translate(
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
     debug: DebugOpt = False,
+    fail_on: Annotated[Optional[str], typer.Option("--fail-on", metavar="VERDICT", help="Exit 1 when a sentence is doubt (doubt) or check or worse (check); see tk check.")] = None,
 ) -> None:
     """Translate documents into aligned bilingual documents.
 
@@ -250,6 +254,8 @@ def translate(
     terminate_as_interrupt()
     with options_or_exit():
         to, src = check_language(to, "--to"), check_source(src)  # before anything: they become file names
+        if fail_on not in (None, "check", "doubt"):
+            raise UsageError(f"--fail-on {fail_on!r}: use check or doubt")
         writers = get_writers(fmt)
         check_writable(out)
         run = RunOptions.from_env(device=device, batch_tokens=batch_tokens, threads=threads, cache_dir=cache_dir,
@@ -292,8 +298,8 @@ def translate(
     elif not quiet:
         done = sum(1 for r in reports if not r["error"])
         say(f"{done} of {len(reports)} document(s) translated into {out}/")
-    if failed:
-        raise typer.Exit(EXIT_FAILED)
+    if failed or (fail_on and sum(r.get("doubt" if fail_on == "doubt" else "to_check", 0) for r in reports)):
+        raise typer.Exit(EXIT_FAILED)  # --fail-on: counts from translate.count_origins
 
 
 @app.command()

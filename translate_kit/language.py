@@ -10,6 +10,7 @@ The language is settled before a document is segmented: sentence rules are per l
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 SAMPLE_CHARS = 4000
@@ -122,3 +123,20 @@ def _remembered(cache, key: str, detect) -> str:
 
 def _base(lang: str) -> str:
     return lang.replace("_", "-").split("-")[0].lower()
+
+
+def log_odds(text: str, lang: str, other: str) -> float:
+    """How much likelier `text` is in `lang` than in `other` (natural log; > 0: `lang`), for the
+    checks of a translation left in its source language (checks/untranslated.py). The two languages
+    are compared alone: a short English sentence is never mistaken for Pidgin or Scots there.
+    0.0 when the detector does not know one of them."""
+    identifier = _identifier()
+    classes = list(identifier.nb_classes)
+    a, b = _base(lang), _base(other)
+    if a not in classes or b not in classes:
+        return 0.0
+    encoded = identifier._encode(text)
+    scores = identifier._raw_score(encoded)  # log-likelihoods per class; rank() would softmax them to 0
+    # divided by sqrt(bytes) as py3langid does before its softmax, so that one threshold suits
+    # short and long sentences
+    return float(scores[classes.index(a)] - scores[classes.index(b)]) / math.sqrt(len(encoded) or 1)

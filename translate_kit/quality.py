@@ -91,6 +91,10 @@ def _is_loop(source: str, target: str) -> bool:
 
 def width(text: str) -> int:
     """Characters, with wide (CJK) characters counted 3: about their weight in a Latin translation."""
+    # Fast path: below U+1100 only unassigned code points report W or F (Python 3.11 data), so a
+    # Latin, Greek or Cyrillic text is its length; the checks call this several times a sentence.
+    if not text or max(text) < "\u1100":
+        return len(text.strip())
     return sum(3 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text.strip())
 
 

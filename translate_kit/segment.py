@@ -19,7 +19,7 @@ rule-based sentencizer scores lower on every language of the evaluation set (REA
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Callable, Iterable, Iterator
 
@@ -55,6 +55,11 @@ class Segment:
     origin: str = ""  # model | cache | duplicate | copy | meta | review
     flag: str | None = None
     piece: tuple[int, int] | None = None  # (i, n): the i-th of n pieces of one sentence cut to the model's budget
+    # How far to trust the translation (checks/): ok | check | doubt, None until it is checked (meta
+    # records never are); the reasons as {code, detail}; the model's score, None where there is none.
+    verdict: str | None = None
+    checks: list = field(default_factory=list)
+    score: float | None = None
 
     @property
     def text(self) -> str:

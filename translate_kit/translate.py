@@ -23,6 +23,7 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable, Iterator
 
+from .checks import assess_segments
 from .documents import Document
 from .engine import GenerationFailed
 from .errors import CacheError, DocumentError, DocumentFailed, InternalError, RunAborted, TkError
@@ -111,6 +112,8 @@ def count_origins(segments: list[Segment]) -> dict:
         "copied": origins.count("copy") + origins.count("passthrough"),
         "reviewed": origins.count("review"),
         "flagged": sum(1 for s in segments if s.flag),
+        "to_check": sum(1 for s in segments if getattr(s, "verdict", None) in ("check", "doubt")),  # checks/
+        "doubt": sum(1 for s in segments if getattr(s, "verdict", None) == "doubt"),
     }
 
 
@@ -321,6 +324,7 @@ def _pass_through(result: DocResult) -> None:
     for s in result.segments:
         if s.kind != "meta":
             s.target, s.origin = s.text, "passthrough"
+    assess_segments(result.segments, result.src_lang, result.tgt_lang)  # all ok: nothing was translated
 
 
 def _translate_group(results: list[DocResult], translator: Translator, progress: Progress) -> None:
@@ -345,6 +349,8 @@ def _translate_group(results: list[DocResult], translator: Translator, progress:
                 s.origin = "duplicate" if k and done_text.origin != "failed" else done_text.origin
     for r in results:
         _fail_on_lost_segments(r)
+        if not r.error:
+            assess_segments(r.segments, r.src_lang, r.tgt_lang)  # the checks: microseconds a sentence
 
 
 def _fail_on_lost_segments(result: DocResult) -> None:

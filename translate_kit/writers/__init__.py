@@ -363,6 +363,9 @@ def record(result, s) -> dict:
         "space_after": s.space_after,
         "origin": s.origin,
         "flag": s.flag or None,  # every record has every key: null when the segment is not flagged
+        "score": getattr(s, "score", None),  # the model's confidence (null where there is none)
+        "checks": list(getattr(s, "checks", None) or []),  # [{code, detail}]: why the verdict
+        "verdict": getattr(s, "verdict", None),  # ok | check | doubt (null for meta records)
     }
     if getattr(s, "piece", None):  # a sentence cut to fit the model: [i, n], its i-th of n pieces
         row["piece"] = list(s.piece)
@@ -393,7 +396,7 @@ def metadata_record(result) -> dict | None:
         return None
     row = {"doc": result.doc_id, "para": -1, "seg": -1, "kind": "metadata", "src_lang": result.src_lang,
            "tgt_lang": result.tgt_lang, "source": "", "target": "", "space_after": "", "origin": "meta",
-           "flag": None, "format": doc.format}
+           "flag": None, "score": None, "checks": [], "verdict": None, "format": doc.format}
     row.update({key: doc.meta[key] for key, _ in METADATA_FIELDS if doc.meta.get(key)})
     return row
 
@@ -419,6 +422,45 @@ def flag_legend(kinds: Iterable[str]) -> str:
         return ""
     meanings = "; ".join(f"{kind}: {FLAG_MEANINGS[kind]}" if kind in FLAG_MEANINGS else kind for kind in kinds)
     return f"⚠ marks a sentence to check. {meanings}"
+
+
+def to_check(s) -> bool:
+    """Whether the checks (checks/) ask the reader to compare this sentence with its source."""
+    return getattr(s, "verdict", None) in ("check", "doubt")
+
+
+def reasons(s) -> str:
+    """A sentence's reasons to check it, in words ("number 80 not in the translation; ...")."""
+    return "; ".join(c["detail"] for c in getattr(s, "checks", None) or [])
+
+
+class Tally:
+    """How many sentences to check: the header counts the first part (a long document's header is
+    written before the rest is translated), `rest` says the whole document's figure at the end
+    when later parts changed it. Silent for segments never checked (verdict None)."""
+
+    def __init__(self, first_part):
+        sentences = [s for s in first_part.segments if s.kind != "meta"]
+        self.checked = any(getattr(s, "verdict", None) for s in sentences)
+        self.first = (sum(map(to_check, sentences)), len(sentences))
+        self.seen = [0, 0]
+
+    def note(self, segments) -> None:
+        self.seen[0] += sum(map(to_check, segments))
+        self.seen[1] += len(segments)
+        self.checked = self.checked or any(getattr(s, "verdict", None) for s in segments)
+
+    @staticmethod
+    def words(count: tuple[int, int] | list[int]) -> str:
+        return f"{count[0]} of {count[1]} sentences to check"
+
+    @property
+    def head(self) -> str:
+        return self.words(self.first) if self.checked else ""
+
+    @property
+    def rest(self) -> str:
+        return self.words(self.seen) if self.checked and tuple(self.seen) != self.first else ""
 
 
 class FlagLegend:

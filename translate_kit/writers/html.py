@@ -15,6 +15,12 @@ A flagged translation (quality.py) is marked in the layout: class `flagged`, the
 after it by the style sheet (generated content, so it is not part of the text a reader copies),
 its meaning as a tooltip, and a legend in the header.
 
+A sentence to check (checks/: verdict `check` or `doubt`) is marked in the margin of both columns
+(an amber bar, red for doubt) with its reasons as a tooltip on the row and on both sentences. The
+header says "N of M sentences to check" (a script recounts on load, so a long document written
+part by part shows its whole count) and has a switch that shows only those sentences: a checkbox
+and a CSS :has() rule, so it works without the script too.
+
 Every piece of text goes through html.escape (quotes included, since some land in attributes).
 Written by hand rather than with a template engine: one page shape, a dozen lines of markup, and
 no new dependency.
@@ -24,7 +30,7 @@ from __future__ import annotations
 
 from html import escape
 
-from . import FLAG_MEANINGS, FlagLegend, Writer, header_fields, title_of
+from . import FLAG_MEANINGS, FlagLegend, Tally, Writer, header_fields, reasons, title_of, to_check
 
 STYLE = """
 :root{--ink:#1f2328;--muted:#59636e;--line:#d8dee4;--hl:#ffe58f}
@@ -47,6 +53,12 @@ main{padding:0 1.5rem 3rem}
 .s.flagged{text-decoration:underline wavy #cf222e}
 .s.flagged::after{content:" \\26A0  " attr(data-flag);display:inline-block;text-decoration:none;font-size:.75em;color:#cf222e;white-space:nowrap}
 .para.rows{padding:.35rem 0}.rows>.row{padding:.35rem 0}
+.tocheck>.src,.tocheck>.tgt{position:relative}
+.tocheck>.src::after,.tocheck>.tgt::after{content:"";position:absolute;left:-.75rem;top:.2em;bottom:.2em;width:5px;border-radius:3px;background:#d4a72c}
+.tocheck[data-verdict=doubt]>.src::after,.tocheck[data-verdict=doubt]>.tgt::after{background:#cf222e}
+.tally{margin:.6rem 0 0;font-size:.9rem}.tally strong{color:#9a6700}.tally label{margin-left:1rem;cursor:pointer}
+body:has(#only-check:checked) main .row:not(.tocheck):not(.labels){display:none}
+body:has(#only-check:checked) .para.rows:not(:has(.tocheck)){display:none}
 @media (max-width:700px){
  body{font-size:16px}header,main{padding-left:.9rem;padding-right:.9rem}
  .row{grid-template-columns:1fr}.labels{display:none}
@@ -65,6 +77,11 @@ SCRIPT = """
   }
   ["mouseover", "focusin"].forEach(function(t){ document.addEventListener(t, function(e){ mark(e, true); }); });
   ["mouseout", "focusout"].forEach(function(t){ document.addEventListener(t, function(e){ mark(e, false); }); });
+  var tally = document.getElementById("tally-count");
+  if (tally) {
+    var n = document.querySelectorAll(".tgt .s.tocheck").length, m = document.querySelectorAll(".tgt .s").length;
+    tally.textContent = n + " of " + m + " sentences to check";
+  }
 })();
 """
 
@@ -73,11 +90,16 @@ ROW_SENTENCES = 1  # a paragraph of more sentences is written as a row per sente
 
 
 def _sentence(s, text: str, with_flag: bool) -> str:
-    classes = "s" + ("" if text else " empty") + (" flagged" if with_flag and s.flag else "")
-    flag = ""
+    """One sentence; a flagged translation shows its flag, a sentence to check (both sides) its reasons."""
+    classes = "s" + ("" if text else " empty") + (" flagged" if with_flag and s.flag else "") + (" tocheck" if to_check(s) else "")
+    attrs = ""
     if with_flag and s.flag:
-        flag = f' data-flag="{escape(s.flag)}" title="{escape(FLAG_MEANINGS.get(s.flag, s.flag))}"'
-    return f'<span class="{classes}" data-k="{s.para}-{s.seg}" tabindex="0"{flag}>{escape(text)}</span>'
+        attrs = f' data-flag="{escape(s.flag)}"'
+    if to_check(s) and reasons(s):
+        attrs += f' data-verdict="{escape(s.verdict)}" title="{escape(s.verdict + ": " + reasons(s))}"'
+    elif with_flag and s.flag:
+        attrs += f' title="{escape(FLAG_MEANINGS.get(s.flag, s.flag))}"'
+    return f'<span class="{classes}" data-k="{s.para}-{s.seg}" tabindex="0"{attrs}>{escape(text)}</span>'
 
 
 def _column(para: list, role: str, lang: str) -> str:
@@ -94,10 +116,27 @@ def _columns(result, segments: list) -> str:
     return _column(segments, "src", result.src_lang) + _column(segments, "tgt", result.tgt_lang)
 
 
-def _header(result, title: str, legend: str) -> str:
+def _mark(segments: list) -> tuple[str, str]:
+    """The class and attributes that mark a row holding a sentence to check (reasons on hover)."""
+    marked = [s for s in segments if to_check(s)]
+    if not marked:
+        return "", ""
+    verdict = "doubt" if any(s.verdict == "doubt" for s in marked) else "check"
+    title = "\n".join(f"{s.verdict}: {reasons(s)}" for s in marked)
+    return " tocheck", f' data-verdict="{verdict}" title="{escape(title)}"'
+
+
+def _tally(words: str) -> str:
+    if not words:
+        return ""
+    return (f'<p class="tally"><strong id="tally-count">{escape(words)}</strong>'
+            '<label><input type="checkbox" id="only-check"> show only the sentences to check</label></p>')
+
+
+def _header(result, title: str, legend: str, tally: str = "") -> str:
     fields = header_fields(result) + ([("Flags", legend)] if legend else [])
     rows = "".join(f"<dt>{escape(key)}</dt><dd>{escape(value)}</dd>" for key, value in fields)
-    return f"<header><h1>{escape(title)}</h1><dl>{rows}</dl></header>"
+    return f"<header><h1>{escape(title)}</h1><dl>{rows}</dl>{_tally(tally)}</header>"
 
 
 class HtmlWriter(Writer):
@@ -105,7 +144,7 @@ class HtmlWriter(Writer):
     ext = "html"
 
     def head(self, result) -> str:
-        self.legend = FlagLegend(result)
+        self.legend, self.tally = FlagLegend(result), Tally(result)
         title = title_of(result)
         src, tgt = result.src_lang, result.tgt_lang
         return "\n".join([
@@ -115,7 +154,7 @@ class HtmlWriter(Writer):
             f'<meta name="generator" content="translate_kit"><title>{escape(title)}</title>',
             f"<style>{STYLE}</style></head>",
             "<body>",
-            _header(result, title, self.legend.head),
+            _header(result, title, self.legend.head, self.tally.head),
             f'<main><div class="row labels" aria-hidden="true"><div>{escape(src)}</div><div>{escape(tgt)}</div></div>',
             "",
         ])
@@ -126,8 +165,9 @@ class HtmlWriter(Writer):
         self.legend.note(segments)
         ident = "" if continued else f' id="p{segments[0].para}"'
         if len(segments) <= ROW_SENTENCES:
-            return f'<section class="row para"{ident}>{_columns(result, segments)}</section>\n'
-        rows = "".join(f'<div class="row">{_columns(result, [s])}</div>' for s in segments)
+            mark, attrs = _mark(segments)
+            return f'<section class="row para{mark}"{ident}{attrs}>{_columns(result, segments)}</section>\n'
+        rows = "".join(f'<div class="row{_mark([s])[0]}"{_mark([s])[1]}>{_columns(result, [s])}</div>' for s in segments)
         return f'<section class="para rows"{ident}>{rows}</section>\n'
 
     def tail(self, result) -> str:

@@ -9,13 +9,15 @@ CommonMark's \\n, \\r, \\r\\n, and the other Unicode breaks) becomes `<br>`, so 
 a table row nor start a block. A plain `&` stays as it is, and so does most punctuation: the
 raw file still reads well.
 
-A paragraph with a flagged sentence (quality.py) gets a third column, `flag`, naming the flag
-beside the row; the header explains the flags. The translation cell holds the translation only.
+A paragraph with a flagged sentence (quality.py) or one to check (checks/: verdict `check` or
+`doubt`) gets a third column, `flag`, with the verdict and its reasons beside the row; the header
+explains the flags and says how many sentences to check. The translation cell holds the
+translation only.
 """
 
 import re
 
-from . import FlagLegend, Writer, header_fields, title_of
+from . import FlagLegend, Tally, Writer, header_fields, reasons, title_of, to_check
 
 # Backslash-escaped: CommonMark/GFM inline syntax, table pipes, math. An `_` between two letters or
 # digits (003_otan.txt) cannot start or end emphasis in CommonMark, so it stays as it is.
@@ -40,16 +42,18 @@ class MarkdownWriter(Writer):
     ext = "md"
 
     def head(self, result) -> str:
-        self.legend = FlagLegend(result)
+        self.legend, self.tally = FlagLegend(result), Tally(result)
         self.flag_column = False  # the table being written has the flag column
         fields = header_fields(result) + ([("Flags", self.legend.head)] if self.legend.head else [])
+        fields += [("To check", self.tally.head)] if self.tally.head else []
         return f"# {text(title_of(result))}\n\n" + "".join(f"- **{key}:** {text(value)}\n" for key, value in fields)
 
     def paragraph(self, result, segments, continued) -> str:
         """A blank line and a table; a continued paragraph only adds rows to the table before
         (unless it brings the first flag of the paragraph: then it starts a table with the column)."""
         self.legend.note(segments)
-        flagged = any(s.flag for s in segments)
+        self.tally.note(segments)
+        flagged = any(s.flag or to_check(s) for s in segments)
         if continued and (self.flag_column or not flagged):
             return self._rows(segments)
         self.flag_column = flagged
@@ -59,8 +63,15 @@ class MarkdownWriter(Writer):
     def _rows(self, segments) -> str:
         if not self.flag_column:
             return "".join(f"| {cell(s.source)} | {cell(s.target)} |\n" for s in segments)
-        return "".join(f"| {cell(s.source)} | {cell(s.target)} | {'⚠ ' + cell(s.flag) if s.flag else ''} |\n"
-                       for s in segments)
+        return "".join(f"| {cell(s.source)} | {cell(s.target)} | {_flag(s)} |\n" for s in segments)
 
     def tail(self, result) -> str:
-        return f"\n- **Flags:** {text(self.legend.rest)}\n" if self.legend.rest else ""
+        rest = f"\n- **Flags:** {text(self.legend.rest)}\n" if self.legend.rest else ""
+        return rest + (f"\n- **To check (whole document):** {text(self.tally.rest)}\n" if self.tally.rest else "")
+
+
+def _flag(s) -> str:
+    """The flag cell: the verdict and its reasons for a sentence to check, else the flag, if any."""
+    if to_check(s):
+        return cell(f"⚠ {s.verdict}: {reasons(s)}")
+    return "⚠ " + cell(s.flag) if s.flag else ""

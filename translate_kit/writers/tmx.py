@@ -3,7 +3,8 @@
 The header carries what TMX 1.4b requires (creationtool, creationtoolversion, segtype, o-tmf,
 adminlang, srclang, datatype) plus the model as a <prop>. Each <tu> holds one <tuv xml:lang>
 per language and <prop>s for the document id, the position (paragraph.segment, both counted
-from 0) and where the translation came from (model, cache, review...).
+from 0) and where the translation came from (model, cache, review...); where the checks ran, `x-verdict` (ok, check, doubt) and, for a
+sentence to check, `x-checks` with the reasons.
 
 A segment whose translation is empty gets no <tu>: a translation memory entry with an empty
 target would be offered by CAT tools as a perfect match for "translate this as nothing".
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from . import Writer, document_metadata
+from . import Writer, document_metadata, reasons, to_check
 from ._xml import XML_NS, Frame, tool_version, xml_safe
 
 DOCTYPE = '<!DOCTYPE tmx SYSTEM "tmx14.dtd">'
@@ -54,6 +55,10 @@ def _tu(result, s) -> ET.Element:
     _prop(tu, "x-origin", s.origin or "model")
     if s.flag:
         _prop(tu, "x-flag", s.flag)
+    if getattr(s, "verdict", None):  # the checks' verdict (checks/), and why when it is not ok
+        _prop(tu, "x-verdict", s.verdict)
+        if to_check(s):
+            _prop(tu, "x-checks", reasons(s))
     _tuv(tu, result.src_lang, s.text)
     _tuv(tu, result.tgt_lang, s.target.strip())
     return tu

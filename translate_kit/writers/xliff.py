@@ -6,7 +6,10 @@ One <file> per document, one <unit> per paragraph, one <segment> per sentence wi
 on <file> tells tools that this whitespace matters.
 
 Segments start in state "initial" (machine output nobody has checked); those whose translation
-came from an imported review are written "reviewed". A reviewer sets the state to "reviewed" or
+came from an imported review are written "reviewed". Where the checks ran (checks/), a sentence
+they passed (`ok`) is "translated", and one to check (`check`, `doubt`) stays "initial", the
+state CAT tools show as needing work, with a <note category="check"> giving the verdict and
+reasons ("s2: check: number 80 not in the translation"). import-review takes neither. A reviewer sets the state to "reviewed" or
 "final" on the segments they corrected or approved; `tk import-review` reads the file alone,
 so everything it needs is here: srcLang/trgLang on <xliff>, the document id in a <note
 category="document">, and each segment's exact source text (the text the model was given).
@@ -23,7 +26,7 @@ from __future__ import annotations
 import re
 import xml.etree.ElementTree as ET
 
-from . import Writer, document_metadata
+from . import Writer, document_metadata, reasons, to_check
 from ._xml import XML_NS, Frame, xml_safe
 
 NS = "urn:oasis:names:tc:xliff:document:2.0"
@@ -66,8 +69,14 @@ def _ignorable(unit: ET.Element, ident: str, space: str) -> None:
         ET.SubElement(ignorable, "source").text = xml_safe(space)
 
 
+def _state(s) -> str:
+    if s.origin == "review":
+        return "reviewed"
+    return "translated" if getattr(s, "verdict", None) == "ok" and s.target.strip() else "initial"
+
+
 def _segment(unit: ET.Element, s) -> None:
-    state = "reviewed" if s.origin == "review" else "initial"
+    state = _state(s)
     segment = ET.SubElement(unit, "segment", id=f"s{s.seg}", state=state)
     ET.SubElement(segment, "source").text = xml_safe(s.text)
     ET.SubElement(segment, "target").text = xml_safe(s.target.strip())
@@ -78,7 +87,8 @@ def _unit(para: list, continued: bool) -> ET.Element:
     id also names its first segment (unit ids are unique in a file)."""
     first = para[0]
     unit = ET.Element("unit", id=f"p{first.para}-s{first.seg}" if continued else f"p{first.para}")
-    _notes(unit, [("flag", f"s{s.seg}: {s.flag}") for s in para if s.flag])
+    _notes(unit, [("flag", f"s{s.seg}: {s.flag}") for s in para if s.flag]
+           + [("check", f"s{s.seg}: {s.verdict}: {reasons(s)}") for s in para if to_check(s)])
     for s in para:
         _ignorable(unit, f"i{s.seg}a", s.source[: len(s.source) - len(s.source.lstrip())])
         _segment(unit, s)

@@ -12,6 +12,9 @@ as a machine suggestion to check, translate-toolkit as fuzzy); an empty target i
 approved="yes". A reviewer marks the units they corrected or approved "translated", "signed-off"
 or "final", or sets approved="yes" (what most 1.2 editors do on "approve"); `tk import-review`
 reads those back. Flags (repeated output, a failed segment's reason) are <note>s on the unit;
+so are the checks' reasons for a sentence to check (checks/: "check: number 80 not in the
+translation"), which keeps "needs-review-translation" as every machine translation does here:
+"translated" would make import-review take it for a reviewer's approval;
 the document id, model and date are <note>s in the <header>, each "name: value".
 
 File names: `.xlf` alone stays XLIFF 2.1 (the `xliff` format), as tk wrote it before this format
@@ -26,7 +29,7 @@ from __future__ import annotations
 
 import xml.etree.ElementTree as ET
 
-from . import Writer
+from . import Writer, reasons, to_check
 from ._xml import XML_NS, Frame, tool_version, xml_safe
 
 NS = "urn:oasis:names:tc:xliff:document:1.2"
@@ -78,6 +81,8 @@ def _trans_unit(s) -> ET.Element:
     ET.SubElement(unit, "target", _target_state(s)).text = xml_safe(s.target.strip())
     if s.flag:
         _note(unit, s.flag, annotates="target")
+    if to_check(s):
+        _note(unit, f"{s.verdict}: {reasons(s)}", annotates="target")
     return unit
 
 

@@ -1,0 +1,106 @@
+"""One verdict per sentence, from the rules' findings and (when there is one) the model's score.
+
+- `doubt`: a finding that alone means the translation is not usable as it is (no translation, a
+  loop, left in the source language), or two different kinds of finding on one sentence;
+- `check`: one kind of finding, or a model score below SCORE_FLOOR or far below its document's;
+- `ok`: nothing found.
+
+The score is the model's length-normalised log-probability of its output (phase 2 of issue 24
+passes it in; None means there is none, as for `tk check` on someone else's translations).
+"""
+
+from __future__ import annotations
+
+import statistics
+from typing import Iterable, Sequence
+
+from .. import quality
+from .attribution import check_attribution
+from .base import Check, Verdict, worst
+from .length import check_length
+from .marks import check_marks
+from .names import check_names
+from .numbers import check_numbers
+from .untranslated import check_untranslated
+
+# Model score thresholds (mean log-probability per output token, <= 0). Placeholders until
+# calibrated on real-model figures: run an OPUS-MT model with return_scores over the references
+# in tests/data (good translations) and over corrupted copies; SCORE_FLOOR should sit near the
+# 5th percentile of good translations' scores, SCORE_GAP near the gap below a document's median
+# that separates the corrupted ones (both per model family if they differ much).
+SCORE_FLOOR = -1.5
+SCORE_GAP = 1.0
+MIN_DOCUMENT = 5  # scores needed in a document before one is compared with the others
+
+DEGENERATE = {  # quality.problem's flags, as findings
+    "empty": Check("empty", "no translation", "doubt"),
+    "repetition": Check("repetition", "the translation repeats itself (the model may have looped)", "doubt"),
+    "length": Check("length", "the translation is far shorter or longer than the source"),
+}
+RULES = (check_untranslated, check_numbers, check_names, check_length, check_attribution, check_marks)
+
+
+def findings(source: str, target: str, src: str, tgt: str) -> list[Check]:
+    """Every rule's findings on one pair (none for a source with nothing to translate)."""
+    flag = quality.problem(source, target)
+    if flag == "empty":
+        return [DEGENERATE["empty"]]
+    found = [DEGENERATE[flag]] if flag else []
+    for rule in RULES:
+        found += rule(source, target, src, tgt)
+        if found and found[-1].severity == "doubt" and rule is check_untranslated:
+            return found  # the other rules would only restate it
+    if flag == "length":  # the length rule says the same, more precisely
+        found = [c for c in found if c.code not in ("dropped", "added")]
+    return found
+
+
+def decide(found: Sequence[Check], score: float | None = None, median: float | None = None) -> Verdict:
+    verdict = "ok"
+    for c in found:
+        verdict = worst(verdict, c.severity)
+    if len({c.code for c in found}) >= 2:
+        verdict = "doubt"
+    extra = list(found)
+    if score is not None:
+        if score < SCORE_FLOOR:
+            extra.append(Check("score", f"the model was unsure (score {score:.2f})"))
+        elif median is not None and score < median - SCORE_GAP:
+            extra.append(Check("score", f"the model was much less sure here than elsewhere (score {score:.2f})"))
+        if len(extra) > len(found):
+            verdict = worst(verdict, "check")
+    return Verdict(verdict, tuple(extra))
+
+
+def assess(source: str, target: str, src: str, tgt: str, score: float | None = None,
+           median: float | None = None) -> Verdict:
+    """The verdict on one translated sentence (`median`: its document's median score, if known)."""
+    if not quality.LETTER_OR_DIGIT.search(source):
+        return Verdict()
+    return decide(findings(source, target, src, tgt), score, median)
+
+
+def document_median(scores: Iterable[float | None]) -> float | None:
+    known = [s for s in scores if s is not None]
+    return statistics.median(known) if len(known) >= MIN_DOCUMENT else None
+
+
+def assess_document(pairs: Sequence[tuple[str, str]], src: str, tgt: str,
+                    scores: Sequence[float | None] | None = None) -> list[Verdict]:
+    """Verdicts for a document's pairs, each score also compared with the document's median."""
+    scores = list(scores) if scores is not None else [None] * len(pairs)
+    median = document_median(scores)
+    return [assess(s, t, src, tgt, score, median) for (s, t), score in zip(pairs, scores)]
+
+
+def assess_segments(segments: Iterable, src: str, tgt: str) -> None:
+    """Set `verdict` and `checks` on translated segments (Segment objects, in place); segments
+    copied or passed through unchanged are `ok`, meta records have no verdict."""
+    segments = [s for s in segments if s.kind != "meta"]
+    todo = [s for s in segments if s.kind == "text" and s.origin not in ("passthrough", "failed", "copy")]
+    median = document_median(getattr(s, "score", None) for s in todo)
+    for s in segments:
+        s.verdict, s.checks = "ok", []
+    for s in todo:
+        v = assess(s.text, s.target, src, tgt, getattr(s, "score", None), median)
+        s.verdict, s.checks = v.verdict, [c.to_dict() for c in v.checks]
