@@ -19,7 +19,7 @@ import typer
 from .cli_help import App
 from .errors import CacheError, DocumentError, DocumentFailed, OutputError, TkError, UsageError
 from .language import check_language, check_source
-from .options import DecodeOptions, RunOptions, env
+from .options import DecodeOptions, RunOptions, corpus_folder
 
 app = App(help="Local, offline bilingual translation and summaries of foreign-language articles.",
           no_args_is_help=True, add_completion=False, pretty_exceptions_enable=False)
@@ -128,7 +128,7 @@ def terminate_as_interrupt() -> None:
 
 
 def corpus_dir(corpus: Path | None) -> Path:
-    return corpus or Path(env("CORPUS", "seeds"))
+    return corpus or corpus_folder()
 
 
 def check_writable(out: Path) -> None:
@@ -233,7 +233,7 @@ def translate(
     http_proxy/https_proxy)."""
     from contextlib import closing
 
-    from . import engines
+    from . import runtime
     from .documents import load_documents
     from .translate import translate_parts
     from .writers import get_writers, write_documents
@@ -247,12 +247,12 @@ def translate(
         run = RunOptions.from_env(device=device, batch_tokens=batch_tokens, threads=threads, cache_dir=cache_dir,
                                   use_cache=not no_cache, engine=engine, workers=workers, ray_address=ray_address,
                                   shard=shard)
-        engines.check(run.engine)
+        runtime.check_engine(run.engine)
         # without --backend, DecodeOptions reads TK_BACKEND itself (defaults < environment < flags)
         decode = DecodeOptions(beams=beams, precision=precision, **({"backend": backend} if backend else {}))
     bar, progress = progress_bar(quiet)
-    if run.shard:  # documents go to the workers whole (engines/sharded.py): written here as they come back
-        from .engines.sharded import translate_sharded
+    if run.shard:  # documents go to the workers whole (sharded.py): written here as they come back
+        from .sharded import translate_sharded
 
         results = translate_sharded(paths, to, out, writers, src=src, decode=decode, run=run, model=model,
                                     corpus=corpus_dir(corpus), follow_links=follow_links, progress=progress)

@@ -2,7 +2,7 @@
 
 Registered on the main app in cli.py. Same conventions as cli.py: one line `tk: ...` on stderr per
 problem, exit 1 when something failed; torch and transformers are imported only by `tk doctor`.
-The work itself is in models.py (local: list, verify) and hub.py (network: pull, lock).
+The work itself is in models/ (local: list, verify) and models/hub.py (network: pull, lock).
 """
 
 from __future__ import annotations
@@ -121,7 +121,7 @@ def _say_verified(s) -> None:
 @models_app.command("pull")
 def pull(names: NamesArg = None, quiet: QuietOpt = False, as_json: JsonOpt = False) -> None:
     """Download the locked revisions (configs, tokenizer, one weight format) into the Hugging Face cache."""
-    from .hub import pull as run_pull
+    from .models.hub import pull as run_pull
 
     try:
         outcomes = run_pull(names, progress=not quiet and not as_json)
@@ -133,7 +133,7 @@ def pull(names: NamesArg = None, quiet: QuietOpt = False, as_json: JsonOpt = Fal
 @models_app.command("lock")
 def lock(names: NamesArg = None, as_json: JsonOpt = False) -> None:
     """Resolve revisions to commit hashes and record each needed file's sha256 and size in models.lock."""
-    from .hub import lock as run_lock
+    from .models.hub import lock as run_lock
 
     try:
         outcomes = run_lock(names)
@@ -229,21 +229,24 @@ def _devices(torch, requested: str) -> dict:
 
 
 def _resolved(device: str) -> dict:
-    """What `--backend auto --precision auto` really runs here, from the same backends.resolve
-    (a frozen Resolved) that a run's engine and cache signature read."""
-    from . import backends
+    """What `--backend auto --precision auto` really runs here, from the same runtime.resolve
+    (a frozen Plan) that a run's engine and cache signature read."""
+    from . import runtime
     from .options import DecodeOptions
 
     try:
         requested = DecodeOptions().backend  # TK_BACKEND, else auto
-        return {"backend_requested": requested, **backends.resolve(requested, device, "auto").describe()}
+        return {"backend_requested": requested, **runtime.resolve(requested, device, "auto").describe()}
     except TkError as err:
         return {"device": device, "error": str(err)}
 
 
 def _threads(requested: int | None) -> dict:
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return {"cores": cores, "used": requested or cores, "TK_THREADS": os.environ.get("TK_THREADS", "")}
+    from .options import env
+    from .runtime.devices import cores as usable_cores
+
+    cores = usable_cores()
+    return {"cores": cores, "used": requested or cores, "TK_THREADS": env("THREADS") or ""}
 
 
 def _folder(path: Path) -> dict:

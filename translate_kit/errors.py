@@ -71,3 +71,13 @@ class CacheBusy(CacheError):
 class RunAborted(TkError):
     """The whole run cannot go on (e.g. its cluster went away): not one document's error.
     Every batch finished before it is in the cache."""
+
+
+def first_line(err: BaseException, kind: bool = True) -> str:
+    """An exception in one line, for messages that quote a library's error: its first line,
+    after `Type: ` when `kind` (the package's one helper for it)."""
+    lines = str(err).strip().splitlines()
+    text = lines[0] if lines else ""
+    if not kind:
+        return text
+    return f"{type(err).__name__}: {text}" if text else type(err).__name__

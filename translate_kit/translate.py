@@ -24,7 +24,7 @@ from dataclasses import dataclass, field, replace
 from typing import Callable, Iterable, Iterator
 
 from .documents import Document
-from .engine import GenerationFailed
+from .runtime.engine import GenerationFailed
 from .errors import CacheError, DocumentError, DocumentFailed, RunAborted, TkError
 from .language import check_language, check_source, source_language
 from .options import DecodeOptions, RunOptions

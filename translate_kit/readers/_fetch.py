@@ -13,7 +13,7 @@ import socket
 from pathlib import Path
 
 from ..errors import DocumentError
-from ..options import env
+from ..options import fetch_max_bytes, fetch_timeout
 
 TIMEOUT_S = 20.0
 MAX_BYTES = 50_000_000
@@ -25,8 +25,7 @@ def fetch(url: str) -> tuple[bytes, str]:
     import urllib.error
     import urllib.request
 
-    timeout = float(env("FETCH_TIMEOUT", TIMEOUT_S))
-    limit = int(float(env("FETCH_MAX_MB", MAX_BYTES / 1e6)) * 1e6)
+    timeout, limit = fetch_timeout(), fetch_max_bytes()  # options.py: a bad TK_* value is a usage error
     request = urllib.request.Request(url, headers={"User-Agent": USER_AGENT, "Accept": "text/html,application/pdf,*/*"})
     try:
         opener = urllib.request.build_opener()  # its ProxyHandler reads *_proxy now, not at the first call

@@ -109,7 +109,7 @@ class Service:
         """Up to `n` other translations of each text of `done` (its served translation left out):
         the next hypotheses of the beam, from the model (they are not cached; the best one is).
         Through a pivot, the second model's alternatives for the first one's English."""
-        from ..engine import plan_batches
+        from ..runtime.engine import plan_batches
 
         first, last = (translator.first, translator.second) if hasattr(translator, "second") else (None, translator)
         texts = [t for t, found in done.items() if found.origin != "copy"]
