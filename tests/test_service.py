@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from translate_kit import backends, ct2
+from translate_kit import runtime as backends
+from translate_kit.runtime import ct2
 from translate_kit.cache import NoCache
 from translate_kit.cli import app
 from translate_kit.errors import DocumentFailed, ModelUnavailable, UsageError
