@@ -249,6 +249,7 @@ class RunOptions:
             "shard": lambda: _yes_no(env("SHARD"), "TK_SHARD"),
         }
         values = {key: read() for key, read in readers.items() if key not in given}
+        fetch_timeout(), fetch_max_bytes()  # read where a URL is fetched; checked now, so a bad one is exit 2
         if "shard" not in given and str(given.get("engine", values.get("engine"))).strip().lower() != "ray":
             values["shard"] = False  # TK_SHARD says how ray runs go; a local run is not one (the flag is stricter)
         return cls(**values, **given)

@@ -57,6 +57,20 @@ class Progress:
     note: Callable[[str], None] = lambda message: None
 
 
+def fill(segment: Segment, found: Translation, duplicate: bool = False) -> None:
+    """A text segment from its text's Translation (the one place for it: `tk translate`, `tk serve`):
+    a failure's error becomes its flag; a later occurrence of the same text is a "duplicate"."""
+    failed = found.origin == "failed"
+    segment.target = found.target
+    segment.flag = str(found.error) if failed else found.flag
+    segment.origin = "duplicate" if duplicate and not failed else found.origin
+
+
+def fill_copy(segment: Segment) -> None:
+    """A segment copied as it is (numbers, URLs, code: segment.py's "copy" kind)."""
+    segment.target, segment.origin = segment.source.strip(), "copy"
+
+
 class Once:
     """Values loaded on first use, by key; a load that fails is remembered, and the next caller
     gets the same error at once, with no retry (the next document of a run, the next request)."""
