@@ -47,6 +47,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .cache import Cache, Merged, NoCache, entry_rows
+from .documents import assign_ids, expand_inputs, input_bytes, is_url, read_document, read_stdin
 from .errors import CacheError, DocumentError, OutputError, TkError
 from .options import DecodeOptions, RunOptions, node_cache_dir
 from .runtime import Plan, plan_run
@@ -61,7 +62,10 @@ from .runtime.ray import (
     start_actors,
     wait_one,
 )
+from .readers._fetch import fetch, fetched_document
+from .translate import translate_parts
 from .translators import Progress, Translators, open_cache
+from .writers import _alive, get_writers, publish_files, write_documents
 
 log = logging.getLogger("translate_kit")
 
@@ -163,8 +167,6 @@ def translate_sharded(paths: Iterable[str], tgt: str, out: Path, writers: list, 
 
 def list_inputs(paths: Iterable[str], corpus: Path | None, out: Path, follow_links: bool) -> list[Input]:
     """The run's inputs as documents.load_documents lists them (same order, ids, errors), unread."""
-    from .documents import assign_ids, expand_inputs, is_url
-
     items = list(expand_inputs(paths, corpus, exclude=out, follow_links=follow_links))
     ids = assign_ids([i for i in items if not isinstance(i, DocumentError)])
     inputs = []
@@ -212,9 +214,6 @@ def shards(inputs: list[Input], workers: int) -> Iterator[list[Input]]:
 def loaded(shard: list[Input]) -> list[Input]:
     """The shard with its inputs' bytes (read here, when it is sent); a read that fails is that
     input's error, said as a local run says it."""
-    from .documents import input_bytes
-    from .readers._fetch import fetch
-
     done = []
     for item in shard:
         try:
@@ -269,8 +268,6 @@ def merge_rows(cache, result: ShardResult) -> Merged:
 def write_files(documents: list[ShardDocument], out: Path) -> None:
     """Each document's files into `out`, whole or not at all; a file the folder refuses is that
     document's error (OutputError, a full disk, ends the run)."""
-    from .writers import publish_files
-
     for doc in documents:
         files, doc.files = doc.files, {}
         if not files:
@@ -371,8 +368,6 @@ class ShardWorker:
 
     def __init__(self, tgt: str, src: str, decode: DecodeOptions, run: RunOptions, model: str | None,
                  formats: list[str], reviews: list[tuple[str, str, str, str]], plan: Plan):
-        from .writers import get_writers
-
         self.tgt, self.src = tgt, src
         self.host, self.error = socket.gethostname(), ""
         _remove_stale_scratch()
@@ -418,9 +413,6 @@ class ShardWorker:
         return ShardResult(documents, entries, languages, collect.lines, self.host), ""
 
     def _translate(self, shard: list[Input], scratch: Path) -> list[ShardDocument]:
-        from .translate import translate_parts
-        from .writers import write_documents
-
         parts = translate_parts(_documents(shard, scratch / "in"), self.tgt, src=self.src, translators=self.translators)
         done = []
         for item, result in zip(shard, write_documents(parts, self.writers, scratch / "out")):
@@ -439,8 +431,6 @@ SCRATCH = "tk-shard-"  # + pid: a worker's scratch folder, in the node's tempora
 
 def _remove_stale_scratch() -> None:
     """Scratch folders of workers that were killed (Ray restarts them in new processes)."""
-    from .writers import _alive
-
     for folder in Path(tempfile.gettempdir()).glob(f"{SCRATCH}*-*"):
         pid = folder.name[len(SCRATCH):].split("-")[0]
         if pid.isdigit() and not _alive(int(pid)):
@@ -450,9 +440,6 @@ def _remove_stale_scratch() -> None:
 def _documents(shard: list[Input], spool: Path) -> Iterator:
     """The shard's documents, read as load_documents reads them: a file from a node-local copy
     (named as the driver named it), stdin and URLs from the bytes the driver read."""
-    from .documents import read_document, read_stdin
-    from .readers._fetch import fetched_document
-
     for item in shard:
         try:
             if item.kind == "error":

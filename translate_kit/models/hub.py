@@ -117,7 +117,7 @@ def lock_values(entry: LockEntry) -> dict:
 
 def remote_listing(repo: str, revision: str) -> tuple[str, dict]:
     """(commit, {needed file: sibling with size and LFS info}) of a repo at a revision: one request."""
-    from huggingface_hub import HfApi
+    from huggingface_hub import HfApi  # 0.3 s: only when the hub is asked
 
     with hub_errors(repo, revision):
         info = HfApi(endpoint=endpoint()).model_info(repo, revision=revision, files_metadata=True, timeout=HUB_TIMEOUT)
@@ -198,7 +198,7 @@ def download(ref: ModelRef) -> Path:
 
 
 def _download(repo: str, filename: str, revision: str, tqdm_class) -> Path:
-    from huggingface_hub import hf_hub_download
+    from huggingface_hub import hf_hub_download  # only when the hub is asked
 
     with hub_errors(repo, revision):
         return Path(hf_hub_download(repo, filename, revision=revision, cache_dir=snapshots.hub_cache_dir(),
@@ -211,7 +211,8 @@ def _download(repo: str, filename: str, revision: str, tqdm_class) -> Path:
 @contextmanager
 def hub_errors(repo: str, revision: str) -> Iterator[None]:
     """huggingface_hub's and the HTTP client's exceptions -> our typed errors, one line each."""
-    from huggingface_hub.errors import (EntryNotFoundError, HfHubHTTPError, OfflineModeIsEnabled,
+    from huggingface_hub.errors import (  # only when the hub is asked
+                                        EntryNotFoundError, HfHubHTTPError, OfflineModeIsEnabled,
                                         RepositoryNotFoundError, RevisionNotFoundError)
 
     try:
@@ -244,7 +245,7 @@ def _is_network_error(err: BaseException) -> bool:
 
 def _silent_tqdm():
     """A tqdm class that never draws: the library stays quiet unless the CLI asks for bars."""
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm  # only when the hub is asked
 
     class Silent(tqdm):
         def __init__(self, *args, **kwargs):

@@ -1,4 +1,4 @@
-"""The CTranslate2 backend: the same Engine contract as torch.py, about 4x faster on a CPU; int8 on a CPU is the default there. Marian and BART.
+"""The CTranslate2 backend (Marian, BART): Engine's contract, about 4x faster than torch on a CPU.
 
 Why CTranslate2: on this project's 2-core machines it ran the exact opus-mt-fr-en architecture
 13x faster than one-sentence-at-a-time transformers fp32 at greedy decoding, against 8.5x for
@@ -92,7 +92,7 @@ def compute_type(device: str, precision: str) -> str:
     wanted = COMPUTE_TYPES[kind].get(precision)
     if kind == "cpu" and wanted in ALWAYS_ON_CPU:  # no import needed (a cached re-run stays light)
         return wanted
-    import ctranslate2
+    import ctranslate2  # heavy (0.1-0.3 s): only for a compute type that may not run here
 
     supported = ctranslate2.get_supported_compute_types(kind, device_index(device))
     if wanted is None or wanted not in supported:
@@ -177,7 +177,7 @@ def _convert(source: Path, out: Path, quantization: str, label: str) -> None:
     if missing:  # the converter would fail with an unhelpful TypeError (NOTES-performance.md)
         raise ModelUnavailable(f"{label}: cannot convert to CTranslate2, missing {', '.join(missing)} in {source}; "
                                f"use --backend torch")
-    from ctranslate2.converters import TransformersConverter
+    from ctranslate2.converters import TransformersConverter  # heavy: only when converting
 
     quiet_transformers()
     _bart_defaults()
@@ -194,7 +194,7 @@ def _bart_defaults() -> None:
     """CTranslate2's BART loader reads `config.normalize_before`, which transformers 5's
     BartConfig no longer defines (older checkpoints' config.json still carry it): BART is
     post-norm, so a config without it means False (and normalize_embedding True)."""
-    from ctranslate2.converters import transformers as converters
+    from ctranslate2.converters import transformers as converters  # heavy: only when converting
 
     loader = getattr(converters, "_MODEL_LOADERS", {}).get("BartConfig")
     if loader is None or getattr(loader, "_tk_defaults", False):
@@ -261,7 +261,7 @@ class Ct2Model:
         return self._translator
 
     def _load(self):
-        import ctranslate2
+        import ctranslate2  # heavy: only when a model is used
 
         return ctranslate2.Translator(
             str(self.folder), device=self.device.split(":")[0], device_index=device_index(self.device),
@@ -299,8 +299,6 @@ _LENGTHS = {"max_length": "max_decoding_length", "min_length": "min_decoding_len
 @dataclass
 class Ct2Engine(Engine):
     """Engine's contract (budgets, batches, positions, calls) over a CTranslate2 Translator."""
-
-    backend = "ct2"
 
     @property
     def translator(self):

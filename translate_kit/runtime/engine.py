@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from types import SimpleNamespace
@@ -182,8 +183,6 @@ def _free_memory() -> None:
 
 def quiet_transformers() -> None:
     """The library never prints: no weight-loading bars, no advice to install sacremoses."""
-    import warnings
-
     from transformers.utils import logging as hf_logging  # heavy (transformers): only when a model loads
 
     hf_logging.set_verbosity_error()

@@ -63,7 +63,7 @@ class WorkerModelError(RunAborted):
 
 def connect(run: RunOptions):
     """Ray, connected: a local Ray started for this run (stopped at exit), or run.ray_address."""
-    import ray
+    import ray  # the [ray] extra: imported when a Ray run starts
 
     if not ray.is_initialized():
         quiet = {"log_to_driver": False, "logging_level": logging.ERROR}
@@ -99,7 +99,7 @@ def _quiet_ray() -> None:
     """The library never prints: Ray's cluster messages (e.g. "A worker died...", which Ray then
     retries) go to the "ray" logger, silenced, instead of stdout, where they would corrupt --json.
     A failure that matters ends the run with its own line (ClusterLost, WorkerModelError)."""
-    import ray._private.worker as ray_worker
+    import ray._private.worker as ray_worker  # the [ray] extra, as above
 
     logging.getLogger("ray").setLevel(logging.ERROR)
     if hasattr(ray_worker, "print_to_stdstream") and not getattr(ray_worker.print_to_stdstream, "tk_quiet", False):
@@ -131,7 +131,7 @@ class Layout:
 
 def layout(run: RunOptions, device: str) -> Layout:
     """--workers, else one actor per GPU (num_gpus=1 each), else one per CPU of the cluster."""
-    import ray
+    import ray  # the [ray] extra: imported when a Ray run starts
 
     resources = ray.cluster_resources()
     cpus, gpus = max(1, int(resources.get("CPU", 1))), int(resources.get("GPU", 0))
@@ -228,7 +228,7 @@ class RayEngine(Engine):
 def start_actors(cls, shape: Layout, *args) -> list:
     """`shape.workers` Ray actors of `cls(*args)`, each with shape's CPUs and GPUs. Ray restarts one
     whose process dies (max_restarts=-1) and retries the calls it had (max_task_retries=-1)."""
-    import ray
+    import ray  # the [ray] extra: imported when a Ray run starts
 
     actor = ray.remote(num_cpus=shape.num_cpus, num_gpus=shape.num_gpus, max_restarts=-1, max_task_retries=-1)(cls)
     return [actor.remote(*args) for _ in range(shape.workers)]
@@ -236,7 +236,7 @@ def start_actors(cls, shape: Layout, *args) -> list:
 
 def release(actors: list) -> None:
     """Ends these actors now, so that their CPUs and GPUs are free for a next run."""
-    import ray
+    import ray  # the [ray] extra: imported when a Ray run starts
 
     for actor in actors:
         try:
@@ -249,8 +249,8 @@ def wait_one(flying, kept: str):
     """(ref, value) of one finished call among `flying` (ObjectRefs). A failure of our code on a
     worker (WorkerModelError), or a cluster lost beyond Ray's retries (ClusterLost), ends the run
     with one line saying what is `kept` ("finished batches are cached")."""
-    import ray
-    from ray.exceptions import RayTaskError
+    import ray  # the [ray] extra: imported when a Ray run starts
+    from ray.exceptions import RayTaskError  # the [ray] extra, as above
 
     try:
         ready, _ = ray.wait(list(flying), num_returns=1)

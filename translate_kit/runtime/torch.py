@@ -5,6 +5,7 @@ torch and transformers are imported inside functions: `tk --help` and a cached r
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass, replace
 from typing import Sequence
 
@@ -61,7 +62,7 @@ def load(ref: ModelRef, device: str, precision: str) -> LoadedModel:
     """repo id -> local cache -> tokenizer and model on the device, in eval mode."""
     path = ensure_local(ref)
     import torch  # heavy: only when a torch model loads
-    from transformers import AutoModelForSeq2SeqLM, AutoTokenizer
+    from transformers import AutoModelForSeq2SeqLM, AutoTokenizer  # heavy: as torch
 
     quiet_transformers()
     dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(precision, torch.float32)
@@ -78,8 +79,6 @@ def load(ref: ModelRef, device: str, precision: str) -> LoadedModel:
 
 def _quantize_int8(model):
     """Dynamic int8 quantization of the Linear layers (CPU only), in place so memory does not double."""
-    import warnings
-
     import torch  # heavy: only when a torch model loads
 
     with warnings.catch_warnings():
