@@ -213,7 +213,7 @@ class RunOptions:
     usage error (exit 2) before any model loads, never a traceback halfway through a run."""
 
     device: str = "auto"
-    batch_tokens: int | None = None  # None: a per-device default (engine.py)
+    batch_tokens: int | None = None  # None: a per-device default (runtime/plan.py)
     threads: int | None = None
     use_cache: bool = True
     cache_dir: Path = field(default_factory=lambda: Path(env("CACHE_DIR", "cache")))

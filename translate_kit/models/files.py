@@ -35,8 +35,8 @@ def model_beams(path: Path) -> int:
 
 
 def input_limit(path: Path) -> int:
-    """The model's input limit from its files, as Engine.max_input_tokens reads it when loaded:
-    the position table, and the tokenizer's limit if smaller."""
+    """The model's input limit from its files (the Plan's, which every engine reads): the
+    position table, and the tokenizer's limit if smaller."""
     limit = int(_json(path / "config.json").get("max_position_embeddings") or 512)
     tok_limit = _json(path / "tokenizer_config.json").get("model_max_length")
     if isinstance(tok_limit, (int, float)) and 0 < tok_limit < 1_000_000:
