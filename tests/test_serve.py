@@ -34,7 +34,7 @@ from typer.testing import CliRunner  # noqa: E402
 
 from translate_kit.cli import app as cli_app  # noqa: E402
 from translate_kit.runtime.ct2 import Ct2Engine  # noqa: E402
-from translate_kit.runtime.torch import TorchEngine as Engine  # noqa: E402
+from translate_kit.runtime.engine import Engine  # noqa: E402
 from translate_kit.errors import ModelUnavailable  # noqa: E402
 from translate_kit.options import RunOptions  # noqa: E402
 from translate_kit.serve import service  # noqa: E402

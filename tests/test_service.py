@@ -1,4 +1,4 @@
-"""The model service (translators.py, backends/): one resolution, readable signatures, the summarizer
+"""The model service (translators.py, runtime/): one resolution, readable signatures, the summarizer
 on CTranslate2, fully cached runs that load nothing, damaged conversions reconverted, progress.
 
 Models: the test hub's tiny copy Marian (fr-en, en-fr) and tiny random BART summarizer (128

@@ -65,7 +65,7 @@ from .runtime.ray import (
 from .readers._fetch import fetch, fetched_document
 from .translate import translate_parts
 from .translators import Progress, Translators, open_cache
-from .writers import _alive, get_writers, publish_files, write_documents
+from . import writers as output  # by module: a test (and a user) may wrap its functions
 
 log = logging.getLogger("translate_kit")
 
@@ -273,7 +273,7 @@ def write_files(documents: list[ShardDocument], out: Path) -> None:
         if not files:
             continue
         try:
-            doc.report["outputs"] = [str(p) for p in publish_files(out, files)]
+            doc.report["outputs"] = [str(p) for p in output.publish_files(out, files)]
         except DocumentError as err:
             doc.error, doc.report["outputs"], doc.report["error"] = err, [], str(err)
 
@@ -371,7 +371,7 @@ class ShardWorker:
         self.tgt, self.src = tgt, src
         self.host, self.error = socket.gethostname(), ""
         _remove_stale_scratch()
-        self.writers = get_writers(",".join(formats))
+        self.writers = output.get_writers(",".join(formats))
         self.cache: ShardCache | NoCache = NoCache()
         try:
             if run.use_cache:
@@ -415,7 +415,7 @@ class ShardWorker:
     def _translate(self, shard: list[Input], scratch: Path) -> list[ShardDocument]:
         parts = translate_parts(_documents(shard, scratch / "in"), self.tgt, src=self.src, translators=self.translators)
         done = []
-        for item, result in zip(shard, write_documents(parts, self.writers, scratch / "out")):
+        for item, result in zip(shard, output.write_documents(parts, self.writers, scratch / "out")):
             files = {}
             for name in result.outputs:
                 files[Path(name).name] = Path(name).read_bytes()
@@ -433,7 +433,7 @@ def _remove_stale_scratch() -> None:
     """Scratch folders of workers that were killed (Ray restarts them in new processes)."""
     for folder in Path(tempfile.gettempdir()).glob(f"{SCRATCH}*-*"):
         pid = folder.name[len(SCRATCH):].split("-")[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not output._alive(int(pid)):
             shutil.rmtree(folder, ignore_errors=True)
 
 
