@@ -17,7 +17,6 @@ from __future__ import annotations
 import importlib.util
 
 from ..errors import UsageError
-from . import ray
 from .devices import choose_device
 from .plan import Plan
 from .registry import AUTO_ORDER, CHOICES, REGISTRY, choose_backend, get
@@ -46,6 +45,8 @@ def plan_run(decode, run) -> Plan:
     device = run.device
     if run.engine != "local":
         check_engine(run.engine)
+        from . import ray  # socket and Ray's glue: only for --engine ray (a local warm run stays light)
+
         device = ray.cluster_device(run)
     return resolve(decode.backend, device, decode.precision, run.batch_tokens)
 
@@ -53,6 +54,8 @@ def plan_run(decode, run) -> Plan:
 def open_engine(ref, plan: Plan, decode, run, note=lambda message: None):
     """The Engine for a model as `plan` (already for_model) says: local, or on Ray's workers."""
     if run.engine == "ray":
+        from . import ray  # as in plan_run
+
         return ray.RayEngine.start(ref, plan, decode, run)
     return get(plan.backend).engine(ref, plan, decode, run, note)
 
