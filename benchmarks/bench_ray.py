@@ -18,7 +18,7 @@ model looks degenerate).
   on a local Ray started once by this script (a cluster is up before a run; its start is timed
   apart, as "ray.init").
 - shard: the same with `--shard`: whole documents to the two actors, each running the local
-  pipeline against its own cache (engines/sharded.py); the driver merges and writes.
+  pipeline against its own cache (sharded.py); the driver merges and writes.
 
 The arms alternate (local, ray, shard, local, ...) because the machine is shared and its speed
 drifts. For each run: wall time, the steady rate (segments per second from the first finished
@@ -100,10 +100,10 @@ class FirstBatch:
 
 
 class KeptShards:
-    """Keeps the results of the last shard run (engines.sharded.run_shards), for shard_costs()."""
+    """Keeps the results of the last shard run (sharded.run_shards), for shard_costs()."""
 
     def __init__(self):
-        from translate_kit.engines import sharded
+        from translate_kit import sharded
 
         self.results: list = []
         original = sharded.run_shards
@@ -132,7 +132,7 @@ def one_run(arm: str, corpus: Path, model: Path, first: FirstBatch) -> dict:
     first.at = None
     started, cpu = time.perf_counter(), time.process_time()
     if arm == "shard":
-        from translate_kit.engines.sharded import translate_sharded
+        from translate_kit.sharded import translate_sharded
 
         results = list(translate_sharded([str(corpus)], "en", out, writers, run=run, src="fr", decode=decode,
                                          model=str(model), corpus=corpus, progress=progress))
@@ -159,8 +159,7 @@ def driver_costs(corpus: Path, model: Path, ray) -> dict:
     from translate_kit import models
     from translate_kit.cache import Cache
     from translate_kit.documents import load_documents
-    from translate_kit.engine import plan_batches
-    from translate_kit.engines.ray import _planner
+    from translate_kit.runtime.engine import load_without_weights, plan_batches
     from translate_kit.segment import iter_segments
 
     t = time.perf_counter()
@@ -173,7 +172,7 @@ def driver_costs(corpus: Path, model: Path, ray) -> dict:
     n = len(texts)
 
     ref = models.ModelRef(str(model), "local", local=True)
-    planner = _planner(ref, model, "cpu")
+    planner = load_without_weights(ref, model, "cpu")
     t = time.perf_counter()
     lengths = [len(x) for x in planner.tokenizer(texts, add_special_tokens=True)["input_ids"]]
     plan = plan_batches(lengths, 2048)
@@ -218,10 +217,10 @@ def driver_costs(corpus: Path, model: Path, ray) -> dict:
 
 
 def shard_costs(corpus: Path, kept: KeptShards, segments: int) -> dict:
-    """Seconds per segment for what the sharded driver does (engines/sharded.py), each step alone,
+    """Seconds per segment for what the sharded driver does (sharded.py), each step alone,
     on the shards and results of the last shard run."""
     from translate_kit.cache import Cache
-    from translate_kit.engines import sharded
+    from translate_kit import sharded
 
     t = time.perf_counter()
     inputs = sharded.list_inputs([str(corpus)], corpus, corpus / "out", False)
@@ -312,7 +311,8 @@ def main(argv=None) -> int:
 
 def _convert_once(model: Path) -> None:
     """The CTranslate2 conversion, done once into benchmarks/.models/ct2 (each run copies it)."""
-    from translate_kit import ct2, models
+    from translate_kit import models
+    from translate_kit.runtime import ct2
     from translate_kit.options import RunOptions
 
     ct2.load(models.ModelRef(str(model), "local", local=True), "cpu", "int8", RunOptions(cache_dir=full_model.MODELS))

@@ -62,8 +62,8 @@ BATCHES: list[int] = []  # sentences in each batch the model decoded (the engine
 
 
 def count_batches() -> None:
-    from translate_kit.ct2 import Ct2Engine
-    from translate_kit.engine import Engine
+    from translate_kit.runtime.ct2 import Ct2Engine
+    from translate_kit.runtime.engine import Engine
 
     for cls in (Engine, Ct2Engine):
         original = cls.__dict__["run"]

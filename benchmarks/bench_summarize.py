@@ -191,9 +191,9 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     if args.alone:
         return alone(args)
-    from translate_kit import models
+    from translate_kit.runtime.engine import quiet_transformers
 
-    models.quiet_transformers()
+    quiet_transformers()
     started = time.perf_counter()
     folder = args.model or full_model.summarizer_dir()
     build_s = time.perf_counter() - started

@@ -113,20 +113,22 @@ class TkTorch(TkMethod):
         self.name = "tk-torch" if precision == "fp32" else f"tk-torch-{precision}"
 
     def load(self, folder: Path, args) -> None:
-        from translate_kit import models
-        from translate_kit.engine import Engine
+        from translate_kit import models, runtime
+        from translate_kit.runtime import torch as torch_backend
+        from translate_kit.runtime.torch import TorchEngine
 
-        class Forced(Engine):
+        class Forced(TorchEngine):
             def generate(self, texts, **overrides):
                 steps = forced_steps(max(self.count_tokens(texts)))
                 self.steps += steps * len(texts)
                 return super().generate(texts, min_length=steps + 1, max_length=steps + 1)
 
         if args.device == "cpu":
-            models.set_threads(args.threads)
-        loaded = models.load(models.ModelRef(str(folder), "local", local=True), args.device, self.precision)
+            torch_backend.set_threads(args.threads)
+        loaded = torch_backend.load(models.ModelRef(str(folder), "local", local=True), args.device, self.precision)
         decode = replace(args.decode, backend="torch", precision=self.precision)
-        self.engine = Forced(loaded, decode, args.tk_batch_tokens)
+        plan = runtime.resolve("torch", args.device, self.precision, args.tk_batch_tokens).for_model(folder, decode.beams)
+        self.engine = Forced(loaded, decode, plan)
         self.cache = args.cache
 
 
@@ -136,8 +138,9 @@ class TkCt2(TkMethod):
         self.name = "tk-ct2" if precision == "auto" else f"tk-ct2-{precision}"
 
     def load(self, folder: Path, args) -> None:
-        from translate_kit import ct2, models
+        from translate_kit import models, runtime
         from translate_kit.options import RunOptions
+        from translate_kit.runtime import ct2
 
         class Forced(ct2.Ct2Engine):
             def options(self, batch, **overrides):
@@ -146,12 +149,12 @@ class TkCt2(TkMethod):
                 return super().options(batch, min_length=steps + 1, max_length=steps + 1)
 
         run = RunOptions(cache_dir=full_model.MODELS, threads=args.threads, batch_tokens=args.tk_batch_tokens)
-        generic = ct2.make_engine(models.ModelRef(str(folder), "local", local=True), args.device,
-                                  replace(args.decode, backend="ct2", precision=self.precision), run)
+        plan = runtime.resolve("ct2", args.device, self.precision, args.tk_batch_tokens).for_model(folder, args.decode.beams)
+        generic = ct2.engine(models.ModelRef(str(folder), "local", local=True), plan, args.decode, run)
         if args.ct2_layout:
             generic.model.workers, generic.model.threads = args.ct2_layout
         generic.model.translator  # loaded lazily by tk; counted in the load time here
-        self.engine = Forced(generic.loaded, generic.decode, generic.batch_tokens)
+        self.engine = Forced(generic.loaded, generic.decode, generic.plan)
         self.cache = args.cache
         self.layout = (generic.model.workers, generic.model.threads)
 
@@ -237,11 +240,13 @@ def make_method(name: str, tier: str = "base"):
 
 def prepare(args, tiers: list[str]) -> dict:
     """Shared pieces: tk's options and cache, and each tier's converted CTranslate2 model (timed once)."""
-    from translate_kit import ct2, models
+    from translate_kit import models
+    from translate_kit.runtime import ct2
+    from translate_kit.runtime.engine import quiet_transformers
     from translate_kit.cache import Cache
     from translate_kit.options import DecodeOptions
 
-    models.quiet_transformers()
+    quiet_transformers()
     # No retry of degenerate outputs: a random model's outputs all look degenerate, a real one's rarely.
     args.decode = DecodeOptions(precision="auto", repetition_retry=False)
     args.cache = Cache(tempfile.mkdtemp(prefix="tk-bench-cache-"))

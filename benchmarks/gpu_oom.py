@@ -58,7 +58,7 @@ def document(folder: Path, count: int, repeat: int) -> Path:
 def simulate(limit: int) -> None:
     """Torch's OutOfMemoryError for batches larger than `limit`, raised where generate() runs."""
     import torch
-    from translate_kit.engine import Engine
+    from translate_kit.runtime.torch import TorchEngine as Engine
 
     original = Engine.generate
 

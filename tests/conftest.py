@@ -105,8 +105,8 @@ def offline_hub(
 def spy(monkeypatch):
     """Records every batch an engine (torch or CTranslate2) sends to its model's generate():
     (model repo, input token counts of the batch)."""
-    from translate_kit.ct2 import Ct2Engine
-    from translate_kit.engine import Engine
+    from translate_kit.runtime.ct2 import Ct2Engine
+    from translate_kit.runtime.engine import Engine
 
     calls = []
     for cls in (Engine, Ct2Engine):

@@ -15,11 +15,12 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from translate_kit import ct2
+from translate_kit import runtime
+from translate_kit.runtime import ct2
 from translate_kit.cache import NoCache
 from translate_kit.cli import app
-from translate_kit.ct2 import Ct2Engine
-from translate_kit.engine import Engine
+from translate_kit.runtime.ct2 import Ct2Engine
+from translate_kit.runtime.torch import TorchEngine as Engine
 from translate_kit.errors import ModelUnavailable, UsageError
 from translate_kit.options import DecodeOptions, RunOptions
 from translate_kit.translate import Translators
@@ -87,14 +88,14 @@ def tk(*args, **env):
     ("torch", "cpu", "torch"), ("ct2", "cpu", "ct2"), ("ct2", "cuda", "ct2"),
 ])
 def test_choose_backend(requested, device, expected):
-    assert ct2.choose_backend(requested, device) == expected
+    assert runtime.choose_backend(requested, device) == expected
 
 
 def test_bad_backends_are_usage_errors():
     with pytest.raises(UsageError, match="unknown backend 'onnx'; known: auto, torch, ct2"):
         DecodeOptions(backend="onnx")
     with pytest.raises(UsageError, match="ct2 runs on cpu or cuda"):
-        ct2.choose_backend("ct2", "mps")
+        runtime.choose_backend("ct2", "mps")
 
 
 def test_backend_precedence_defaults_env_flag(monkeypatch):
@@ -276,7 +277,7 @@ def test_unknown_backend_is_a_usage_error(offline_hub, tmp_path):
 
 @pytest.mark.parametrize("requested, backend", [("cpu", "ct2"), ("auto", "auto"), ("cpu", "auto")])
 def test_cpu_device_for_ct2_found_without_torch(requested, backend):
-    code = (f"import sys; from translate_kit import ct2; d = ct2.choose_device({requested!r}, {backend!r}); "
+    code = (f"import sys; from translate_kit.runtime import devices; d = devices.choose_device({requested!r}, {backend!r}); "
             "print(d, 'torch' in sys.modules)")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.split() == ["cpu", "False"]  # this machine has no CUDA device

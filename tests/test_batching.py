@@ -3,7 +3,7 @@
 from hypothesis import given
 from hypothesis import strategies as st
 
-from translate_kit.engine import plan_batches, spread_budget
+from translate_kit.runtime.engine import plan_batches, spread_budget
 
 
 @given(st.lists(st.integers(1, 200), max_size=300), st.integers(1, 4000), st.integers(1, 4))

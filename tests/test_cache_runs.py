@@ -118,7 +118,8 @@ def test_two_processes_on_one_cache(offline_hub, tmp_path):
 
 def test_cached_rerun_loads_no_model(offline_hub, tmp_path, monkeypatch):
     """Everything cached: the model and its tokenizer are never loaded (a re-run is start-up only)."""
-    from translate_kit import ct2, models
+    from translate_kit.runtime import ct2
+    from translate_kit.runtime import torch as models
 
     out = str(tmp_path / "out")
     first = run_json(str(SEEDS), "--out", out)

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from translate_kit import DecodeOptions, RunOptions, load_documents, translate
 from translate_kit.cache import Cache, NoCache
 from translate_kit.cli import app
-from translate_kit.engine import Engine
+from translate_kit.runtime.torch import TorchEngine as Engine
 from translate_kit.translate import PivotTranslator, Progress, Translators
 
 FIXTURES = Path(__file__).parent / "fixtures"

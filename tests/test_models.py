@@ -318,7 +318,9 @@ def test_lock_records_commit_and_file_hashes(fake_hub, tmp_path):
 
 
 def test_lock_adds_a_new_pair(fake_hub, tmp_path, monkeypatch):
-    monkeypatch.setattr(models, "conventional_repo", lambda src, tgt: REPO)
+    from translate_kit.models import lock as lock_module
+
+    monkeypatch.setattr(lock_module, "conventional_repo", lambda src, tgt: REPO)
     assert tk("models", "lock", "xx-yy").exit_code == 0
     entries = models.load_lock(tmp_path / "models.lock")
     assert entries["xx-yy"].repo == REPO and entries["xx-yy"].commit == COMMIT and entries["xx-yy"].locked

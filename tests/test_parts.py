@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 from translate_kit import DecodeOptions, RunOptions, load_documents
 from translate_kit.cli import app
-from translate_kit.engine import Engine
+from translate_kit.runtime.torch import TorchEngine as Engine
 from translate_kit.segment import reassemble
 from translate_kit.translate import translate, translate_parts
 

@@ -93,7 +93,7 @@ def killing_one(results, kind: str, killed: list):
 
 
 def test_ray_writes_what_local_writes_and_a_rerun_is_cached(local_ray, offline_hub, tmp_path, monkeypatch):
-    from translate_kit.engines.ray import RayEngine
+    from translate_kit.runtime.ray import RayEngine
 
     local = translate(tmp_path / "local", "--engine", "local", cache=tmp_path / "c-local")
     # a small batch budget: several batches per actor, both actors busy
@@ -116,7 +116,7 @@ def test_ray_writes_what_local_writes_and_a_rerun_is_cached(local_ray, offline_h
 def test_a_worker_killed_mid_run_is_retried(local_ray, offline_hub, tmp_path, monkeypatch):
     """The driver kills one model actor after the first finished batch; Ray restarts it and retries
     its batches, and the outputs are complete and identical."""
-    from translate_kit.engines import ray as ray_engine
+    from translate_kit.runtime import ray as ray_engine
 
     translate(tmp_path / "local", "--engine", "local", cache=tmp_path / "c-local")
     killed = []
@@ -155,7 +155,7 @@ def test_cluster_lost_mid_run_ends_the_run_in_one_line_and_keeps_finished_batche
                                                                                    monkeypatch):
     """Losing the cluster (simulated: Ray's wait fails after two finished batches) ends the whole run
     with exit 1 and one line, not one error per document; a re-run translates only what was lost."""
-    from translate_kit.engines import ray as ray_engine
+    from translate_kit.runtime import ray as ray_engine
 
     original = ray_engine.RayEngine._next_finished
     finished = []
@@ -184,17 +184,18 @@ def test_a_worker_with_another_model_revision_refuses_to_translate(offline_hub):
     """An actor whose model resolves to another revision than the driver's answers with an error,
     which ends the run (WorkerModelError), instead of mixing outputs under one cache key."""
     from translate_kit import models
-    from translate_kit.engines.ray import BatchWorker, WorkerModelError, _raise_worker_error
+    from translate_kit.runtime import resolve
+    from translate_kit.runtime.ray import BatchWorker, WorkerModelError, _raise_worker_error
     from translate_kit.options import DecodeOptions, RunOptions
 
     ref = models.pick_model("fr", "en")
-    requested = DecodeOptions(beams=1, backend="torch")
     decode = DecodeOptions(beams=1, backend="torch", precision="fp32")
     good = models.resolved_revision(ref, models.ensure_local(ref))
     run = RunOptions.from_env()
-    outputs, error = BatchWorker(ref, good, decode, requested, "cpu", run).translate(["Bonjour."], {})
+    plan = resolve("torch", "cpu", "fp32").for_model(models.ensure_local(ref), 1)  # the driver's, as workers receive it
+    outputs, error = BatchWorker(ref, good, plan, decode, run).translate(["Bonjour."], {})
     assert error == "" and len(outputs) == 1
-    outputs, error = BatchWorker(ref, "0" * 40, decode, requested, "cpu", run).translate(["Bonjour."], {})
+    outputs, error = BatchWorker(ref, "0" * 40, plan, decode, run).translate(["Bonjour."], {})
     assert outputs == [] and f"the driver's is {'0' * 40}" in error and good in error
     with pytest.raises(WorkerModelError):
         _raise_worker_error(error)
@@ -209,7 +210,7 @@ def sharded(local_ray, node_cache_dir, monkeypatch):
     an empty node cache (the workers' own, TK_NODE_CACHE_DIR: not the driver's)."""
     import shutil
 
-    from translate_kit.engines import sharded as sharded_engine
+    from translate_kit import sharded as sharded_engine
 
     monkeypatch.setattr(sharded_engine, "MIN_SHARD_BYTES", 1)
     monkeypatch.setattr(sharded_engine, "SHARD_BYTES", 1)
@@ -258,7 +259,7 @@ def test_shard_writes_what_local_writes_and_its_merged_cache_serves_a_local_reru
 def test_shard_a_worker_killed_mid_run_still_writes_every_document_once(sharded, offline_hub, tmp_path, monkeypatch):
     """After the first finished shard the driver kills a model actor that still has shards; Ray
     restarts it and retries them: the outputs are complete and identical, each file written once."""
-    from translate_kit.engines import sharded as sharded_engine
+    from translate_kit import sharded as sharded_engine
 
     docs = ["000", "001", "002", "003"]
     translate(tmp_path / "local", "--engine", "local", cache=tmp_path / "c-local", docs=docs)
@@ -299,8 +300,8 @@ def test_shard_a_bad_document_is_its_one_line_and_the_others_are_written(sharded
 def test_shard_cluster_lost_mid_run_keeps_finished_shards(sharded, offline_hub, tmp_path, monkeypatch):
     """The cluster lost after the first finished shard (simulated): exit 1 and one line; that
     shard's documents are written and its translations in the driver's cache."""
-    from translate_kit.engines import sharded as sharded_engine
-    from translate_kit.engines.ray import ClusterLost
+    from translate_kit import sharded as sharded_engine
+    from translate_kit.runtime.ray import ClusterLost
 
     original = sharded_engine.wait_one
     finished = []
@@ -339,8 +340,8 @@ def test_shard_needs_the_ray_engine_and_tk_shard_only_steers_ray_runs(monkeypatc
 def test_shard_a_worker_with_another_model_revision_ends_the_run(offline_hub):
     """The driver checks each document's model, revision and signature against its own."""
     pytest.importorskip("ray", reason='the [ray] extra is not installed (pip install -e ".[ray]")')  # the cluster's device
-    from translate_kit.engines.ray import WorkerModelError
-    from translate_kit.engines.sharded import ModelCheck, ShardDocument
+    from translate_kit.runtime.ray import WorkerModelError
+    from translate_kit.sharded import ModelCheck, ShardDocument
     from translate_kit.options import DecodeOptions, RunOptions
     from translate_kit.translators import Translators
 
@@ -362,7 +363,7 @@ def test_shard_a_worker_with_another_model_revision_ends_the_run(offline_hub):
     ([], 2, []),
 ])
 def test_shards_are_consecutive_equal_shares_within_bounds(sizes, workers, expected):
-    from translate_kit.engines.sharded import Input, shards
+    from translate_kit.sharded import Input, shards
 
     inputs = [Input(i, "file", f"d{i}.txt", size=size) for i, size in enumerate(sizes)]
     cut = list(shards(inputs, workers))

@@ -32,7 +32,8 @@ CHRF_FLOOR = 45.0
 
 def hub_unreachable() -> str | None:
     """Why the hub cannot be used from here, or None when it answers."""
-    from translate_kit import hub, models
+    from translate_kit import models
+    from translate_kit.models import hub
 
     if models.offline():
         return "HF_HUB_OFFLINE (or TRANSFORMERS_OFFLINE) is set"

@@ -25,7 +25,7 @@ from translate_kit import DecodeOptions, RunOptions, load_documents, translate
 from translate_kit.cache import DB_NAME
 from translate_kit.cli import app
 from translate_kit.documents import Document, decode, read_document
-from translate_kit.engine import Engine
+from translate_kit.runtime.torch import TorchEngine as Engine
 from translate_kit.errors import DocumentError
 from translate_kit.segment import reassemble, segment_document
 from translate_kit.translate import DocResult
@@ -392,7 +392,7 @@ def test_stdin_and_a_file_named_stdin_do_not_collide(tmp_path):
 
 
 def test_unwritable_out_fails_before_any_model_work(offline_hub, tmp_path, monkeypatch):
-    from translate_kit import models
+    from translate_kit.runtime import torch as models
 
     loads = []
     monkeypatch.setattr(models, "load", lambda *a, **k: loads.append(a) or pytest.fail("model loaded"))

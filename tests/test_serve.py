@@ -33,8 +33,8 @@ from test_writers import CHROME_FLAGS, find_browser  # noqa: E402
 from typer.testing import CliRunner  # noqa: E402
 
 from translate_kit.cli import app as cli_app  # noqa: E402
-from translate_kit.ct2 import Ct2Engine  # noqa: E402
-from translate_kit.engine import Engine  # noqa: E402
+from translate_kit.runtime.ct2 import Ct2Engine  # noqa: E402
+from translate_kit.runtime.engine import Engine  # noqa: E402
 from translate_kit.errors import ModelUnavailable  # noqa: E402
 from translate_kit.options import RunOptions  # noqa: E402
 from translate_kit.serve import service  # noqa: E402
@@ -190,11 +190,11 @@ def test_the_cache_is_shared_with_tk_translate_both_ways(server, settings, tmp_p
 
 
 def test_one_model_per_pair_loaded_once(settings, monkeypatch):
-    from translate_kit import backends
+    from translate_kit import runtime
 
     loads = []
-    original = backends.engine
-    monkeypatch.setattr(backends, "engine", lambda ref, *args, **kw: loads.append(ref.repo) or original(ref, *args, **kw))
+    original = runtime.open_engine
+    monkeypatch.setattr(runtime, "open_engine", lambda ref, *args, **kw: loads.append(ref.repo) or original(ref, *args, **kw))
     with running(settings) as url:
         for text in ("Un chat.", "Deux chiens.", "Trois oiseaux."):
             assert call(url, "/translate", {"q": text, "source": "fr", "target": "en"})[0] == 200

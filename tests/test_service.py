@@ -1,4 +1,4 @@
-"""The model service (translators.py, backends/): one resolution, readable signatures, the summarizer
+"""The model service (translators.py, runtime/): one resolution, readable signatures, the summarizer
 on CTranslate2, fully cached runs that load nothing, damaged conversions reconverted, progress.
 
 Models: the test hub's tiny copy Marian (fr-en, en-fr) and tiny random BART summarizer (128
@@ -17,7 +17,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from translate_kit import backends, ct2
+from translate_kit import runtime as backends
+from translate_kit.runtime import ct2
 from translate_kit.cache import NoCache
 from translate_kit.cli import app
 from translate_kit.errors import DocumentFailed, ModelUnavailable, UsageError

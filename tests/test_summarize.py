@@ -16,7 +16,7 @@ from typer.testing import CliRunner
 
 from translate_kit.cli import app
 from translate_kit.documents import read_document
-from translate_kit.engine import Engine
+from translate_kit.runtime.torch import TorchEngine as Engine
 from translate_kit.extractive import central_sentences, sentence_scores
 from translate_kit.segment import segment_document
 from translate_kit.summarize import (

@@ -39,7 +39,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable, Iterable, Iterator, Sequence
 
-from .errors import CacheBusy, CacheError, CacheFileError, UsageError
+from .errors import CacheBusy, CacheError, CacheFileError
+from .options import DEFAULT_CACHE_TIMEOUT, cache_timeout
 
 log = logging.getLogger("translate_kit")
 
@@ -87,7 +88,7 @@ TABLES = {table: len(columns) for table, columns in COLUMNS.items()}
 CACHE_FORMAT = 1
 CHUNK = 500  # rows per lookup query: well under SQLite's bound-parameter limit
 MERGE_ROWS = 20_000  # rows per merge transaction
-DEFAULT_TIMEOUT = 60.0  # seconds to wait for another tk's write lock (TK_CACHE_TIMEOUT)
+DEFAULT_TIMEOUT = DEFAULT_CACHE_TIMEOUT  # seconds to wait for another tk's write lock (TK_CACHE_TIMEOUT)
 MAX_ROWID = 2**63 - 1
 
 
@@ -99,22 +100,6 @@ def entry_rows(signature: str, task: str, model: str, items: Iterable[tuple[str,
     """(source, target, origin, flag) items as whole `entries` rows, stamped now."""
     now = time.time()
     return [(entry_key(signature, s), signature, task, model, s, t, o, f, now) for s, t, o, f in items]
-
-
-def cache_timeout() -> float:
-    """TK_CACHE_TIMEOUT, validated like a flag (UsageError when it is no number >= 0)."""
-    from .options import env
-
-    value = env("CACHE_TIMEOUT")
-    if value is None:
-        return DEFAULT_TIMEOUT
-    try:
-        seconds = float(value)
-    except ValueError:
-        seconds = -1.0
-    if not seconds >= 0:  # also NaN
-        raise UsageError(f"TK_CACHE_TIMEOUT={value!r} is not a number of seconds (0 or more)")
-    return seconds
 
 
 def problem(err: sqlite3.Error) -> str:
@@ -479,7 +464,7 @@ class Cache:
 
     def all_overrides(self) -> list[tuple[str, str, str, str]]:
         """Every imported review, (src_lang, tgt_lang, source, target): what a sharded run's workers
-        serve before their own caches, as a local run does (engines/sharded.py)."""
+        serve before their own caches, as a local run does (sharded.py)."""
         return self.reviews.do(lambda db: db.execute("SELECT src_lang, tgt_lang, source, target FROM overrides").fetchall())
 
     # -- merging ------------------------------------------------------------------------------------
@@ -489,7 +474,7 @@ class Cache:
         is here already is counted, as present or (another value) as a conflict, and this cache's
         value kept. Malformed rows are skipped and counted. One transaction per MERGE_ROWS rows
         (a commit costs about as much as a few hundred rows), so an interrupted merge keeps what it
-        merged. `tk cache merge` and the shards of a sharded run (engines/sharded.py) both come here."""
+        merged. `tk cache merge` and the shards of a sharded run (sharded.py) both come here."""
         store = self.reviews if table == "overrides" else self.entries
         total = Merged()
         for chunk in _chunks(rows, MERGE_ROWS):

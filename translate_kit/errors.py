@@ -97,3 +97,13 @@ class GlossaryError(TkError):
 
     def __reduce__(self):
         return type(self), (self.path, self.problem, self.line)
+
+
+def first_line(err: BaseException, kind: bool = True) -> str:
+    """An exception in one line, for messages that quote a library's error: its first line,
+    after `Type: ` when `kind` (the package's one helper for it)."""
+    lines = str(err).strip().splitlines()
+    text = lines[0] if lines else ""
+    if not kind:
+        return text
+    return f"{type(err).__name__}: {text}" if text else type(err).__name__

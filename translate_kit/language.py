@@ -11,6 +11,7 @@ The language is settled before a document is segmented: sentence rules are per l
 from __future__ import annotations
 
 import math
+import threading
 from functools import lru_cache
 
 SAMPLE_CHARS = 4000
@@ -84,6 +85,16 @@ def sure_language(text: str) -> str:
         return ""
     lang, probability = _identifier().classify(sample)
     return lang if probability >= SURE else ""
+
+
+def rank_languages(text: str) -> list[tuple[str, float]]:
+    """Every language with its probability, best first, from the text's first few thousand
+    characters (`tk serve`'s /detect). The server's threads share the one identifier."""
+    with _identifier_lock:
+        return _identifier().rank(text[:SAMPLE_CHARS])
+
+
+_identifier_lock = threading.Lock()
 
 
 @lru_cache(maxsize=1)

@@ -1,8 +1,10 @@
-"""Every knob in one place.
+"""Every knob in one place: the ground floor, importing nothing of the package but errors.py.
 
 `DecodeOptions` holds what can change a translation; its `signature()` is part of the cache key.
 `RunOptions` holds what must not change results (device, batch size, threads), so it never
 reaches the cache key. Settings are resolved at call time: defaults < TK_* environment < flags.
+Every TK_* setting is read here, by one typed accessor each, and a bad value is a UsageError
+(exit 2) naming the variable, never a traceback where it is used.
 """
 
 from __future__ import annotations
@@ -13,7 +15,11 @@ import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .backends import CHOICES as BACKENDS  # noqa: F401  --backend choices: auto, then the registry's
+from .errors import UsageError
+
+#: --backend choices: auto, then runtime.REGISTRY's names (a test keeps the two equal). Named here
+#: rather than imported, so that the ground floor never imports the runtime above it.
+BACKENDS = ("auto", "torch", "ct2")
 
 #: bumped whenever cached results would be produced differently for the same options
 #: (2: the readable signature, with backend, precision and beams as they really run)
@@ -60,17 +66,15 @@ class DecodeOptions:
 
     def __post_init__(self):
         if self.backend not in BACKENDS:
-            from .errors import UsageError
-
             raise UsageError(f"unknown backend '{self.backend}'; known: {', '.join(BACKENDS)}")
 
-    def signature(self, task: str, model_id: str, revision: str, resolved, beams: int, **more) -> Signature:
+    def signature(self, task: str, model_id: str, revision: str, plan, **more) -> Signature:
         """Everything that can change a result for this task and model, readable and hashed.
 
-        `resolved` is the backends.Resolved the engine runs with (never "auto"), `beams` the beam
-        size that really runs (the model's own when --beams is not given); `more` are a task's
-        own fields, e.g. a summary's length bounds (min, max)."""
-        fields = [("task", task), ("backend", resolved.backend), ("precision", resolved.precision), ("beams", beams)]
+        `plan` is the runtime.Plan the engine runs with (backend, precision and beams as they
+        really run, never "auto"; the model's own beams when --beams is not given); `more` are a
+        task's own fields, e.g. a summary's length bounds (min, max)."""
+        fields = [("task", task), ("backend", plan.backend), ("precision", plan.precision), ("beams", plan.beams)]
         if task == "translate":
             fields += [("length", f"{self.max_length_ratio:g}x+{self.max_length_extra}"),
                        ("retry", "yes" if self.repetition_retry else "no")]
@@ -150,9 +154,69 @@ def _yes_no(value: str | None, name: str) -> bool:
 
 
 def _usage(message: str):
-    from .errors import UsageError
-
     return UsageError(message)
+
+
+def _seconds(value: str | None, name: str, default: float, positive: bool = False) -> float:
+    """TK_CACHE_TIMEOUT, TK_FETCH_TIMEOUT and the like: a number of seconds (0 or more; above 0
+    when `positive`); UsageError naming the variable otherwise (NaN included)."""
+    if value is None:
+        return default
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not (number > 0 if positive else number >= 0):
+        raise _usage(f"{name}={value!r} is not a number of seconds ({'above 0' if positive else '0 or more'})")
+    return number
+
+
+# --- TK_* settings read outside the options objects, one typed accessor each -------------------
+
+DEFAULT_CACHE_TIMEOUT = 60.0  # seconds to wait for another tk's write lock
+FETCH_TIMEOUT_S = 20.0
+FETCH_MAX_BYTES = 50_000_000
+
+
+def cache_timeout() -> float:
+    """TK_CACHE_TIMEOUT: seconds to wait for another tk's lock on the cache (default 60)."""
+    return _seconds(env("CACHE_TIMEOUT"), "TK_CACHE_TIMEOUT", DEFAULT_CACHE_TIMEOUT)
+
+
+def fetch_timeout() -> float:
+    """TK_FETCH_TIMEOUT: seconds a URL's fetch may wait on the network (default 20)."""
+    return _seconds(env("FETCH_TIMEOUT"), "TK_FETCH_TIMEOUT", FETCH_TIMEOUT_S, positive=True)
+
+
+def fetch_max_bytes() -> int:
+    """TK_FETCH_MAX_MB: the largest body a fetch reads, in MB (default 50)."""
+    value = env("FETCH_MAX_MB")
+    if value is None:
+        return FETCH_MAX_BYTES
+    try:
+        megabytes = float(value)
+    except ValueError:
+        megabytes = -1.0
+    if not megabytes > 0:
+        raise _usage(f"TK_FETCH_MAX_MB={value!r} is not a size in MB (above 0)")
+    return int(megabytes * 1e6)
+
+
+def models_lock() -> Path | None:
+    """TK_MODELS_LOCK: a models.lock to use instead of ./models.lock."""
+    value = env("MODELS_LOCK")
+    return Path(value).expanduser() if value else None
+
+
+def corpus_folder() -> Path:
+    """TK_CORPUS: the folder where document ids ("003") resolve (default seeds/)."""
+    return Path(env("CORPUS", "seeds"))
+
+
+def node_cache_dir() -> Path | None:
+    """TK_NODE_CACHE_DIR: on a Ray node, the cache folder a sharded run's worker uses there."""
+    value = env("NODE_CACHE_DIR")
+    return Path(value) if value else None
 
 
 @dataclass(frozen=True)
@@ -163,16 +227,16 @@ class RunOptions:
     usage error (exit 2) before any model loads, never a traceback halfway through a run."""
 
     device: str = "auto"
-    batch_tokens: int | None = None  # None: a per-device default (engine.py)
+    batch_tokens: int | None = None  # None: a per-device default (runtime/plan.py)
     threads: int | None = None
     use_cache: bool = True
     cache_dir: Path = field(default_factory=lambda: Path(env("CACHE_DIR", "cache")))
     cache_timeout: float | None = None  # seconds to wait for another tk's lock (None: TK_CACHE_TIMEOUT or 60)
-    # Where model work runs (engines/): "local" (this process) or "ray" (a Ray cluster, the [ray] extra).
+    # Where model work runs (runtime/): "local" (this process) or "ray" (a Ray cluster, the [ray] extra).
     engine: str = "local"
     workers: int | None = None  # ray: model replicas (None: one per GPU, else per CPU the cluster has)
     ray_address: str | None = None  # ray: an existing cluster ("auto", "ray://host:10001"); None: a local Ray
-    shard: bool = False  # ray: documents sharded over the workers, each with its own cache (engines/sharded.py)
+    shard: bool = False  # ray: documents sharded over the workers, each with its own cache (sharded.py)
 
     def __post_init__(self):
         object.__setattr__(self, "device", check_device(self.device))
@@ -186,8 +250,6 @@ class RunOptions:
     @classmethod
     def from_env(cls, **overrides) -> "RunOptions":
         """defaults < TK_* environment < flags; an environment value a flag overrides is not read."""
-        from .cache import cache_timeout
-
         given = {k: v for k, v in overrides.items() if v is not None}
         readers = {
             "device": lambda: check_device(env("DEVICE", "auto"), "TK_DEVICE"),
@@ -201,6 +263,7 @@ class RunOptions:
             "shard": lambda: _yes_no(env("SHARD"), "TK_SHARD"),
         }
         values = {key: read() for key, read in readers.items() if key not in given}
+        fetch_timeout(), fetch_max_bytes()  # read where a URL is fetched; checked now, so a bad one is exit 2
         if "shard" not in given and str(given.get("engine", values.get("engine"))).strip().lower() != "ray":
             values["shard"] = False  # TK_SHARD says how ray runs go; a local run is not one (the flag is stricter)
         return cls(**values, **given)

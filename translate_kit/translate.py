@@ -25,9 +25,9 @@ from typing import Callable, Iterable, Iterator
 
 from .checks import assess_segments
 from .documents import Document
-from .engine import GenerationFailed
 from .errors import CacheError, DocumentError, DocumentFailed, InternalError, RunAborted, TkError
 from .incidents import internal
+from .runtime.engine import GenerationFailed
 from .language import check_language, check_source, source_language
 from .options import DecodeOptions, RunOptions
 from .segment import Segment, iter_segments, renumber
@@ -39,6 +39,8 @@ from .translators import (  # noqa: F401  (re-exported: the service's names, as 
     Translation,
     Translator,
     Translators,
+    fill,
+    fill_copy,
     open_cache,
 )
 
@@ -331,7 +333,7 @@ def _translate_group(results: list[DocResult], translator: Translator, progress:
     """All documents of one language pair in this window: unique texts, one pass through cache and model."""
     todo = [s for r in results for s in r.segments if s.kind == "text"]
     for s in (s for r in results for s in r.segments if s.kind == "copy"):
-        s.target, s.origin = s.source.strip(), "copy"
+        fill_copy(s)
     progress.advance(sum(1 for r in results for s in r.segments if s.kind != "text"))
     by_text: dict[str, list[Segment]] = {}
     for s in todo:
@@ -344,9 +346,7 @@ def _translate_group(results: list[DocResult], translator: Translator, progress:
         done = translator.translate_texts(unique[start : start + WINDOW_SEGMENTS], progress.advance)
         for text, done_text in done.items():
             for k, s in enumerate(by_text[text]):
-                s.target = done_text.target
-                s.flag = done_text.flag if done_text.origin != "failed" else str(done_text.error)
-                s.origin = "duplicate" if k and done_text.origin != "failed" else done_text.origin
+                fill(s, done_text, duplicate=k > 0)
     for r in results:
         _fail_on_lost_segments(r)
         if not r.error:

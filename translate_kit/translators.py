@@ -1,13 +1,15 @@
 """The model service: every model a run uses (translation pairs, pivots, the summarizer), one way.
 
-`Translators(decode, run, cache, model_override, progress)` is the service of one run. It settles
-backend, device and precision once (`backends.resolve` -> a frozen `Resolved`), and gives out
+`Translators(decode, run, cache, model_override, progress)` is the service of one run, on models/
+(which model, where its files are) and runtime/ (how it runs). It settles backend, device and
+precision once (`runtime.plan_run` -> a frozen `Plan`, completed per model from its files), and
+gives out
   - `get(src, tgt)`: a Translator for a language pair, or a PivotTranslator through English;
   - `summarizer(name)`: the Summarizer;
 each with its cache signature (readable and hashed, options.Signature) settled from the local
 files, and its model loaded on first use: a run whose work is all in the cache never loads a
-model, never imports transformers or torch. Loading, threads, the cache-then-model loop and the
-out-of-memory back-off live here once (ModelTask), for every task.
+model, never imports transformers or torch. Loading once (`Once`), the cache-then-model loop and
+the failure of one text live here once (ModelTask), for every task.
 
 Results are types: a `Translation(target, origin, flag)`, with `error` (a TkError) when the model
 could not take the text; the CLI turns errors into words.
@@ -16,14 +18,13 @@ could not take the text; the CLI turns errors into words.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Callable, Iterator, Literal, Sequence
 
-from . import backends, models, quality
+from . import models, quality, runtime
 from .cache import Cache, NoCache
-from .engine import Engine, GenerationFailed
 from .errors import ModelUnavailable, TkError
 from .options import DecodeOptions, RunOptions, Signature
+from .runtime.engine import Engine, GenerationFailed
 from .segment import Segment, fit_segments, split_to_budget
 
 TRANSLATE, SUMMARIZE = "translate", "summarize"
@@ -56,10 +57,41 @@ class Progress:
     note: Callable[[str], None] = lambda message: None
 
 
-class ModelTask:
-    """One model for one task: its signature, the cache, and the engine, loaded on first use.
+def fill(segment: Segment, found: Translation, duplicate: bool = False) -> None:
+    """A text segment from its text's Translation (the one place for it: `tk translate`, `tk serve`):
+    a failure's error becomes its flag; a later occurrence of the same text is a "duplicate"."""
+    failed = found.origin == "failed"
+    segment.target = found.target
+    segment.flag = str(found.error) if failed else found.flag
+    segment.origin = "duplicate" if duplicate and not failed else found.origin
 
-    A load that fails is remembered (the next document gets the same error, fast)."""
+
+def fill_copy(segment: Segment) -> None:
+    """A segment copied as it is (numbers, URLs, code: segment.py's "copy" kind)."""
+    segment.target, segment.origin = segment.source.strip(), "copy"
+
+
+class Once:
+    """Values loaded on first use, by key; a load that fails is remembered, and the next caller
+    gets the same error at once, with no retry (the next document of a run, the next request)."""
+
+    def __init__(self):
+        self._values: dict = {}
+
+    def get(self, key, load: Callable[[], object]):
+        if key not in self._values:
+            try:
+                self._values[key] = load()
+            except TkError as err:
+                self._values[key] = err
+        value = self._values[key]
+        if isinstance(value, TkError):
+            raise value
+        return value
+
+
+class ModelTask:
+    """One model for one task: its signature, the cache, and the engine, loaded on first use (Once)."""
 
     def __init__(self, engine: Engine | Callable[[], Engine], signature: Signature | str, cache: Cache | NoCache,
                  ref: models.ModelRef | None = None, revision: str | None = None):
@@ -69,17 +101,12 @@ class ModelTask:
         self.cache = cache
         self.ref = ref or engine.loaded.ref
         self.revision = revision or engine.loaded.revision
+        self._load = Once()
 
     @property
     def engine(self) -> Engine:
-        if isinstance(self._engine, TkError):  # it failed to load before: same answer, no retry
-            raise self._engine
         if not isinstance(self._engine, Engine):
-            try:
-                self._engine = self._engine()
-            except TkError as err:
-                self._engine = err
-                raise
+            self._engine = self._load.get("engine", self._engine)
         return self._engine
 
     @property
@@ -315,55 +342,36 @@ class Translators:
     """The model service of one run: loads each model once, and remembers failures too."""
 
     def __init__(self, decode: DecodeOptions, run: RunOptions, cache, model_override: str | None = None,
-                 progress: Progress | None = None):
+                 progress: Progress | None = None, plan: runtime.Plan | None = None):
         self.decode, self.run, self.cache, self.override = decode, run, cache, model_override
         self.progress = progress or Progress()
-        self._loaded: dict[tuple[str, str], Translator | TkError] = {}
-        self._summarizers: dict[str, Summarizer | TkError] = {}
-        self._resolved: backends.Resolved | None = None
+        self._loaded = Once()  # (src, tgt) -> Translator | PivotTranslator; summarizer name -> Summarizer
+        self._plan = plan  # given: a sharded run's worker, which runs the driver's Plan
 
     @property
-    def resolved(self) -> backends.Resolved:
-        """Backend, device and precision, decided once for the run (backends.resolve)."""
-        if self._resolved is None:
-            device = self.run.device
-            if self.run.engine != "local":  # the model runs on the cluster's workers: their device
-                from . import engines
+    def plan(self) -> runtime.Plan:
+        """Backend, device and precision, decided once for the run (runtime.plan_run)."""
+        if self._plan is None:
+            self._plan = runtime.plan_run(self.decode, self.run)
+        return self._plan
 
-                device = engines.choose_device(self.run, self.decode.backend)
-            self._resolved = backends.resolve(self.decode.backend, device, self.decode.precision)
-        return self._resolved
+    resolved = plan  # the name reports and tests have used for it
 
     @property
     def device(self) -> str:
-        return self.resolved.device
+        return self.plan.device
 
     def get(self, src: str, tgt: str) -> Translator | PivotTranslator:
-        key = (src, tgt)
-        if key not in self._loaded:
-            try:
-                self._loaded[key] = self._load(src, tgt)
-            except TkError as err:
-                self._loaded[key] = err
-        value = self._loaded[key]
-        if isinstance(value, TkError):
-            raise value
-        return value
+        return self._loaded.get((src, tgt), lambda: self._load(src, tgt))
 
     def summarizer(self, name: str) -> Summarizer:
         """The summarizer model `name` (a lock role, repo id or folder), settled from local files."""
-        if name not in self._summarizers:
-            try:
-                ref = models.model_from_name(name)
-                signature, factory, path = self._task(ref, SUMMARIZE)
-                self._summarizers[name] = Summarizer(factory, signature, self.cache, ref, signature.revision,
-                                                     models.input_limit(path))
-            except TkError as err:
-                self._summarizers[name] = err
-        value = self._summarizers[name]
-        if isinstance(value, TkError):
-            raise value
-        return value
+        def load() -> Summarizer:
+            ref = models.model_from_name(name)
+            signature, factory, plan = self._task(ref, SUMMARIZE)
+            return Summarizer(factory, signature, self.cache, ref, signature.revision, plan.input_limit)
+
+        return self._loaded.get(("summarizer", name), load)
 
     def _load(self, src: str, tgt: str) -> Translator | PivotTranslator:
         """The direct model when there is one (or --model forces it), else two models through English.
@@ -391,20 +399,16 @@ class Translators:
         signature, factory, _ = self._task(ref, TRANSLATE)
         return Translator(factory, signature, self.cache, (src, tgt), ref, signature.revision)
 
-    def _task(self, ref: models.ModelRef, task: str) -> tuple[Signature, Callable[[], Engine], Path]:
-        """The model's exact version and the decoding that will really run (hence the cache key)
-        are settled now, from the local files; the engine is a function that loads it when needed."""
-        resolved = self.resolved
+    def _task(self, ref: models.ModelRef, task: str) -> tuple[Signature, Callable[[], Engine], runtime.Plan]:
+        """The model's exact version and its Plan (beams and input limit from its files), hence the
+        cache key, are settled now; the engine is a function that loads it when needed, from the
+        same Plan."""
         path = models.ensure_local(ref)
         revision = models.resolved_revision(ref, path)
-        beams = self.decode.beams or models.model_beams(path)
-        signature = self.decode.signature(task, ref.repo, revision, resolved, beams)
-        decode = replace(self.decode, backend=resolved.backend, precision=resolved.precision)
-        if self.run.engine != "local":  # engines/: the same Engine contract, the model work elsewhere (a Ray cluster)
-            from . import engines
-
-            return signature, lambda: engines.make_engine(ref, decode, self.decode, resolved.device, self.run), path
-        return signature, lambda: backends.engine(ref, resolved, decode, self.run, self.progress.note), path
+        plan = self.plan.for_model(path, self.decode.beams)
+        signature = self.decode.signature(task, ref.repo, revision, plan)
+        decode = replace(self.decode, backend=plan.backend, precision=plan.precision)
+        return signature, lambda: runtime.open_engine(ref, plan, decode, self.run, self.progress.note), plan
 
 
 def open_cache(run: RunOptions) -> Cache | NoCache:

@@ -17,23 +17,15 @@ import threading
 from pathlib import Path
 
 from ..errors import DocumentError
-from ..options import env
+from ..options import fetch_max_bytes, fetch_timeout
 
-TIMEOUT_S = 20.0
-MAX_BYTES = 50_000_000
 USER_AGENT = "translate_kit (+https://pypi.org/project/translate_kit/)"
-
-
-def fetch_timeout() -> float:
-    """TK_FETCH_TIMEOUT: seconds for the whole fetch (read here only, in one place)."""
-    return float(env("FETCH_TIMEOUT", TIMEOUT_S))
 
 
 def fetch(url: str) -> tuple[bytes, str]:
     """The body of `url` and its final URL, within TK_FETCH_TIMEOUT seconds all told, at most
     TK_FETCH_MAX_MB megabytes."""
-    timeout = fetch_timeout()
-    limit = int(float(env("FETCH_MAX_MB", MAX_BYTES / 1e6)) * 1e6)
+    timeout, limit = fetch_timeout(), fetch_max_bytes()  # options.py: a bad TK_* value is a usage error
     result: dict = {}
     stop = threading.Event()
     worker = threading.Thread(target=_fetch_into, args=(url, timeout, limit, stop, result), daemon=True, name="tk-fetch")

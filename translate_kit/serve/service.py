@@ -16,7 +16,6 @@ SQLite connection belongs to the thread that opened it. `detect`, `languages` an
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,7 +24,7 @@ from ..documents import Document, make_document
 from ..errors import TkError
 from ..options import DecodeOptions, RunOptions
 from ..segment import Segment, iter_segments
-from ..translators import PIVOT, Translation, Translators, open_cache
+from ..translators import PIVOT, Translation, Translators, fill, fill_copy, open_cache
 
 PLAIN_SUFFIXES = (".txt", ".md")  # read as text, markup and all, and answered in the same format
 HUB_REPO = re.compile(r"models--Helsinki-NLP--opus-mt-([a-z]{2,3})-([a-z]{2,3})")
@@ -54,10 +53,9 @@ class Piece:
     def fill(self, done: dict[str, Translation]) -> None:
         for s in self.segments:
             if s.kind == "text":
-                found = done[s.text]
-                s.target, s.origin, s.flag = found.target, found.origin, found.flag
+                fill(s, done[s.text])
             elif s.kind == "copy":
-                s.target, s.origin = s.source.strip(), "copy"
+                fill_copy(s)
             else:
                 s.target = s.source
 
@@ -109,7 +107,7 @@ class Service:
         """Up to `n` other translations of each text of `done` (its served translation left out):
         the next hypotheses of the beam, from the model (they are not cached; the best one is).
         Through a pivot, the second model's alternatives for the first one's English."""
-        from ..engine import plan_batches
+        from ..runtime.engine import plan_batches
 
         first, last = (translator.first, translator.second) if hasattr(translator, "second") else (None, translator)
         texts = [t for t, found in done.items() if found.origin != "copy"]
@@ -174,22 +172,12 @@ def languages() -> list[dict]:
     return [{"code": c, "name": NAMES.get(c, c), "targets": sorted(targets.get(c, ()))} for c in codes]
 
 
-_detector = None
-_detector_lock = threading.Lock()
-
-
 def detect(text: str, among: set[str] | None = None, top: int = 3) -> list[dict]:
     """[{language, confidence}] best first, confidence in percent as LibreTranslate gives it,
     restricted to `among` when it names any (a server only detects what it can translate)."""
-    global _detector
-    from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+    from ..language import rank_languages
 
-    from ..language import SAMPLE_CHARS
-
-    with _detector_lock:
-        if _detector is None:
-            _detector = LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
-        ranked = _detector.rank(text[:SAMPLE_CHARS])
+    ranked = rank_languages(text)
     if among:
         ranked = [r for r in ranked if r[0] in among] or ranked
     return [{"language": lang, "confidence": round(float(p) * 100, 1)} for lang, p in ranked[:top]]

@@ -1,6 +1,6 @@
 """`tk serve`: the LibreTranslate-compatible server (translate_kit/serve/), on uvicorn.
 
-Registered on the main app in cli.py. The server stack (fastapi, uvicorn) is imported only when
+Registered on the main app in cli/__init__.py. The server stack (fastapi, uvicorn) is imported only when
 the command runs, so `tk --help` never loads it; without the [serve] extra the command says how
 to install it.
 """
@@ -13,13 +13,11 @@ from typing import Annotated, Optional
 
 import typer
 
-from .errors import TkError, UsageError
+from ..errors import UsageError
+from .common import (EXIT_USAGE, BackendOpt, BatchTokensOpt, BeamsOpt, CacheDirOpt, DeviceOpt, PrecisionOpt,
+                     ThreadsOpt, decode_options, fail, options_or_exit, say)
 
 LOOPBACK = "127.0.0.1"
-
-
-def say(message: str) -> None:
-    typer.echo(f"tk: {message}", err=True)
 
 
 def read_keys(path: Path) -> frozenset[str]:
@@ -53,42 +51,33 @@ def serve(
     timeout: Annotated[float, typer.Option("--timeout", min=0.1, help="Seconds a request may wait for its translation.")] = 120.0,
     queue: Annotated[int, typer.Option("--queue", min=1, help="Requests waiting for the model; past it, 429 with Retry-After.")] = 64,
     batch_wait: Annotated[float, typer.Option("--batch-wait", min=0.0, help="Seconds to wait for more requests to share a model call.")] = 0.005,
-    device: Annotated[Optional[str], typer.Option("--device", help="auto|cpu|cuda|cuda:N|mps (env TK_DEVICE).")] = None,
-    backend: Annotated[Optional[str], typer.Option("--backend", help="auto, torch, ct2 (env TK_BACKEND).")] = None,
-    beams: Annotated[Optional[int], typer.Option("--beams", min=1, help="Beam size (default: the model's own).")] = None,
-    batch_tokens: Annotated[Optional[int], typer.Option("--batch-tokens", min=1, help="Token budget per batch.")] = None,
-    threads: Annotated[Optional[int], typer.Option("--threads", min=1, help="CPU threads (env TK_THREADS).")] = None,
-    cache_dir: Annotated[Optional[Path], typer.Option("--cache-dir", help="Cache folder (env TK_CACHE_DIR; default cache/), shared with tk translate.")] = None,
+    device: DeviceOpt = None,
+    backend: BackendOpt = None,
+    beams: BeamsOpt = None,
+    precision: PrecisionOpt = "auto",
+    batch_tokens: BatchTokensOpt = None,
+    threads: ThreadsOpt = None,
+    cache_dir: CacheDirOpt = None,
 ) -> None:
     """Serve the LibreTranslate HTTP API (and a page at /) with the local models and cache."""
     try:
-        import uvicorn
+        import uvicorn  # the [serve] extra: only when the server runs
 
-        from .serve.app import Settings, create_app
+        from ..serve.app import Settings, create_app
     except ImportError as err:
-        say(f"tk serve needs the server extra ({err.name} is missing): pip install -e \".[serve]\"")
-        raise typer.Exit(2)
-    from .options import DecodeOptions, RunOptions
+        raise fail(f"tk serve needs the server extra ({err.name} is missing): pip install -e \".[serve]\"", EXIT_USAGE)
+    from ..options import RunOptions
 
-    try:
+    with options_or_exit():
         keys = read_keys(api_keys) if api_keys else frozenset()
-        decode = DecodeOptions(beams=beams, **({"backend": backend} if backend else {}))
+        decode = decode_options(beams, precision, backend)
         run = RunOptions.from_env(device=device, batch_tokens=batch_tokens, threads=threads, cache_dir=cache_dir)
-    except UsageError as err:
-        say(str(err))
-        raise typer.Exit(2)
-    except TkError as err:
-        say(str(err))
-        raise typer.Exit(1)
     if not is_loopback(host) and not keys:
         say(f"warning: listening on {host} with no --api-keys: anyone who can reach this machine can use it")
     settings = Settings(decode=decode, run=run, char_limit=char_limit, file_limit=file_limit, timeout=timeout,
                         queue=queue, batch_wait=batch_wait, api_keys=keys, cors_origins=tuple(cors_origin or ()))
-    try:
+    with options_or_exit():
         api = create_app(settings)  # reads models.lock and the local cache: what it can serve
-    except TkError as err:
-        say(str(err))
-        raise typer.Exit(1)
     config = uvicorn.Config(api, host=host, port=port, log_level="warning",
                             timeout_graceful_shutdown=max(timeout, 5.0), server_header=False)
     server = uvicorn.Server(config)

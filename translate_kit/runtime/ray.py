@@ -23,29 +23,29 @@ plans token-budgeted batches (engine.plan_batches) with the model's own tokenize
 finished batch to Translator.translate_texts, which stores it in SQLite before it takes the next:
 an interrupted cluster run resumes from the cache like a local one.
 
-The model reaches workers as a real cluster allows: each actor resolves the same repo id and
-revision from its own Hugging Face cache (pulling it when online) or from a path on shared
-storage (--model DIR), through the same loading functions as a local run; an actor whose resolved
-revision, backend or precision differs from the driver's (the cache key) ends the run.
+The model reaches workers as a real cluster allows: each actor finds the same repo id and
+revision in its own Hugging Face cache (pulling it when online) or on shared storage (--model
+DIR), through the same loading functions as a local run. Actors receive the driver's Plan
+(backend, device, precision, beams, budget: what the cache key says) and only check that their
+hardware can run it; one whose revision differs or that cannot run the Plan ends the run.
 """
 
 from __future__ import annotations
 
 import atexit
-import json
 import logging
 import os
 import socket
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Iterator, Sequence
 
-from .. import models
-from ..engine import Engine, GenerationFailed, plan_batches, spread_budget
-from ..errors import CacheError, ModelUnavailable, OutputError, RunAborted, TkError
-from ..models import LoadedModel, ModelRef
+from ..errors import CacheError, OutputError, RunAborted, TkError, first_line
+from ..models import ModelRef, ensure_local, resolved_revision
 from ..options import DecodeOptions, RunOptions
+from . import registry
+from .engine import Engine, GenerationFailed, load_without_weights, plan_batches, spread_budget
+from .plan import Plan
 
 log = logging.getLogger("translate_kit")
 
@@ -63,7 +63,7 @@ class WorkerModelError(RunAborted):
 
 def connect(run: RunOptions):
     """Ray, connected: a local Ray started for this run (stopped at exit), or run.ray_address."""
-    import ray
+    import ray  # the [ray] extra: imported when a Ray run starts
 
     if not ray.is_initialized():
         quiet = {"log_to_driver": False, "logging_level": logging.ERROR}
@@ -77,7 +77,7 @@ def connect(run: RunOptions):
                 ray.init(include_dashboard=False, **quiet)
         except Exception as err:  # no cluster there, version mismatch, refused connection
             where = f"the Ray cluster at {address}" if address else "a local Ray"
-            raise ClusterLost(f"cannot start or reach {where}: {_first_line(err)}") from None
+            raise ClusterLost(f"cannot start or reach {where}: {first_line(err)}") from None
         atexit.register(ray.shutdown)
     _quiet_ray()
     return ray
@@ -99,7 +99,7 @@ def _quiet_ray() -> None:
     """The library never prints: Ray's cluster messages (e.g. "A worker died...", which Ray then
     retries) go to the "ray" logger, silenced, instead of stdout, where they would corrupt --json.
     A failure that matters ends the run with its own line (ClusterLost, WorkerModelError)."""
-    import ray._private.worker as ray_worker
+    import ray._private.worker as ray_worker  # the [ray] extra, as above
 
     logging.getLogger("ray").setLevel(logging.ERROR)
     if hasattr(ray_worker, "print_to_stdstream") and not getattr(ray_worker.print_to_stdstream, "tk_quiet", False):
@@ -131,7 +131,7 @@ class Layout:
 
 def layout(run: RunOptions, device: str) -> Layout:
     """--workers, else one actor per GPU (num_gpus=1 each), else one per CPU of the cluster."""
-    import ray
+    import ray  # the [ray] extra: imported when a Ray run starts
 
     resources = ray.cluster_resources()
     cpus, gpus = max(1, int(resources.get("CPU", 1))), int(resources.get("GPU", 0))
@@ -156,22 +156,17 @@ class RayEngine(Engine):
     config (no weights loaded on the driver); generation runs on a pool of Ray actors, one model
     each, started on first use and kept for the whole run (every window, every retry)."""
 
-    requested: DecodeOptions | None = None  # what the user asked for; actors resolve it again
     run_options: RunOptions | None = None
     layout: Layout | None = None
     _actors: list = field(default_factory=list, repr=False)
 
     @classmethod
-    def start(cls, ref: ModelRef, decode: DecodeOptions, requested: DecodeOptions, device: str,
-              run: RunOptions) -> "RayEngine":
+    def start(cls, ref: ModelRef, plan: Plan, decode: DecodeOptions, run: RunOptions) -> "RayEngine":
         connect(run)
-        path = models.ensure_local(ref)
-        planner = _planner(ref, path, device)
-        plan = layout(run, device)
-        worker_run = replace(run, engine="local", shard=False, threads=plan.threads, cache_dir=Path(run.cache_dir).resolve())
-        engine = cls(planner, decode, run.batch_tokens, requested=requested, run_options=worker_run, layout=plan)
-        engine.backend = decode.backend  # which DEFAULT_BATCH_TOKENS row applies: what the actors run
-        return engine
+        planner = load_without_weights(ref, ensure_local(ref), plan.device)
+        shape = layout(run, plan.device)
+        worker_run = replace(run, engine="local", shard=False, threads=shape.threads, cache_dir=Path(run.cache_dir).resolve())
+        return cls(planner, decode, plan, run_options=worker_run, layout=shape)
 
     @property
     def actors(self) -> list:
@@ -179,8 +174,8 @@ class RayEngine(Engine):
         batches it had (max_task_retries=-1): a killed worker costs time, never a segment."""
         if not self._actors:
             loaded = self.loaded
-            self._actors = start_actors(BatchWorker, self.layout, loaded.ref, loaded.revision, self.decode,
-                                        self.requested, loaded.device, self.run_options)
+            self._actors = start_actors(BatchWorker, self.layout, loaded.ref, loaded.revision, self.plan, self.decode,
+                                        self.run_options)
         return self._actors
 
     def run(self, texts: Sequence[str], **overrides) -> Iterator[tuple[list[int], list[str]]]:
@@ -233,7 +228,7 @@ class RayEngine(Engine):
 def start_actors(cls, shape: Layout, *args) -> list:
     """`shape.workers` Ray actors of `cls(*args)`, each with shape's CPUs and GPUs. Ray restarts one
     whose process dies (max_restarts=-1) and retries the calls it had (max_task_retries=-1)."""
-    import ray
+    import ray  # the [ray] extra: imported when a Ray run starts
 
     actor = ray.remote(num_cpus=shape.num_cpus, num_gpus=shape.num_gpus, max_restarts=-1, max_task_retries=-1)(cls)
     return [actor.remote(*args) for _ in range(shape.workers)]
@@ -241,7 +236,7 @@ def start_actors(cls, shape: Layout, *args) -> list:
 
 def release(actors: list) -> None:
     """Ends these actors now, so that their CPUs and GPUs are free for a next run."""
-    import ray
+    import ray  # the [ray] extra: imported when a Ray run starts
 
     for actor in actors:
         try:
@@ -254,34 +249,16 @@ def wait_one(flying, kept: str):
     """(ref, value) of one finished call among `flying` (ObjectRefs). A failure of our code on a
     worker (WorkerModelError), or a cluster lost beyond Ray's retries (ClusterLost), ends the run
     with one line saying what is `kept` ("finished batches are cached")."""
-    import ray
-    from ray.exceptions import RayTaskError
+    import ray  # the [ray] extra: imported when a Ray run starts
+    from ray.exceptions import RayTaskError  # the [ray] extra, as above
 
     try:
         ready, _ = ray.wait(list(flying), num_returns=1)
         return ready[0], ray.get(ready[0])
     except RayTaskError as err:  # our code failed on the worker in a way the user cannot fix
-        raise WorkerModelError(f"a Ray worker failed: {_first_line(err.cause or err)}; {kept}") from None
+        raise WorkerModelError(f"a Ray worker failed: {first_line(err.cause or err)}; {kept}") from None
     except Exception as err:  # actors or nodes lost beyond Ray's retries, the head node gone
-        raise ClusterLost(f"the Ray cluster went away mid-run ({_first_line(err)}); {kept}: run again to resume") from None
-
-
-def _planner(ref: ModelRef, path: Path, device: str) -> LoadedModel:
-    """What counting and planning need, without the weights: tokenizer, config, generation config."""
-    from ..ct2 import _tokenizer
-
-    models.quiet_transformers()
-    try:
-        from transformers import GenerationConfig
-
-        config = SimpleNamespace(**json.loads((path / "config.json").read_text(encoding="utf-8")))
-        model = SimpleNamespace(config=config, generation_config=GenerationConfig.from_pretrained(path))
-        tokenizer = _tokenizer(path)
-    except Exception as err:
-        raise ModelUnavailable(f"{ref.repo}: model files in {path} are missing or damaged "
-                               f"({type(err).__name__}); run `tk models pull {ref.name or ref.repo}` again, "
-                               f"or pass --model DIR") from err
-    return LoadedModel(ref, path, models.resolved_revision(ref, path), tokenizer, model, device)
+        raise ClusterLost(f"the Ray cluster went away mid-run ({first_line(err)}); {kept}: run again to resume") from None
 
 
 # Errors travel back as data, "Kind: message": a load error is no crash that an actor restart
@@ -294,22 +271,16 @@ def _raise_worker_error(error: str):
     raise _WORKER_ERRORS.get(kind, WorkerModelError)(message)
 
 
-def _first_line(err: BaseException) -> str:
-    text = [line for line in str(err).strip().splitlines() if line.strip()]
-    return f"{type(err).__name__}: {text[0]}" if text else type(err).__name__
-
-
 # --- the workers' side ---------------------------------------------------------------------
 
 
 class BatchWorker:
     """One model replica per Ray actor; each call translates one planned batch."""
 
-    def __init__(self, ref: ModelRef, revision: str, decode: DecodeOptions, requested: DecodeOptions,
-                 device: str, run: RunOptions):
+    def __init__(self, ref: ModelRef, revision: str, plan: Plan, decode: DecodeOptions, run: RunOptions):
         self.engine, self.error = None, ""
         try:
-            self.engine = _worker_engine(ref, revision, decode, requested, device, run)
+            self.engine = _worker_engine(ref, revision, plan, decode, run)
         except TkError as err:
             self.error = f"WorkerModelError: worker on {socket.gethostname()}: {err}"
 
@@ -324,20 +295,18 @@ class BatchWorker:
         return [done[i] for i in range(len(texts))], ""
 
 
-def _worker_engine(ref: ModelRef, revision: str, decode: DecodeOptions, requested: DecodeOptions,
-                   device: str, run: RunOptions) -> Engine:
-    """The local engine, built by the local path's own loader, and checked against the driver's
-    model and resolved decoding: a different model or precision would mix outputs in one cache key."""
-    from .. import backends
-
-    found = models.resolved_revision(ref, models.ensure_local(ref))
+def _worker_engine(ref: ModelRef, revision: str, plan: Plan, decode: DecodeOptions, run: RunOptions) -> Engine:
+    """The local engine for the driver's Plan, once this node has the same model revision and
+    hardware that can run the Plan: a different model or precision would mix outputs in one
+    cache key. Nothing is decided again here."""
+    found = resolved_revision(ref, ensure_local(ref))
     if found != revision:
         raise WorkerModelError(f"{ref.repo} resolves to revision {found}, the driver's is {revision}; "
                                f"give every node the same model (`tk models pull`, or --model on shared storage)")
-    resolved = backends.resolve(requested.backend, device, requested.precision)  # as the local path decides
-    engine = backends.engine(ref, resolved, decode, run)
-    if (engine.decode.backend, engine.decode.precision) != (decode.backend, decode.precision):
-        raise WorkerModelError(f"{ref.repo} runs as {engine.decode.backend} {engine.decode.precision} here, "
-                               f"the driver's cache key says {decode.backend} {decode.precision}; use --backend "
-                               f"and --precision that every node supports")
-    return engine
+    backend = registry.get(plan.backend)
+    try:
+        backend.check(plan)
+    except TkError as err:
+        raise WorkerModelError(f"{ref.repo} cannot run as {plan.backend} {plan.precision} on {plan.device} here ({err}), "
+                               f"as the driver's cache key says; use --backend and --precision that every node supports") from None
+    return backend.engine(ref, plan, decode, run, lambda message: None)

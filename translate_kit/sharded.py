@@ -46,22 +46,27 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from ..cache import Cache, Merged, NoCache
-from ..errors import CacheError, DocumentError, InternalError, OutputError, TkError
-from ..incidents import internal
-from ..options import DecodeOptions, RunOptions, env
-from ..translators import Progress, Translators, open_cache
-from .ray import (
+from .cache import Cache, Merged, NoCache, entry_rows
+from .documents import assign_ids, expand_inputs, input_bytes, is_url, read_document, read_stdin
+from .errors import CacheError, DocumentError, InternalError, OutputError, TkError
+from .incidents import internal
+from .options import DecodeOptions, RunOptions, node_cache_dir
+from .runtime import Plan, plan_run
+from .runtime import get as get_backend
+from .runtime.ray import (
     QUEUED_PER_WORKER,
     WorkerModelError,
     _raise_worker_error,
-    cluster_device,
     connect,
     layout,
     release,
     start_actors,
     wait_one,
 )
+from .readers._fetch import fetch, fetched_document
+from .translate import DocResult, translate_parts
+from .translators import Progress, Translators, open_cache
+from . import writers as output  # by module: a test (and a user) may wrap its functions
 
 log = logging.getLogger("translate_kit")
 
@@ -121,7 +126,8 @@ def translate_sharded(paths: Iterable[str], tgt: str, out: Path, writers: list, 
     order, once its files are in `out` (or its error is known). See the module docstring."""
     decode, progress = decode or DecodeOptions(), progress or Progress()
     connect(run)
-    device = cluster_device(run)
+    run_plan = plan_run(decode, run)  # decided once, here; every worker receives it
+    device = run_plan.device
     plan = layout(run, device)
     inputs = list_inputs(paths, corpus, out, follow_links)
     cache = open_cache(run)
@@ -133,8 +139,8 @@ def translate_sharded(paths: Iterable[str], tgt: str, out: Path, writers: list, 
                              cache_dir=Path(run.cache_dir).resolve())
         progress.note(f"starting {plan.workers} Ray worker(s)")
         actors = start_actors(ShardWorker, plan, tgt, src, decode, worker_run, model, [w.name for w in writers],
-                              reviews)
-        check = ModelCheck(decode, run, model)
+                              reviews, run_plan)
+        check = ModelCheck(decode, run, model, run_plan)
         waiting: dict[int, ShardDocument] = {}
         next_index = 0
         for result in run_shards(actors, shards(inputs, plan.workers)):
@@ -162,8 +168,6 @@ def translate_sharded(paths: Iterable[str], tgt: str, out: Path, writers: list, 
 
 def list_inputs(paths: Iterable[str], corpus: Path | None, out: Path, follow_links: bool) -> list[Input]:
     """The run's inputs as documents.load_documents lists them (same order, ids, errors), unread."""
-    from ..documents import assign_ids, expand_inputs, is_url
-
     items = list(expand_inputs(paths, corpus, exclude=out, follow_links=follow_links))
     ids = assign_ids([i for i in items if not isinstance(i, DocumentError)])
     inputs = []
@@ -211,9 +215,6 @@ def shards(inputs: list[Input], workers: int) -> Iterator[list[Input]]:
 def loaded(shard: list[Input]) -> list[Input]:
     """The shard with its inputs' bytes (read here, when it is sent); a read that fails is that
     input's error, said as a local run says it."""
-    from ..documents import input_bytes
-    from ..readers._fetch import fetch
-
     done = []
     for item in shard:
         try:
@@ -271,14 +272,12 @@ def merge_rows(cache, result: ShardResult) -> Merged:
 def write_files(documents: list[ShardDocument], out: Path) -> None:
     """Each document's files into `out`, whole or not at all; a file the folder refuses is that
     document's error (OutputError, a full disk, ends the run)."""
-    from ..writers import publish_files
-
     for doc in documents:
         files, doc.files = doc.files, {}
         if not files:
             continue
         try:
-            doc.report["outputs"] = [str(p) for p in publish_files(out, files)]
+            doc.report["outputs"] = [str(p) for p in output.publish_files(out, files)]
         except DocumentError as err:
             doc.error, doc.report["outputs"], doc.report["error"] = err, [], str(err)
 
@@ -288,8 +287,8 @@ class ModelCheck:
     document a worker translated with another model, revision, backend or precision ends the run.
     Where the driver cannot resolve a pair itself, the first worker's answer is the reference."""
 
-    def __init__(self, decode: DecodeOptions, run: RunOptions, model: str | None):
-        self.translators = Translators(decode, run, NoCache(), model)
+    def __init__(self, decode: DecodeOptions, run: RunOptions, model: str | None, plan: Plan | None = None):
+        self.translators = Translators(decode, run, NoCache(), model, plan=plan)
         self.expected: dict[tuple[str, str], tuple[str, str, str]] = {}
 
     def __call__(self, doc: ShardDocument, host: str) -> None:
@@ -335,8 +334,6 @@ class ShardCache:
         return {row[4]: (row[5], row[6], row[7]) for row in rows}
 
     def put_many(self, signature, task, model, items):
-        from ..cache import entry_rows
-
         rows = entry_rows(signature, task, model, items)
         self.cache.put_rows(rows)
         self.entries.update((row[0], row) for row in rows)
@@ -374,23 +371,27 @@ class ShardWorker:
     """One Ray actor: one model service (models load once, on first use) and the node's cache."""
 
     def __init__(self, tgt: str, src: str, decode: DecodeOptions, run: RunOptions, model: str | None,
-                 formats: list[str], reviews: list[tuple[str, str, str, str]]):
-        from ..writers import get_writers
-
+                 formats: list[str], reviews: list[tuple[str, str, str, str]], plan: Plan):
         self.tgt, self.src = tgt, src
         self.host, self.error = socket.gethostname(), ""
         _remove_stale_scratch()
-        self.writers = get_writers(",".join(formats))
+        self.writers = output.get_writers(",".join(formats))
         self.cache: ShardCache | NoCache = NoCache()
         try:
             if run.use_cache:
-                folder = Path(env("NODE_CACHE_DIR") or run.cache_dir)
+                folder = node_cache_dir() or Path(run.cache_dir)
                 self.cache = ShardCache(Cache(folder, run.cache_timeout), reviews)
                 run = replace(run, cache_dir=folder)  # converted models (ct2) live beside it, as locally
         except TkError as err:
             self.error = (f"CacheError: worker on {self.host}: {err} (TK_NODE_CACHE_DIR on that node "
                           f"names another cache folder)")
-        self.translators = Translators(decode, run, self.cache, model)
+        try:
+            get_backend(plan.backend).check(plan)  # the driver's Plan, checked here, never decided again
+        except TkError as err:
+            self.error = self.error or (f"WorkerModelError: worker on {self.host} cannot run {plan.backend} "
+                                        f"{plan.precision} on {plan.device} ({err}); use --backend and --precision "
+                                        f"that every node supports")
+        self.translators = Translators(decode, run, self.cache, model, plan=plan)
 
     def translate(self, shard: list[Input]) -> tuple[ShardResult | None, str]:
         """(the shard's result, "") or (None, "Kind: message") for what stops the run."""
@@ -418,12 +419,9 @@ class ShardWorker:
         return ShardResult(documents, entries, languages, collect.lines, self.host), ""
 
     def _translate(self, shard: list[Input], scratch: Path) -> list[ShardDocument]:
-        from ..translate import translate_parts
-        from ..writers import write_documents
-
         parts = translate_parts(_documents(shard, scratch / "in"), self.tgt, src=self.src, translators=self.translators)
         done = []
-        for item, result in zip(shard, write_documents(parts, self.writers, scratch / "out")):
+        for item, result in zip(shard, output.write_documents(parts, self.writers, scratch / "out")):
             files = {}
             for name in result.outputs:
                 files[Path(name).name] = Path(name).read_bytes()
@@ -435,8 +433,6 @@ class ShardWorker:
 
 
 def _failed_shard(shard: list[Input], err: InternalError) -> list[ShardDocument]:
-    from ..translate import DocResult
-
     failed = [InternalError(item.name, err.problem, err.log) for item in shard]
     return [ShardDocument(item.index, item.name, e, DocResult(item.doc_id, item.name, error=e).to_dict(), {})
             for item, e in zip(shard, failed)]
@@ -447,20 +443,15 @@ SCRATCH = "tk-shard-"  # + pid: a worker's scratch folder, in the node's tempora
 
 def _remove_stale_scratch() -> None:
     """Scratch folders of workers that were killed (Ray restarts them in new processes)."""
-    from ..writers import _alive
-
     for folder in Path(tempfile.gettempdir()).glob(f"{SCRATCH}*-*"):
         pid = folder.name[len(SCRATCH):].split("-")[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not output._alive(int(pid)):
             shutil.rmtree(folder, ignore_errors=True)
 
 
 def _documents(shard: list[Input], spool: Path) -> Iterator:
     """The shard's documents, read as load_documents reads them: a file from a node-local copy
     (named as the driver named it), stdin and URLs from the bytes the driver read."""
-    from ..documents import read_document, read_stdin
-    from ..readers._fetch import fetched_document
-
     for item in shard:
         try:
             if item.kind == "error":

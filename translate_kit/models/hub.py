@@ -1,8 +1,8 @@
 """Everything that talks to the Hugging Face Hub: `tk models lock` and `tk models pull`.
 
 Nothing else in translate_kit opens a connection: finding, loading and verifying models is
-local (models.py). huggingface_hub (installed with transformers) does the HTTP, the cache
-layout and the progress bars; this module only picks the files a run needs (models.needed_files),
+local (snapshots.py, files.py); `ensure_local` below is the one door from a run to a download. huggingface_hub (installed with transformers) does the HTTP, the cache
+layout and the progress bars; this module only picks the files a run needs (needed_files),
 records their hashes, and checks downloads against them.
 
 Resuming: files are fetched one by one into the cache, and a file that finished before an
@@ -25,9 +25,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-from . import models
-from .errors import ModelUnavailable, TkError, UnknownModel
-from .models import LockEntry, ModelRef
+from ..errors import ModelUnavailable, TkError, UnknownModel, first_line
+from . import snapshots
+from .files import WEIGHT_FILES, describe_files, file_problems, file_sha256, needed_files
+from . import lock as lockfile
+from .ref import LockEntry, ModelRef, entry_ref
 
 log = logging.getLogger("translate_kit")
 
@@ -56,7 +58,7 @@ def endpoint() -> str:
 
 def require_online(action: str) -> None:
     """Fail at once, before any request, when an offline switch is set."""
-    if models.offline():
+    if snapshots.offline():
         raise HubUnreachable(f"{action} needs the network, and HF_HUB_OFFLINE (or TRANSFORMERS_OFFLINE) is set; "
                              f"run it on a connected machine with the switch unset")
 
@@ -70,15 +72,15 @@ def lock(names: list[str] | None = None, lock_file: Path | None = None) -> list[
     Entries that succeed are written to the lock (header comment kept); one that fails is
     reported in its Outcome and left as it was. HubUnreachable stops the whole run.
     """
-    path = Path(lock_file) if lock_file else (models.lock_path() or Path(models.LOCK_NAME))
-    current = models.load_lock(path) if path.is_file() else {}
-    entries = models.select_entries(names, current)
+    path = Path(lock_file) if lock_file else (lockfile.lock_path() or Path(lockfile.LOCK_NAME))
+    current = lockfile.load_lock(path) if path.is_file() else {}
+    entries = lockfile.select_entries(names, current)
     if any(e.path is None for e in entries):
         require_online("`tk models lock`")
     outcomes = [_lock_one(e, e.name in current) for e in entries]
     updates = {o.entry.name: o.values for o in outcomes if o.values is not None}
     if updates:
-        models.update_lock(path, updates)
+        lockfile.update_lock(path, updates)
     return outcomes
 
 
@@ -101,7 +103,7 @@ def lock_values(entry: LockEntry) -> dict:
         folder = Path(entry.path)
         if not folder.is_dir():
             raise ModelUnavailable(f"{entry.name}: {folder} is not a directory")
-        return {"files": models.describe_files(folder, models.needed_files(sorted(os.listdir(folder))))}
+        return {"files": describe_files(folder, needed_files(sorted(os.listdir(folder))))}
     commit, listing = remote_listing(entry.repo, entry.revision)
     files = {}
     for name, sibling in listing.items():
@@ -109,19 +111,19 @@ def lock_values(entry: LockEntry) -> dict:
             files[name] = {"sha256": sibling.lfs.sha256, "size": sibling.lfs.size}
         else:  # small git files (configs, vocabularies): only their git sha1 is listed, so fetch and hash
             local = _download(entry.repo, name, commit, _silent_tqdm())
-            files[name] = {"sha256": models.file_sha256(local), "size": local.stat().st_size}
+            files[name] = {"sha256": file_sha256(local), "size": local.stat().st_size}
     return {"commit": commit, "files": files}
 
 
 def remote_listing(repo: str, revision: str) -> tuple[str, dict]:
     """(commit, {needed file: sibling with size and LFS info}) of a repo at a revision: one request."""
-    from huggingface_hub import HfApi
+    from huggingface_hub import HfApi  # 0.3 s: only when the hub is asked
 
     with hub_errors(repo, revision):
         info = HfApi(endpoint=endpoint()).model_info(repo, revision=revision, files_metadata=True, timeout=HUB_TIMEOUT)
     siblings = {s.rfilename: s for s in info.siblings or []}
-    needed = models.needed_files(list(siblings))
-    if not any(name in models.WEIGHT_FILES for name in needed):
+    needed = needed_files(list(siblings))
+    if not any(name in WEIGHT_FILES for name in needed):
         raise ModelUnavailable(f"{repo}@{revision}: no model.safetensors or pytorch_model.bin weights in the repo")
     return info.sha, {name: siblings[name] for name in needed}
 
@@ -132,7 +134,7 @@ def remote_listing(repo: str, revision: str) -> tuple[str, dict]:
 def pull(names: list[str] | None = None, progress: bool = False) -> list[Outcome]:
     """Download the needed files of each entry at its locked revision (or its branch) into the Hugging Face cache,
     and check them against the lock's hashes. `progress`: huggingface_hub's bars on stderr."""
-    entries = models.select_entries(names)
+    entries = lockfile.select_entries(names)
     if any(e.path is None for e in entries):
         require_online("`tk models pull`")
     tqdm_class = None if progress else _silent_tqdm()
@@ -153,7 +155,7 @@ def _pull_one(entry: LockEntry, tqdm_class) -> Outcome:
 def pull_entry(entry: LockEntry, tqdm_class=None, starting=lambda: None) -> Path:
     """The entry's snapshot folder, after fetching what is missing and checking it against the lock.
     `starting()` is called once the hub has answered, before the first file is fetched."""
-    ref = models.entry_ref(entry)
+    ref = entry_ref(entry)
     commit, listing = remote_listing(ref.repo, ref.revision)  # also proves the hub answers, within HUB_TIMEOUT
     starting()
     names = sorted(entry.files) if entry.locked else list(listing)
@@ -168,7 +170,7 @@ def pull_entry(entry: LockEntry, tqdm_class=None, starting=lambda: None) -> Path
 
 def _reject_mismatches(entry: LockEntry, folder: Path) -> None:
     """Files that differ from the lock are removed from the cache, so no run can load them."""
-    problems = models.file_problems(folder, entry.files)
+    problems = file_problems(folder, entry.files)
     for name in problems:
         file = folder / name
         if file.is_symlink():
@@ -181,9 +183,9 @@ def _reject_mismatches(entry: LockEntry, folder: Path) -> None:
 
 def download(ref: ModelRef) -> Path:
     """A model's needed files, fetched at run time (models.ensure_local, online only), silently."""
-    lock = models.load_lock()
+    lock = lockfile.load_lock()
     entry = lock.get(ref.name) if ref.name else None
-    if entry is None or models.entry_ref(entry) != ref:
+    if entry is None or entry_ref(entry) != ref:
         entry = LockEntry(ref.name or ref.repo, ref.repo, ref.revision)
     def starting() -> None:  # only once the hub has answered: no "downloading" for a download that never starts
         log.warning("%s is not in the local cache: downloading it (`tk models pull` does this ahead of time)", ref.repo)
@@ -196,10 +198,10 @@ def download(ref: ModelRef) -> Path:
 
 
 def _download(repo: str, filename: str, revision: str, tqdm_class) -> Path:
-    from huggingface_hub import hf_hub_download
+    from huggingface_hub import hf_hub_download  # only when the hub is asked
 
     with hub_errors(repo, revision):
-        return Path(hf_hub_download(repo, filename, revision=revision, cache_dir=models.hub_cache_dir(),
+        return Path(hf_hub_download(repo, filename, revision=revision, cache_dir=snapshots.hub_cache_dir(),
                                     endpoint=endpoint(), etag_timeout=HUB_TIMEOUT, tqdm_class=tqdm_class))
 
 
@@ -209,7 +211,8 @@ def _download(repo: str, filename: str, revision: str, tqdm_class) -> Path:
 @contextmanager
 def hub_errors(repo: str, revision: str) -> Iterator[None]:
     """huggingface_hub's and the HTTP client's exceptions -> our typed errors, one line each."""
-    from huggingface_hub.errors import (EntryNotFoundError, HfHubHTTPError, OfflineModeIsEnabled,
+    from huggingface_hub.errors import (  # only when the hub is asked
+                                        EntryNotFoundError, HfHubHTTPError, OfflineModeIsEnabled,
                                         RepositoryNotFoundError, RevisionNotFoundError)
 
     try:
@@ -219,17 +222,17 @@ def hub_errors(repo: str, revision: str) -> Iterator[None]:
     except RepositoryNotFoundError:
         raise UnknownModel(f"{repo}: no such model on {endpoint()} (or it is private)") from None
     except EntryNotFoundError as err:
-        raise ModelUnavailable(f"{repo}@{revision}: a file is missing on the hub ({_first_line(err)})") from None
+        raise ModelUnavailable(f"{repo}@{revision}: a file is missing on the hub ({first_line(err, kind=False)})") from None
     except OfflineModeIsEnabled:
         raise HubUnreachable(f"{repo}: the network is switched off (HF_HUB_OFFLINE)") from None
     except HfHubHTTPError as err:
         status = getattr(getattr(err, "response", None), "status_code", "?")
-        raise ModelUnavailable(f"{repo}: the hub answered HTTP {status} ({_first_line(err)})") from None
+        raise ModelUnavailable(f"{repo}: the hub answered HTTP {status} ({first_line(err, kind=False)})") from None
     except ValueError as err:  # huggingface_hub's validation of a repo id or revision
-        raise UnknownModel(f"{repo}@{revision}: {_first_line(err)}") from None
+        raise UnknownModel(f"{repo}@{revision}: {first_line(err, kind=False)}") from None
     except Exception as err:
         if _is_network_error(err):
-            raise HubUnreachable(f"cannot reach {endpoint()} ({type(err).__name__}: {_first_line(err)}); "
+            raise HubUnreachable(f"cannot reach {endpoint()} ({type(err).__name__}: {first_line(err, kind=False)}); "
                                  f"this needs the network") from None
         raise
 
@@ -240,14 +243,9 @@ def _is_network_error(err: BaseException) -> bool:
     return isinstance(err, (ConnectionError, TimeoutError)) or module in ("httpx", "httpx2", "httpcore", "requests", "urllib3")
 
 
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip().splitlines()
-    return text[0] if text else ""
-
-
 def _silent_tqdm():
     """A tqdm class that never draws: the library stays quiet unless the CLI asks for bars."""
-    from tqdm.auto import tqdm
+    from tqdm.auto import tqdm  # only when the hub is asked
 
     class Silent(tqdm):
         def __init__(self, *args, **kwargs):
@@ -256,3 +254,18 @@ def _silent_tqdm():
             super().__init__(*args, **kwargs)
 
     return Silent
+
+
+def ensure_local(ref: ModelRef) -> Path:
+    """The model's local folder, downloading it when allowed. Raises ModelUnavailable."""
+    path = snapshots.local_snapshot(ref)
+    if path is not None:
+        if not path.is_dir():
+            raise ModelUnavailable(f"{ref.repo}: not a directory")
+        return path
+    if snapshots.offline():
+        raise ModelUnavailable(
+            f"{ref.repo} (revision {ref.revision}) is not in the local Hugging Face cache ({snapshots.hub_cache_dir()}) "
+            f"and HF_HUB_OFFLINE is set; run `tk models pull {ref.name or ref.repo}` on a connected machine, "
+            f"or pass --model DIR")
+    return download(ref)

@@ -1,4 +1,4 @@
-"""The CTranslate2 backend: the same Engine contract as engine.py, about 4x faster on a CPU.
+"""The CTranslate2 backend (Marian, BART): Engine's contract, about 4x faster than torch on a CPU.
 
 Why CTranslate2: on this project's 2-core machines it ran the exact opus-mt-fr-en architecture
 13x faster than one-sentence-at-a-time transformers fp32 at greedy decoding, against 8.5x for
@@ -23,20 +23,19 @@ import json
 import logging
 import os
 import shutil
-import sys
 import tempfile
 import time
 from collections import deque
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from types import SimpleNamespace
 from typing import Iterator, Sequence
 
-from . import models
-from .engine import Engine, GenerationFailed, is_out_of_memory, plan_batches, spread_budget
-from .errors import ModelUnavailable, UsageError
-from .models import LoadedModel, ModelRef
-from .options import BACKENDS, DecodeOptions, RunOptions
+from ..errors import ModelUnavailable, UsageError, first_line
+from ..models import ModelRef, describe_files, ensure_local, file_problems, resolved_revision
+from ..options import RunOptions
+from .devices import choose_device, cpu_layout, device_index
+from .engine import Engine, LoadedModel, is_out_of_memory, load_without_weights, plan_batches, quiet_transformers, spread_budget
+from .plan import Plan
 
 log = logging.getLogger("translate_kit")
 
@@ -50,49 +49,41 @@ COMPUTE_TYPES = {
 # CTranslate2 runs these on every CPU it supports (x86-64 and ARM64), with or without fast int8 paths.
 ALWAYS_ON_CPU = ("int8", "float32")
 
-# Workers x threads on a CPU. On 2 cores (issue 7's reference run) 1 worker x 2 threads and
-# 2 x 1 were equal at greedy, and 2 x 1 was 1.9x faster at beam 4 (small matrices do not split
-# well over threads; whole batches do). On our busy shared machines 2 x 1 was also 1.5x faster
-# at greedy (tuning runs for benchmarks/bench_translate.py): a single-threaded worker never waits
-# for a descheduled sibling thread. So: one worker per core, up to MAX_WORKERS (each holds its
-# own decoder states), and the remaining cores as threads per worker.
-MAX_WORKERS = 4
 # Batches queued per worker: enough to keep every worker busy, few enough that an interrupted
 # run loses little and memory stays flat.
 QUEUED_PER_WORKER = 2
 
 
-def choose_device(requested: str, backend: str) -> str:
-    """models.choose_device, except that a CPU run of CTranslate2 does not import torch to find out.
-
-    Importing torch takes 2-3 s, most of a re-run whose segments are all cached. When CTranslate2
-    may run (backend auto or ct2) and the device is cpu, or auto on a machine where CTranslate2
-    sees no CUDA device and that is no Mac (MPS is torch's), the answer is cpu without torch.
-    """
-    if backend == "torch" or importlib.util.find_spec("ctranslate2") is None:
-        return models.choose_device(requested)
-    if requested == "cpu" or (requested == "auto" and _no_gpu_driver()):
-        return "cpu"  # not even ctranslate2 imported (0.1-0.3 s): a warm re-run is mostly start-up
-    import ctranslate2
-
-    if requested == "cpu" or (requested == "auto" and sys.platform != "darwin" and ctranslate2.get_cuda_device_count() == 0):
-        return "cpu"
-    return models.choose_device(requested)
+NAME = "ct2"
+DEVICES = ("cpu", "cuda")
 
 
-def _no_gpu_driver() -> bool:
-    """A Linux machine with neither an NVIDIA driver nor WSL's GPU device has no CUDA device."""
-    return sys.platform.startswith("linux") and not any(
-        os.path.exists(p) for p in ("/proc/driver/nvidia", "/dev/nvidia0", "/dev/dxg"))
+def available() -> bool:
+    return importlib.util.find_spec("ctranslate2") is not None
 
 
-def choose_backend(requested: str, device: str) -> str:
-    """The backend `requested` stands for on `device`: see backends.choose_backend (the one rule)."""
-    from . import backends
+def preferred(device: str) -> bool:
+    # CUDA stays torch fp16 until a GPU benchmark shows CTranslate2 faster there (none run yet).
+    return device == "cpu"
 
-    if requested not in BACKENDS:  # DecodeOptions checks too; this is for direct callers
-        raise UsageError(f"unknown backend '{requested}'; known: {', '.join(BACKENDS)}")
-    return backends.choose_backend(requested, device)
+
+def precision(device: str, requested: str) -> str:
+    """--precision as CTranslate2 runs it on `device` (its compute type)."""
+    return compute_type(device, requested)
+
+
+def check(plan: Plan) -> None:
+    """Can this machine run `plan`? (A Ray worker asks before it loads, instead of deciding again.)"""
+    if not available():
+        raise ModelUnavailable("the ct2 backend needs ctranslate2, which is not installed here")
+    if choose_device(plan.device, NAME) != plan.device:
+        raise ModelUnavailable(f"no {plan.device} device here")
+    if plan.precision not in ALWAYS_ON_CPU or not plan.device.startswith("cpu"):
+        import ctranslate2  # heavy: only for a compute type that may not run here
+
+        kind = plan.device.split(":")[0]
+        if plan.precision not in ctranslate2.get_supported_compute_types(kind, device_index(plan.device)):
+            raise ModelUnavailable(f"CTranslate2 cannot run {plan.precision} on {plan.device} here")
 
 
 def compute_type(device: str, precision: str) -> str:
@@ -101,29 +92,14 @@ def compute_type(device: str, precision: str) -> str:
     wanted = COMPUTE_TYPES[kind].get(precision)
     if kind == "cpu" and wanted in ALWAYS_ON_CPU:  # no import needed (a cached re-run stays light)
         return wanted
-    import ctranslate2
+    import ctranslate2  # heavy (0.1-0.3 s): only for a compute type that may not run here
 
-    supported = ctranslate2.get_supported_compute_types(kind, _device_index(device))
+    supported = ctranslate2.get_supported_compute_types(kind, device_index(device))
     if wanted is None or wanted not in supported:
         choices = sorted(p for p, c in COMPUTE_TYPES[kind].items() if c in supported)
         raise UsageError(f"--precision {precision} is not available with backend ct2 on {device}; "
                          f"choose one of: {', '.join(choices)}")
     return wanted
-
-
-def cpu_layout(threads: int | None) -> tuple[int, int]:
-    """(workers, threads per worker) for a CPU with `threads` cores to use (see MAX_WORKERS)."""
-    cores = threads or _cores()
-    workers = max(1, min(MAX_WORKERS, cores))
-    return workers, max(1, cores // workers)
-
-
-def _cores() -> int:
-    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-
-
-def _device_index(device: str) -> int:
-    return int(device.split(":")[1]) if ":" in device else 0
 
 
 # --- conversion ----------------------------------------------------------------------------
@@ -167,7 +143,7 @@ def ensure_converted(source: Path, target: Path, quantization: str, label: str, 
 
 def write_checksums(folder: Path) -> None:
     files = sorted(p.name for p in folder.iterdir() if p.is_file() and p.name != CHECKSUMS)
-    (folder / CHECKSUMS).write_text(json.dumps(models.describe_files(folder, files), indent=1), encoding="utf-8")
+    (folder / CHECKSUMS).write_text(json.dumps(describe_files(folder, files), indent=1), encoding="utf-8")
 
 
 def verified_or_aside(folder: Path, label: str, reason: str | None = None) -> bool:
@@ -182,7 +158,7 @@ def verified_or_aside(folder: Path, label: str, reason: str | None = None) -> bo
             return True
         except (OSError, ValueError):
             expected = None
-        problems = models.file_problems(folder, expected) if isinstance(expected, dict) else {CHECKSUMS: "unreadable"}
+        problems = file_problems(folder, expected) if isinstance(expected, dict) else {CHECKSUMS: "unreadable"}
         if not problems:
             return True
         reason = "; ".join(f"{name}: {problem}" for name, problem in list(problems.items())[:2])
@@ -201,15 +177,15 @@ def _convert(source: Path, out: Path, quantization: str, label: str) -> None:
     if missing:  # the converter would fail with an unhelpful TypeError (NOTES-performance.md)
         raise ModelUnavailable(f"{label}: cannot convert to CTranslate2, missing {', '.join(missing)} in {source}; "
                                f"use --backend torch")
-    from ctranslate2.converters import TransformersConverter
+    from ctranslate2.converters import TransformersConverter  # heavy: only when converting
 
-    models.quiet_transformers()
+    quiet_transformers()
     _bart_defaults()
     try:
         TransformersConverter(str(source)).convert(str(out), quantization=quantization, force=True)
     except Exception as err:  # unsupported architecture, damaged weights
         raise ModelUnavailable(f"{label}: cannot convert to CTranslate2 ({type(err).__name__}: "
-                               f"{str(err).strip().splitlines()[0] if str(err).strip() else ''}); "
+                               f"{first_line(err, kind=False)}); "
                                f"if its files are damaged, run `tk models pull {label}` again; "
                                f"if the architecture is not supported, use --backend torch") from err
 
@@ -218,7 +194,7 @@ def _bart_defaults() -> None:
     """CTranslate2's BART loader reads `config.normalize_before`, which transformers 5's
     BartConfig no longer defines (older checkpoints' config.json still carry it): BART is
     post-norm, so a config without it means False (and normalize_embedding True)."""
-    from ctranslate2.converters import transformers as converters
+    from ctranslate2.converters import transformers as converters  # heavy: only when converting
 
     loader = getattr(converters, "_MODEL_LOADERS", {}).get("BartConfig")
     if loader is None or getattr(loader, "_tk_defaults", False):
@@ -273,69 +249,41 @@ class Ct2Model:
             except Exception as err:
                 if self.source is None:
                     raise ModelUnavailable(f"{self.label or self.folder}: CTranslate2 cannot load {self.folder} "
-                                           f"({_first_line(err)})") from err
-                verified_or_aside(self.folder, self.label, reason=_first_line(err))
+                                           f"({first_line(err)})") from err
+                verified_or_aside(self.folder, self.label, reason=first_line(err))
                 ensure_converted(self.source, self.folder, self.compute_type, self.label)
                 try:
                     self._translator = self._load()
                 except Exception as again:
                     raise ModelUnavailable(f"{self.label}: CTranslate2 cannot load its conversion in {self.folder} "
-                                           f"even after converting it again ({_first_line(again)}); "
+                                           f"even after converting it again ({first_line(again)}); "
                                            f"use --backend torch") from again
         return self._translator
 
     def _load(self):
-        import ctranslate2
+        import ctranslate2  # heavy: only when a model is used
 
         return ctranslate2.Translator(
-            str(self.folder), device=self.device.split(":")[0], device_index=_device_index(self.device),
+            str(self.folder), device=self.device.split(":")[0], device_index=device_index(self.device),
             compute_type=self.compute_type, inter_threads=self.workers, intra_threads=self.threads)
 
 
-def _first_line(err: BaseException) -> str:
-    text = str(err).strip().splitlines()
-    return f"{type(err).__name__}: {text[0]}" if text else type(err).__name__
-
-
-def load(ref: ModelRef, device: str, precision: str, run: RunOptions, note=None) -> LoadedModel:
+def load(ref: ModelRef, device: str, compute: str, run: RunOptions, note=None) -> LoadedModel:
     """repo id -> local Hugging Face cache -> converted model (once) -> a LoadedModel for Ct2Engine.
 
     torch is not imported on this path (after the one conversion): a re-run whose segments are
-    all cached then takes ~1 s instead of ~4 s (benchmarks/bench_cache.py). Hence the tokenizer
-    class named in tokenizer_config.json rather than AutoTokenizer, and config.json read as
-    JSON rather than through AutoConfig: both Auto classes import torch.
+    all cached then takes ~1 s instead of ~4 s (benchmarks/bench_cache.py); see
+    engine.load_without_weights for the tokenizer and configs.
     """
-    path = models.ensure_local(ref)
-    revision = models.resolved_revision(ref, path)
-    compute = precision if precision in COMPUTE_TYPES[device.split(":")[0]].values() else compute_type(device, precision)
+    path = ensure_local(ref)
+    revision = resolved_revision(ref, path)
     folder = ensure_converted(path, converted_dir(run.cache_dir, ref, revision, compute), compute, ref.repo, note)
     (note or (lambda message: None))(f"loading {ref.repo}")
-    models.quiet_transformers()
-    try:
-        from transformers import GenerationConfig
-
-        tokenizer = _tokenizer(path)
-        config = SimpleNamespace(**json.loads((path / "config.json").read_text(encoding="utf-8")))
-        generation = GenerationConfig.from_pretrained(path)
-    except Exception as err:
-        raise ModelUnavailable(f"{ref.repo}: model files in {path} are missing or damaged "
-                               f"({type(err).__name__}); run `tk models pull {ref.name or ref.repo}` again, "
-                               f"or pass --model DIR") from err
+    light = load_without_weights(ref, path, device)
     workers, threads = cpu_layout(run.threads) if device == "cpu" else (1, 1)
-    model = Ct2Model(folder, device, compute, workers, threads, config, generation, path, ref.repo)
-    return LoadedModel(ref, path, revision, tokenizer, model, device)
-
-
-def _tokenizer(path: Path):
-    """The tokenizer class the model names (what AutoTokenizer would pick), else AutoTokenizer."""
-    import transformers
-
-    try:
-        name = json.loads((path / "tokenizer_config.json").read_text(encoding="utf-8")).get("tokenizer_class")
-    except (OSError, ValueError):
-        name = None
-    cls = getattr(transformers, name, None) if name else None
-    return (cls or transformers.AutoTokenizer).from_pretrained(path)
+    model = Ct2Model(folder, device, compute, workers, threads, light.model.config, light.model.generation_config,
+                     path, ref.repo)
+    return replace(light, model=model)
 
 
 # --- generation ----------------------------------------------------------------------------
@@ -351,8 +299,6 @@ _LENGTHS = {"max_length": "max_decoding_length", "min_length": "min_decoding_len
 @dataclass
 class Ct2Engine(Engine):
     """Engine's contract (budgets, batches, positions, calls) over a CTranslate2 Translator."""
-
-    backend = "ct2"
 
     @property
     def translator(self):
@@ -372,8 +318,7 @@ class Ct2Engine(Engine):
     def options(self, batch: list[list[str]], **overrides) -> dict:
         """translate_batch keywords for one batch; the output bound follows its longest source."""
         longest = max(map(len, batch))
-        if longest > self.max_input_tokens:  # a bug upstream, never a silent truncation
-            raise GenerationFailed(f"internal error: input of {longest} tokens exceeds the model's {self.max_input_tokens}")
+        self.check_fits(longest)
         opts = {"beam_size": self.beams, "max_decoding_length": self.max_new_tokens(longest),
                 "max_input_length": 0, "max_batch_size": 0, **self.model_settings()}
         # transformers forces the end token into the last place when a model sets forced_eos_token_id
@@ -467,9 +412,7 @@ class Ct2Engine(Engine):
         yield batch, outputs
 
 
-def make_engine(ref: ModelRef, resolved, decode: DecodeOptions, run: RunOptions, note=None) -> Ct2Engine:
-    """A Ct2Engine whose decode options say what really runs: backend ct2 and its compute type.
-    `resolved` is a backends.Resolved (or, for direct callers, a device name)."""
-    device, precision = (resolved, decode.precision) if isinstance(resolved, str) else (resolved.device, resolved.precision)
-    loaded = load(ref, device, precision, run, note)
-    return Ct2Engine(loaded, replace(decode, backend="ct2", precision=loaded.model.compute_type), run.batch_tokens)
+def engine(ref: ModelRef, plan: Plan, decode, run: RunOptions, note=None) -> Ct2Engine:
+    """A Ct2Engine for `plan` (plan.precision is a CTranslate2 compute type)."""
+    loaded = load(ref, plan.device, plan.precision, run, note)
+    return Ct2Engine(loaded, replace(decode, backend=NAME, precision=plan.precision), plan)

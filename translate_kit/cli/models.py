@@ -1,40 +1,26 @@
 """`tk models list|pull|lock|verify` and `tk doctor`: the models this tool uses, and the machine it runs on.
 
-Registered on the main app in cli.py. Same conventions as cli.py: one line `tk: ...` on stderr per
-problem, exit 1 when something failed; torch and transformers are imported only by `tk doctor`.
-The work itself is in models.py (local: list, verify) and hub.py (network: pull, lock).
+Registered on the main app in cli/__init__.py, with common.py's conventions: one line `tk: ...` on
+stderr per problem, exit 1 when something failed; torch and transformers are imported only by `tk doctor`.
+The work itself is in models/ (local: list, verify) and models/hub.py (network: pull, lock).
 """
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Annotated, Optional
 
 import typer
 
-from .cli_help import App
-from .errors import TkError, UsageError
+from ..errors import TkError
+from .common import EXIT_FAILED, JsonOpt, echo_json, fail, options_or_exit, say
+from .help import App
 
 models_app = App(help="List, download, lock and verify the models named in models.lock.", no_args_is_help=True)
 
 NamesArg = Annotated[Optional[list[str]], typer.Argument(metavar="NAME", help="Lock entry names (fr-en, summarizer), pairs, repo ids or folders (default: every entry).")]
-JsonOpt = Annotated[bool, typer.Option("--json", help="Print one machine-readable report on stdout.")]
 QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bars.")]
-
-
-def say(message: str) -> None:
-    typer.echo(f"tk: {message}", err=True)
-
-
-def fail(message: str) -> typer.Exit:
-    say(message)
-    return typer.Exit(1)
-
-
-def echo_json(data) -> None:
-    typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
 
 
 def megabytes(size: int) -> str:
@@ -47,12 +33,12 @@ def megabytes(size: int) -> str:
 @models_app.command("list")
 def list_models(as_json: JsonOpt = False) -> None:
     """Each lock entry: present in the local cache, size, locked (commit and file hashes recorded), files checked."""
-    from .models import load_lock, model_status
+    from ..models import load_lock, model_status  # reads models.lock: only when it runs
 
     try:
         statuses = [model_status(entry) for entry in load_lock().values()]
     except TkError as err:
-        raise fail(str(err))
+        raise fail(err)
     if as_json:
         echo_json([vars(s) for s in statuses])
         return
@@ -76,12 +62,12 @@ def verify(
 
     Exit 1 on a mismatch, and when an entry is not locked (the lock records no commit and file
     hashes for it, so nothing could be verified) unless --allow-unlocked."""
-    from .models import model_status, select_entries
+    from ..models import model_status, select_entries  # as above
 
     try:
         statuses = [model_status(entry) for entry in select_entries(names)]
     except TkError as err:
-        raise fail(str(err))
+        raise fail(err)
     bad = [s for s in statuses if s.lock == "mismatch"]
     unlocked = [s for s in statuses if not s.locked]
     ok = not bad and (allow_unlocked or not unlocked)
@@ -94,7 +80,7 @@ def verify(
         if unlocked:
             _say_unlocked(statuses, unlocked, allow_unlocked)
     if not ok:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FAILED)
 
 
 def _say_unlocked(statuses: list, unlocked: list, allowed: bool) -> None:
@@ -121,24 +107,24 @@ def _say_verified(s) -> None:
 @models_app.command("pull")
 def pull(names: NamesArg = None, quiet: QuietOpt = False, as_json: JsonOpt = False) -> None:
     """Download the locked revisions (configs, tokenizer, one weight format) into the Hugging Face cache."""
-    from .hub import pull as run_pull
+    from ..models.hub import pull as run_pull  # huggingface_hub: only when it runs
 
     try:
         outcomes = run_pull(names, progress=not quiet and not as_json)
     except TkError as err:
-        raise fail(str(err))
+        raise fail(err)
     _report(outcomes, as_json, lambda o: f"{o.entry.name}: {o.note or 'files'} in {o.path}")
 
 
 @models_app.command("lock")
 def lock(names: NamesArg = None, as_json: JsonOpt = False) -> None:
     """Resolve revisions to commit hashes and record each needed file's sha256 and size in models.lock."""
-    from .hub import lock as run_lock
+    from ..models.hub import lock as run_lock  # as above
 
     try:
         outcomes = run_lock(names)
     except TkError as err:
-        raise fail(str(err))
+        raise fail(err)
     _report(outcomes, as_json, _locked_line)
 
 
@@ -159,7 +145,7 @@ def _report(outcomes, as_json: bool, line) -> None:
         for o in outcomes:
             say(o.error if o.error else line(o))
     if failed:
-        raise typer.Exit(1)
+        raise typer.Exit(EXIT_FAILED)
 
 
 # --- tk doctor ------------------------------------------------------------------------------
@@ -167,11 +153,8 @@ def _report(outcomes, as_json: bool, line) -> None:
 
 def doctor(as_json: JsonOpt = False) -> None:
     """Versions, devices, the device and precision `auto` picks, threads, caches, offline switch, models present."""
-    try:
+    with options_or_exit():  # a TK_* setting that does not parse: the same line and status as for a run
         report = doctor_report()
-    except UsageError as err:  # a TK_* setting that does not parse: the same line and status as for a run
-        typer.echo(f"tk: {err}", err=True)
-        raise typer.Exit(2)
     broken = [f for f in report["formats"] if not f["available"]]
     if as_json:
         echo_json(report)
@@ -203,13 +186,13 @@ def doctor_report() -> dict:
     """Everything a bug report needs about this machine. Reads only; downloads and creates nothing."""
     import platform
 
-    import huggingface_hub
+    import huggingface_hub  # heavy (torch, transformers): `tk doctor` reports their versions and devices
     import torch
     import transformers
 
-    from . import __version__, models
-    from .options import RunOptions
-    from .registry import formats
+    from .. import __version__, models
+    from ..options import RunOptions
+    from ..registry import formats
 
     run = RunOptions.from_env()
     return {
@@ -244,25 +227,28 @@ def _devices(torch, requested: str) -> dict:
 
 
 def _resolved(device: str) -> dict:
-    """What `--backend auto --precision auto` really runs here, from the same backends.resolve
-    (a frozen Resolved) that a run's engine and cache signature read."""
-    from . import backends
-    from .options import DecodeOptions
+    """What `--backend auto --precision auto` really runs here, from the same runtime.resolve
+    (a frozen Plan) that a run's engine and cache signature read."""
+    from .. import runtime  # decides as a run would: only when `tk doctor` runs
+    from ..options import DecodeOptions
 
     try:
         requested = DecodeOptions().backend  # TK_BACKEND, else auto
-        return {"backend_requested": requested, **backends.resolve(requested, device, "auto").describe()}
+        return {"backend_requested": requested, **runtime.resolve(requested, device, "auto").describe()}
     except TkError as err:
         return {"device": device, "error": str(err)}
 
 
 def _threads(requested: int | None) -> dict:
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    return {"cores": cores, "used": requested or cores, "TK_THREADS": os.environ.get("TK_THREADS", "")}
+    from ..options import env
+    from ..runtime.devices import cores as usable_cores
+
+    cores = usable_cores()
+    return {"cores": cores, "used": requested or cores, "TK_THREADS": env("THREADS") or ""}
 
 
 def _folder(path: Path) -> dict:
-    from .models import folder_size
+    from ..models import folder_size
 
     path = Path(path)
     return {"path": str(path.resolve()), "exists": path.is_dir(), "bytes": folder_size(path) if path.is_dir() else 0}

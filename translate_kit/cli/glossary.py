@@ -16,8 +16,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from .cli_help import App
-from .errors import GlossaryError, TkError, UsageError
+from .common import corpus_dir, say
+from .help import App
+from ..errors import GlossaryError, TkError, UsageError
 
 glossary_app = App(help="Check glossary files (TSV/CSV with language columns, TBX) and what they match.",
                    no_args_is_help=True)
@@ -25,8 +26,6 @@ glossary_app = App(help="Check glossary files (TSV/CSV with language columns, TB
 EXAMPLE_CHARS = 30  # of context each side of a match in the corpus listing
 
 
-def say(message: str) -> None:
-    typer.echo(f"tk: {message}", err=True)
 
 
 @glossary_app.command("check")
@@ -38,7 +37,7 @@ def check(
     as_json: Annotated[bool, typer.Option("--json", help="Print one machine-readable report on stdout.")] = False,
 ) -> None:
     """Parse the files, list duplicates and conflicts per direction, and with --corpus how often each term is found."""
-    from .glossary import Matcher, load_glossary
+    from ..glossary import Matcher, load_glossary
 
     try:
         glossary = load_glossary(files)
@@ -59,7 +58,7 @@ def check(
 
 
 def _directions(languages: list[str], src: str | None, tgt: str | None) -> tuple[str, list[str]]:
-    from .language import check_language
+    from ..language import check_language
 
     source = check_language(src, "--from") if src else languages[0]
     targets = [check_language(tgt, "--to")] if tgt else [code for code in languages if code != source]
@@ -79,16 +78,15 @@ def _pair_report(src: str, tgt: str, matcher) -> dict:
 
 def _corpus_report(paths: list[str], matcher) -> tuple[dict, bool]:
     """Per term: matches, documents, one example; unreadable documents reported as they come."""
-    from .documents import load_documents
-    from .options import env
-    from .segment import split_paragraphs
+    from ..documents import load_documents
+    from ..segment import split_paragraphs
 
     counts: Counter = Counter()
     documents: dict = defaultdict(set)
     examples: dict = {}
     read = paragraphs = 0
     unreadable = False
-    for doc in load_documents(paths, corpus=Path(env("CORPUS", "seeds"))):
+    for doc in load_documents(paths, corpus=corpus_dir(None)):
         if isinstance(doc, TkError):
             say(str(doc))
             unreadable = True

@@ -1,8 +1,7 @@
 """`tk check FILE...`: the consistency checks on translations tk did not make (or did), as
 translators' QA tools do: TMX, XLIFF 2.x and 1.2, tk's jsonl.
 
-Registered on the main app in cli.py with one line; self-contained (its own say/exit codes) so it
-moves with the CLI's restructuring. Nothing heavy is imported until the command runs.
+Nothing heavy is imported until the command runs.
 """
 
 from __future__ import annotations
@@ -13,13 +12,12 @@ from typing import Annotated, Optional
 
 import typer
 
-EXIT_FAILED, EXIT_USAGE = 1, 2
+from .common import EXIT_FAILED, EXIT_USAGE, say
+
 FAIL_ON = ("check", "doubt")
 SHOWN = 300  # characters of a sentence shown in the text report
 
 
-def say(message: str) -> None:
-    typer.echo(f"tk: {message}", err=True)
 
 
 def check(
@@ -34,9 +32,9 @@ def check(
     if fail_on is not None and fail_on not in FAIL_ON:
         say(f"--fail-on {fail_on!r}: use check or doubt")
         raise typer.Exit(EXIT_USAGE)
-    from .checks.files import read_pairs
-    from .checks.report import check_document
-    from .errors import TkError
+    from ..checks.files import read_pairs
+    from ..checks.report import check_document
+    from ..errors import TkError
 
     documents, errors = [], []
     for path in files:

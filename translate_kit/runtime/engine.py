@@ -1,44 +1,46 @@
-"""Seq2Seq generation over token-budgeted batches: the one place that calls generate().
+"""The Engine contract every backend keeps, batch planning, and the out-of-memory back-off.
 
 Segments are sorted by token length (longest first, so an out-of-memory shows at once), packed
-so that batch size x longest source x beams stays under a token budget, and results are handed
-back with their original positions, so output order never depends on batching. Sorting keeps
-padding low: forcing 32 mixed-length sentences to their longest member costs ~70% extra work
-(NOTES-performance.md).
+so that batch size x longest source x beams stays under the Plan's token budget, and results are
+handed back with their original positions, so output order never depends on batching. Sorting
+keeps padding low: forcing 32 mixed-length sentences to their longest member costs ~70% extra
+work (benchmarks/bench_translate.py).
+
+An engine reads beams, budget and input limit from its Plan, never from the loaded model: the
+cache signature was made from the same Plan before the model loaded.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import math
+import warnings
 from dataclasses import dataclass
+from pathlib import Path
+from types import SimpleNamespace
 from typing import Iterator, Sequence
 
-from .errors import TkError
-from .models import LoadedModel
-from .options import DecodeOptions
+from ..errors import ModelUnavailable, TkError, first_line
+from ..models import ModelRef, resolved_revision
+from ..options import DecodeOptions
+from .plan import Plan
 
 log = logging.getLogger("translate_kit")
-
-# Token budget per batch = padded source tokens x beams, per (backend, device kind). Measured on 2 CPU cores with
-# 64 seed sentences of ~35 tokens, interleaved (benchmarks/bench_translate.py, README "Speed"):
-# - torch cpu 6144: greedy and beam 4 as fast or faster than at 512-2048 (fewer, larger matrix products; length
-#   sorting keeps the padding low).
-# - ct2 cpu 2048: as fast as 1024 and than 512 at greedy; at beam 4 6144 was ~15% slower and peaked at 1.35 GB
-#   against 0.8 GB at 2048 (a wide beam batch's decoder states). Ct2Engine also splits work too small for
-#   this budget across its workers.
-# - mps and cuda: not measured here (no GPU was lent); GPUs want large batches, and out-of-memory halves them.
-DEFAULT_BATCH_TOKENS = {
-    ("torch", "cpu"): 6144,
-    ("torch", "mps"): 8192,
-    ("torch", "cuda"): 65536,
-    ("ct2", "cpu"): 2048,
-    ("ct2", "cuda"): 65536,
-}
 
 
 class GenerationFailed(TkError):
     """One segment could not be generated even alone (e.g. out of memory at batch size 1)."""
+
+
+@dataclass
+class LoadedModel:
+    ref: ModelRef
+    path: Path
+    revision: str  # resolved: commit hash or local hash
+    tokenizer: object
+    model: object
+    device: str
 
 
 def plan_batches(lengths: Sequence[int], budget: int, beams: int = 1) -> list[list[int]]:
@@ -83,11 +85,13 @@ def spread_budget(lengths: Sequence[int], budget: int, beams: int, workers: int)
 
 @dataclass
 class Engine:
-    backend = "torch"  # which DEFAULT_BATCH_TOKENS row applies (subclasses: ct2.Ct2Engine)
+    """The contract: count_tokens / count / max_input_tokens / budget / beams / decode / run /
+    hypotheses. A backend subclass supplies generate() and hypotheses(); run() plans the batches
+    and halves one that runs out of memory."""
 
     loaded: LoadedModel
-    decode: DecodeOptions
-    batch_tokens: int | None = None
+    decode: DecodeOptions  # backend and precision as the Plan says (the user's "auto" resolved)
+    plan: Plan
     calls: int = 0  # generate() calls made, for reports and tests
 
     @property
@@ -100,21 +104,15 @@ class Engine:
 
     @property
     def max_input_tokens(self) -> int:
-        """The model's own input limit: its position table, and the tokenizer's limit if smaller."""
-        limit = getattr(self.model.config, "max_position_embeddings", None) or 512
-        tok_limit = getattr(self.tokenizer, "model_max_length", None)
-        if tok_limit and tok_limit < 1_000_000:
-            limit = min(limit, tok_limit)
-        return int(limit)
+        return self.plan.input_limit
 
     @property
     def beams(self) -> int:
-        return self.decode.beams or getattr(self.model.generation_config, "num_beams", 1) or 1
+        return self.plan.beams
 
     @property
     def budget(self) -> int:
-        kind = self.loaded.device.split(":")[0]
-        return self.batch_tokens or DEFAULT_BATCH_TOKENS.get((self.backend, kind), 4096)
+        return self.plan.batch_tokens
 
     def count_tokens(self, texts: Sequence[str]) -> list[int]:
         """Source length in tokens, special tokens included (what the encoder sees)."""
@@ -129,27 +127,18 @@ class Engine:
         wanted = math.ceil(self.decode.max_length_ratio * source_tokens) + self.decode.max_length_extra
         return min(wanted, self.max_input_tokens - 1)
 
-    def generate(self, texts: Sequence[str], **overrides) -> list[str]:
-        """One batch through the model. Every input must already fit the input budget."""
-        import torch
-
-        batch = self.tokenizer(list(texts), return_tensors="pt", padding=True, truncation=False)
-        longest = batch["input_ids"].shape[1]
+    def check_fits(self, longest: int) -> None:
         if longest > self.max_input_tokens:  # a bug upstream, never a silent truncation
             raise GenerationFailed(f"internal error: input of {longest} tokens exceeds the model's {self.max_input_tokens}")
-        batch = {k: v.to(self.model.device) for k, v in batch.items()}
-        kwargs = {"num_beams": self.beams, "max_length": self.max_new_tokens(longest) + 1}
-        kwargs.update(overrides)
-        with torch.inference_mode():
-            out = self.model.generate(**batch, **kwargs)
-        self.calls += 1
-        return [t.strip() for t in self.tokenizer.batch_decode(out, skip_special_tokens=True)]
+
+    def generate(self, texts: Sequence[str], **overrides) -> list[str]:
+        """One batch through the model. Every input must already fit the input budget."""
+        raise NotImplementedError
 
     def hypotheses(self, texts: Sequence[str], k: int) -> list[list[str]]:
         """The `k` best translations of each text, best first: the beam's hypotheses, the beam
         widened to `k` when it is narrower (`tk serve`'s alternatives). One batch; inputs fit."""
-        outputs = self.generate(texts, num_beams=max(self.beams, k), num_return_sequences=k)
-        return [outputs[i * k:(i + 1) * k] for i in range(len(texts))]
+        raise NotImplementedError
 
     def run(self, texts: Sequence[str], **overrides) -> Iterator[tuple[list[int], list[str]]]:
         """Generate for `texts` batch by batch; yields (positions in `texts`, outputs) per batch.
@@ -177,13 +166,62 @@ class Engine:
 
 
 def is_out_of_memory(err: BaseException) -> bool:
-    import torch
+    import torch  # heavy: only once a generation has failed
 
     return isinstance(err, torch.cuda.OutOfMemoryError) or "out of memory" in str(err).lower()
 
 
 def _free_memory() -> None:
-    import torch
+    import torch  # heavy: only once a generation has failed
 
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
+
+
+# --- what every backend loads from Hugging Face files ---------------------------------------
+
+
+def quiet_transformers() -> None:
+    """The library never prints: no weight-loading bars, no advice to install sacremoses."""
+    from transformers.utils import logging as hf_logging  # heavy (transformers): only when a model loads
+
+    hf_logging.set_verbosity_error()
+    hf_logging.disable_progress_bar()
+    warnings.filterwarnings("ignore", message="Recommended: pip install sacremoses")
+
+
+def load_without_weights(ref: ModelRef, path: Path, device: str) -> LoadedModel:
+    """Tokenizer, config and generation config, without the weights (ct2 beside its converted
+    model; ray's driver, which counts and plans but never generates). torch is not imported:
+    the tokenizer class named in tokenizer_config.json rather than AutoTokenizer, and config.json
+    read as JSON rather than through AutoConfig (both Auto classes import torch)."""
+    quiet_transformers()
+    try:
+        from transformers import GenerationConfig  # heavy: only when a model is used
+
+        tokenizer = _tokenizer(path)
+        config = SimpleNamespace(**json.loads((path / "config.json").read_text(encoding="utf-8")))
+        generation = GenerationConfig.from_pretrained(path)
+    except Exception as err:
+        raise damaged(ref, path, err, kind_only=True) from err
+    model = SimpleNamespace(config=config, generation_config=generation)
+    return LoadedModel(ref, path, resolved_revision(ref, path), tokenizer, model, device)
+
+
+def damaged(ref: ModelRef, path: Path, err: BaseException, kind_only: bool = False) -> ModelUnavailable:
+    """The one "model files missing or damaged" error, with what to do about it."""
+    what = type(err).__name__ if kind_only else first_line(err)
+    return ModelUnavailable(f"{ref.repo}: model files in {path} are missing or damaged ({what}); run "
+                            f"`tk models pull {ref.name or ref.repo}` again, or pass --model DIR")
+
+
+def _tokenizer(path: Path):
+    """The tokenizer class the model names (what AutoTokenizer would pick), else AutoTokenizer."""
+    import transformers  # heavy: only when a model is used
+
+    try:
+        name = json.loads((path / "tokenizer_config.json").read_text(encoding="utf-8")).get("tokenizer_class")
+    except (OSError, ValueError):
+        name = None
+    cls = getattr(transformers, name, None) if name else None
+    return (cls or transformers.AutoTokenizer).from_pretrained(path)

@@ -1,0 +1,39 @@
+"""A cache written before the model-side refactor (issue 23) still answers every segment.
+
+tests/data/cache-v2/ was written by the code of commit c80b2a4 (`tk translate seeds
+--backend ct2|torch` with the test hub's copy model); outputs.sha256.json holds the
+sha256 of every md/jsonl/txt file that run wrote.  Opening that cache with today's code
+must give the same signatures (zero model calls) and byte-identical outputs.
+"""
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from translate_kit.cli import app
+
+REPO = Path(__file__).parents[1]
+DATA = REPO / "tests" / "data" / "cache-v2"
+
+
+@pytest.mark.parametrize("backend", ["ct2", "torch"])
+def test_old_cache_gives_hits_and_same_outputs(offline_hub, tmp_path, spy, monkeypatch, backend):
+    cache_dir = tmp_path / "tk-cache"
+    cache_dir.mkdir(exist_ok=True)
+    shutil.copy(DATA / "translations.sqlite3", cache_dir / "translations.sqlite3")
+    monkeypatch.chdir(REPO)  # the md header names the source as given: seeds/...
+    out = tmp_path / "out"
+    result = CliRunner().invoke(app, ["translate", "seeds", "--out", str(out), "--backend", backend,
+                                      "--format", "md,jsonl,txt", "--quiet", "--json"])
+    assert result.exit_code == 0, result.output
+    assert spy == []  # every segment came from the old cache
+    report = json.loads(result.stdout)
+    assert sum(d["translated"] for d in report["documents"]) == 0
+    expected = {k.split("/", 1)[1]: v for k, v in json.loads((DATA / "outputs.sha256.json").read_text()).items()
+                if k.startswith(backend + "/")}
+    got = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out.iterdir())}
+    assert got == expected

@@ -1,0 +1,111 @@
+"""The torch backend: Hugging Face transformers `generate()`. Runs everywhere (cpu, cuda, mps).
+
+torch and transformers are imported inside functions: `tk --help` and a cached run stay light.
+"""
+
+from __future__ import annotations
+
+import warnings
+from dataclasses import dataclass, replace
+from typing import Sequence
+
+from ..errors import UsageError
+from ..models import ModelRef, ensure_local, resolved_revision
+from .engine import Engine, LoadedModel, damaged, quiet_transformers
+from .devices import choose_device, torch_threads
+from .plan import Plan
+
+NAME = "torch"
+DEVICES = ("cpu", "cuda", "mps")
+PRECISIONS = ("fp32", "fp16", "bf16", "int8")
+
+
+def available() -> bool:
+    return True  # torch is a core dependency
+
+
+def preferred(device: str) -> bool:
+    return True  # the fallback of `auto` everywhere, and its choice on CUDA and MPS
+
+
+def precision(device: str, requested: str) -> str:
+    """auto: fp16 on CUDA (about 2x faster, same quality for MT), fp32 elsewhere; int8 is CPU only."""
+    if requested == "auto":
+        return "fp16" if device.startswith("cuda") else "fp32"
+    if requested not in PRECISIONS:
+        raise UsageError(f"unknown precision '{requested}'; known: auto, {', '.join(PRECISIONS)}")
+    if requested == "int8" and device != "cpu":
+        raise UsageError(f"--precision int8 with backend torch runs on cpu only, not on '{device}'")
+    return requested
+
+
+def check(plan: Plan) -> None:
+    """Can this machine run `plan`? (A Ray worker asks before it loads, instead of deciding again.)"""
+    choose_device(plan.device, NAME)  # ModelUnavailable when torch sees no such device here
+    precision(plan.device, plan.precision)
+
+
+def engine(ref: ModelRef, plan: Plan, decode, run, note) -> TorchEngine:
+    if plan.device == "cpu":
+        set_threads(run.threads)
+    note(f"loading {ref.repo}")
+    return TorchEngine(load(ref, plan.device, plan.precision), replace(decode, backend=NAME, precision=plan.precision), plan)
+
+
+def set_threads(threads: int | None) -> None:
+    import torch  # heavy: only when a torch model loads
+
+    torch.set_num_threads(torch_threads(threads))
+
+
+def load(ref: ModelRef, device: str, precision: str) -> LoadedModel:
+    """repo id -> local cache -> tokenizer and model on the device, in eval mode."""
+    path = ensure_local(ref)
+    import torch  # heavy: only when a torch model loads
+    from transformers import AutoModelForSeq2SeqLM, AutoTokenizer  # heavy: as torch
+
+    quiet_transformers()
+    dtype = {"fp16": torch.float16, "bf16": torch.bfloat16}.get(precision, torch.float32)
+    try:  # a local folder by now: local_files_only keeps transformers off the network entirely
+        tokenizer = AutoTokenizer.from_pretrained(path, local_files_only=True)
+        model = AutoModelForSeq2SeqLM.from_pretrained(path, dtype=dtype, local_files_only=True)
+    except Exception as err:  # truncated weights, missing tokenizer files, bad config
+        raise damaged(ref, path, err) from err
+    model.to(device).eval()
+    if precision == "int8" and device == "cpu":
+        model = _quantize_int8(model)
+    return LoadedModel(ref, path, resolved_revision(ref, path), tokenizer, model, device)
+
+
+def _quantize_int8(model):
+    """Dynamic int8 quantization of the Linear layers (CPU only), in place so memory does not double."""
+    import torch  # heavy: only when a torch model loads
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return torch.ao.quantization.quantize_dynamic(model, {torch.nn.Linear}, dtype=torch.qint8, inplace=True)
+
+
+@dataclass
+class TorchEngine(Engine):
+    """Engine's contract over transformers' generate()."""
+
+    def generate(self, texts: Sequence[str], **overrides) -> list[str]:
+        """One batch through the model. Every input must already fit the input budget."""
+        import torch  # loaded with the model already
+
+        batch = self.tokenizer(list(texts), return_tensors="pt", padding=True, truncation=False)
+        longest = batch["input_ids"].shape[1]
+        self.check_fits(longest)
+        batch = {k: v.to(self.model.device) for k, v in batch.items()}
+        kwargs = {"num_beams": self.beams, "max_length": self.max_new_tokens(longest) + 1}
+        kwargs.update(overrides)
+        with torch.inference_mode():
+            out = self.model.generate(**batch, **kwargs)
+        self.calls += 1
+        return [t.strip() for t in self.tokenizer.batch_decode(out, skip_special_tokens=True)]
+
+    def hypotheses(self, texts: Sequence[str], k: int) -> list[list[str]]:
+        """Engine.hypotheses: the beam's `k` best, the beam widened to `k` when it is narrower."""
+        outputs = self.generate(texts, num_beams=max(self.beams, k), num_return_sequences=k)
+        return [outputs[i * k:(i + 1) * k] for i in range(len(texts))]
