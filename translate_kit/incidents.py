@@ -16,7 +16,7 @@ import time
 import traceback
 from pathlib import Path
 
-from .errors import InternalError
+from .errors import InternalError, first_line
 from .options import log_dir
 
 log = logging.getLogger("translate_kit")
@@ -50,8 +50,3 @@ def record(err: BaseException, context: str) -> Path | str:
         return path
     return "(no log could be written; run again with --debug to see it)"
 
-
-def first_line(err: BaseException) -> str:
-    """`Type: first line of the message`, the form every one-line report of an exception takes."""
-    text = str(err).strip().splitlines()
-    return f"{type(err).__name__}: {text[0]}" if text else type(err).__name__

@@ -36,19 +36,3 @@ def unavailable(libraries: dict[str, str]) -> dict[str, str]:
             problems[module] = f"{type(err).__name__}: {text[0]}" if text else type(err).__name__
     return problems
 
-
-def formats() -> list[dict]:
-    """Every reader and writer with the libraries it needs and whether they import here; for one
-    that fails, the pip command that brings what is missing (`tk doctor`)."""
-    from .readers import available as readers
-    from .writers import available as writers
-
-    rows = []
-    for kind, found in (("input", readers()), ("output", writers())):
-        for name, fmt in found.items():
-            problems = unavailable(fmt.libraries)
-            fix = " ".join(f'"{fmt.libraries[m]}"' for m in problems)
-            rows.append({"format": name, "kind": kind, "libraries": sorted(set(fmt.libraries.values())),
-                         "available": not problems, "problems": problems,
-                         "fix": f"pip install --force-reinstall {fix}" if problems else None})
-    return rows

@@ -22,6 +22,9 @@ import copy
 import typer
 from typer.core import TyperArgument, TyperCommand, TyperGroup, TyperOption
 
+from ..errors import first_line
+from ..incidents import record
+
 
 def _range_words(low, high) -> str | None:  # "N [at least 1]", not "N [x>=1]"
     if low is not None and high is not None:
@@ -121,8 +124,6 @@ class App(typer.Typer):
         try:
             return super().__call__(*args, **kwargs)
         except Exception as err:  # SystemExit and KeyboardInterrupt are not Exceptions: they pass
-            from .incidents import first_line, record
-
             where = record(err, "running tk")
             typer.echo(f"tk: internal error ({first_line(err)}); please report it with the log {where}", err=True)
             raise SystemExit(1) from None

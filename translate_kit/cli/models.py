@@ -192,7 +192,6 @@ def doctor_report() -> dict:
 
     from .. import __version__, models
     from ..options import RunOptions
-    from ..registry import formats
 
     run = RunOptions.from_env()
     return {
@@ -260,3 +259,21 @@ def _models_present(models) -> list[dict]:
     except TkError as err:
         return [{"name": "?", "repo": str(err), "present": False, "size": 0}]
     return [{k: v for k, v in vars(models.model_status(e, check=False)).items() if k != "problems"} for e in entries]
+
+
+def formats() -> list[dict]:
+    """Every reader and writer with the libraries it needs and whether they import here; for one
+    that fails, the pip command that brings what is missing (`tk doctor`)."""
+    from ..readers import available as readers
+    from ..registry import unavailable
+    from ..writers import available as writers
+
+    rows = []
+    for kind, found in (("input", readers()), ("output", writers())):
+        for name, fmt in found.items():
+            problems = unavailable(fmt.libraries)
+            fix = " ".join(f'"{fmt.libraries[m]}"' for m in problems)
+            rows.append({"format": name, "kind": kind, "libraries": sorted(set(fmt.libraries.values())),
+                         "available": not problems, "problems": problems,
+                         "fix": f"pip install --force-reinstall {fix}" if problems else None})
+    return rows
