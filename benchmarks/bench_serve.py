@@ -123,7 +123,7 @@ def model_alone(settings, sentences: list[str], rounds: int) -> dict:
 
 
 def health(url: str) -> dict:
-    with urllib.request.urlopen(url + "/health", timeout=60) as response:
+    with urllib.request.urlopen(url + "/stats", timeout=60) as response:
         return json.loads(response.read())
 
 

@@ -350,7 +350,7 @@ def test_sixteen_clients_share_model_calls_and_every_answer_is_right(server, set
     sizes = [len(b) for b in generated]
     assert max(sizes) >= 4 and sum(1 for n in sizes if n > 1) >= 3, sizes  # requests shared model calls
     assert {s for s, _ in answers} <= {t for b in generated for t in b}
-    health = call(server, "/health")[1]
+    health = call(server, "/stats")[1]
     assert health["grouped_requests"] == 400 and health["groups"] < 200  # requests were grouped: ~2+ a group
 
     fresh = replace(settings, run=RunOptions.from_env(cache_dir=tmp_path / "fresh-cache"))
@@ -375,7 +375,7 @@ def test_a_full_queue_answers_429_with_retry_after(settings, monkeypatch):
             assert started.wait(30)  # the worker holds the first request
             second = pool.submit(call, url, "/translate", {"q": "Deux.", "source": "fr", "target": "en"})
             deadline = time.monotonic() + 10
-            while call(url, "/health")[1]["waiting"] < 1 and time.monotonic() < deadline:
+            while call(url, "/stats")[1]["waiting"] < 1 and time.monotonic() < deadline:
                 time.sleep(0.01)  # until the second waits in the queue
             status, body, headers = call(url, "/translate", {"q": "Trois.", "source": "fr", "target": "en"})
             gate.set()

@@ -23,9 +23,10 @@ def say(message: str) -> None:
 
 
 def read_keys(path: Path) -> frozenset[str]:
-    """One API key a line; blank lines and # comments ignored."""
+    """One API key a line; blank lines and # comments ignored. A byte-order mark (Windows Notepad
+    writes one), CRLF line ends and spaces around a key are not part of it."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
     except (OSError, UnicodeDecodeError) as err:
         raise UsageError(f"{path}: cannot read the API keys ({getattr(err, 'strerror', None) or err})") from None
     keys = frozenset(line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#"))

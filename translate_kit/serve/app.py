@@ -20,7 +20,9 @@ answered in general words.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import re
 import secrets
 import time
 from contextlib import asynccontextmanager
@@ -31,6 +33,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from ..errors import TkError
 from ..options import DecodeOptions, RunOptions
@@ -56,6 +59,7 @@ class Settings:
     api_keys: frozenset[str] = frozenset()  # empty: no key needed
     cors_origins: tuple[str, ...] = ()
     file_ttl: float = 600.0
+    read_timeout: float = 30.0  # seconds a request body may stall before a 408
 
     @property
     def body_limit(self) -> int:
@@ -73,11 +77,18 @@ def error_response(status: int, message: str, headers: dict | None = None) -> JS
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
-class BodyLimit:
-    """413 for a request body over the limit, by Content-Length or as it streams in."""
+class Guard:
+    """The outermost layer of every request: what no route should have to think about.
 
-    def __init__(self, app, limit: int):
-        self.app, self.limit = app, limit
+    - a body over `limit` bytes is a 413, by Content-Length or as it streams in;
+    - a body that stalls (`read_timeout` seconds with no bytes) is a 408, not a connection held
+      for minutes; a client that leaves mid-body is one log line;
+    - an exception nobody foresaw is a 500 `{"error": ...}` (issue 22): its traceback goes to the
+      log, never to the client, and the server goes on serving.
+    """
+
+    def __init__(self, app, limit: int, read_timeout: float = 30.0):
+        self.app, self.limit, self.read_timeout = app, limit, read_timeout
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
@@ -85,44 +96,112 @@ class BodyLimit:
         length = dict(scope.get("headers", [])).get(b"content-length", b"")
         if length.isdigit() and int(length) > self.limit:
             return await error_response(413, f"Request too large (over {self.limit} bytes)")(scope, receive, send)
-        seen = 0
+        seen, started = 0, False
 
-        async def limited():
+        async def guarded_receive():
             nonlocal seen
-            message = await receive()
+            try:
+                message = await asyncio.wait_for(receive(), self.read_timeout)
+            except asyncio.TimeoutError:
+                raise ApiError(408, f"Request body not received within {self.read_timeout:g} s",
+                               {"Connection": "close"}) from None
             seen += len(message.get("body", b""))
             if seen > self.limit:
                 raise ApiError(413, f"Request too large (over {self.limit} bytes)")
             return message
 
-        await self.app(scope, limited, send)
+        async def tracked_send(message):
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, guarded_receive, tracked_send)
+        except ClientDisconnect:
+            log.info("%s %s: the client went away before its request was read", scope["method"], scope["path"])
+        except Exception:  # noqa: BLE001 - issue 22: one request's failure is that request's alone
+            log.exception("internal error on %s %s", scope["method"], scope["path"])
+            if not started:
+                await error_response(500, "Internal server error (see the server log)")(scope, receive, send)
+
+
+def JsonCors(app, **options):
+    """Starlette's CORS middleware, whose refusal of a preflight (an origin, method or header not
+    allowed) is plain text: here it is `{"error": ...}` like every other error."""
+    from starlette.middleware.cors import CORSMiddleware
+
+    class _JsonCors(CORSMiddleware):
+        def preflight_response(self, request_headers):
+            response = super().preflight_response(request_headers)
+            if response.status_code < 400:
+                return response
+            headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-type")}
+            return error_response(response.status_code, f"CORS refused: {response.body.decode(errors='replace')}",
+                                  headers)
+
+    return _JsonCors(app, **options)
 
 
 # --- request parameters ---------------------------------------------------------------------------
 
 
 async def parameters(request: Request) -> dict:
-    """A JSON body, else form fields (urlencoded or multipart), over the query string."""
-    values = dict(request.query_params)
+    """A JSON body, else form fields (urlencoded or multipart), over the query string; a field
+    given twice counts once, its FIRST value (as LibreTranslate's Flask reads it). Every string is
+    checked here, before anything else sees it (see `checked_text`)."""
+    values = _first(request.query_params.multi_items())
     if "json" in request.headers.get("content-type", ""):
-        try:
-            body = await request.json()
-        except ValueError:
-            raise ApiError(400, "Invalid JSON format") from None
-        if not isinstance(body, dict):
-            raise ApiError(400, "Invalid JSON format")
+        body = parse_json(await _body_bytes(request))
         values.update(body)
         values["_json"] = True
-        return values
-    if request.method == "POST":
+    elif request.method == "POST":
         try:
             form = await request.form()
-        except ApiError:
+        except (ApiError, ClientDisconnect):
             raise
         except Exception:  # noqa: BLE001 - malformed multipart or form body
             raise ApiError(400, "Invalid request: cannot parse the form data") from None
-        values.update({k: v for k, v in form.multi_items()})
+        values.update(_first(form.multi_items()))
+    for name, value in values.items():
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str):
+                checked_text(name, text)
     return values
+
+
+def _first(items) -> dict:
+    values: dict = {}
+    for key, value in items:
+        values.setdefault(key, value)
+    return values
+
+
+async def _body_bytes(request: Request) -> bytes:
+    return await request.body()
+
+
+def parse_json(raw: bytes) -> dict:
+    """The JSON body as an object, or 400: not JSON, not an object, or nested so deep that the
+    parser runs out of stack (`[[[[...]]]]` 100 000 deep is a RecursionError, not a 500)."""
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise ApiError(400, "Invalid JSON format") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "Invalid JSON format")
+    return body
+
+
+def checked_text(name: str, text: str) -> str:
+    """The one gate for text a client sends: JSON's \\ud800 escapes decode to lone surrogates,
+    which no encoder (UTF-8 cache keys, the tokenizer, the answer) can take. Refused with a 400
+    here, so nothing downstream ever meets such a string."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ApiError(400, f"Invalid request: {name} parameter is not valid Unicode text "
+                            "(it holds a lone surrogate)") from None
+    return text
 
 
 def text_param(values: dict, name: str, required: bool = True) -> str:
@@ -134,6 +213,11 @@ def text_param(values: dict, name: str, required: bool = True) -> str:
     if not isinstance(value, str):
         raise ApiError(400, f"Invalid request: {name} parameter must be a string")
     return value
+
+
+def language_param(values: dict, name: str) -> str:
+    """A language code as LibreTranslate takes it: trimmed and lower-cased ("EN" is "en")."""
+    return text_param(values, name).strip().lower()
 
 
 def texts_param(values: dict) -> tuple[list[str], bool]:
@@ -150,11 +234,18 @@ def texts_param(values: dict) -> tuple[list[str], bool]:
 
 
 def alternatives_param(values: dict) -> int:
-    raw = values.get("alternatives", 0)
-    try:
+    """A whole number (JSON 2 or 2.0, form "2"); anything else, 1e999 and NaN included, is a 400."""
+    raw = values.get("alternatives")
+    if raw is None or raw == "":
+        return 0
+    if isinstance(raw, str) and re.fullmatch(r"\s*[-+]?\d{1,9}\s*", raw):
         number = int(raw)
-    except (TypeError, ValueError):
-        raise ApiError(400, "Invalid request: alternatives parameter is not a number") from None
+    elif isinstance(raw, int) and not isinstance(raw, bool):
+        number = raw
+    elif isinstance(raw, float) and raw.is_integer():
+        number = int(raw)
+    else:
+        raise ApiError(400, "Invalid request: alternatives parameter is not a number")
     return max(0, min(number, MAX_ALTERNATIVES))
 
 
@@ -188,12 +279,10 @@ def create_app(settings: Settings | None = None, make_service=None) -> FastAPI:
     app = FastAPI(title="translate_kit", summary="A LibreTranslate-compatible API over local OPUS-MT models",
                   version=_version(), lifespan=lifespan, docs_url="/docs", redoc_url=None)
     _errors(app)
-    app.add_middleware(BodyLimit, limit=settings.body_limit)
     if settings.cors_origins:
-        from starlette.middleware.cors import CORSMiddleware
-
-        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
+        app.add_middleware(JsonCors, allow_origins=list(settings.cors_origins),
                            allow_methods=["GET", "POST"], allow_headers=["*"])
+    app.add_middleware(Guard, limit=settings.body_limit, read_timeout=settings.read_timeout)
 
     def check_key(values: dict) -> None:
         if not settings.api_keys:
@@ -240,7 +329,7 @@ def create_app(settings: Settings | None = None, make_service=None) -> FastAPI:
                                 "(see the server log)") from None
 
     async def request_pair(values: dict, texts: list[str]) -> tuple[str, str, dict | None]:
-        source, target = text_param(values, "source"), text_param(values, "target")
+        source, target = language_param(values, "source"), language_param(values, "target")
         found = None
         if source == "auto":
             found = await detected(texts)
@@ -363,10 +452,20 @@ def create_app(settings: Settings | None = None, make_service=None) -> FastAPI:
 
     @app.get("/health", include_in_schema=False)
     async def health():
-        """Liveness; requests waiting for the model (what --queue bounds); groups of requests
-        translated together so far, and the requests they held."""
+        """Liveness, exactly as LibreTranslate answers it (monitors compare the whole body)."""
+        return {"status": "ok"}
+
+    @app.get("/stats", include_in_schema=False)
+    async def stats():
+        """Requests waiting for the model (what --queue bounds); groups of requests translated
+        together so far, and the requests they held."""
         batcher = state["batcher"]
-        return {"status": "ok", "waiting": batcher.waiting, "groups": batcher.groups, "grouped_requests": batcher.grouped}
+        return {"waiting": batcher.waiting, "groups": batcher.groups, "grouped_requests": batcher.grouped}
+
+    @app.get("/spec", include_in_schema=False)
+    async def spec():
+        """The API's OpenAPI schema, where LibreTranslate serves its own (/spec)."""
+        return app.openapi()
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def index():
@@ -440,12 +539,6 @@ def _errors(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid(request, err: RequestValidationError):
         return error_response(400, "Invalid request")
-
-    @app.exception_handler(Exception)
-    async def crashed(request, err: Exception):
-        log.exception("internal error on %s", request.url.path)
-        return error_response(500, "Internal server error (see the server log)")
-
 
 def _version() -> str:
     import translate_kit

@@ -60,7 +60,7 @@ class Batcher:
                  max_wait: float = 0.25):
         self.limit, self.wait, self.budget, self.max_wait = limit, wait, budget, max_wait
         self._last_jobs = 1  # requests in the last group: how many clients seem to be working at once
-        self.groups = self.grouped = 0  # groups translated, and the requests they held (for /health)
+        self.groups = self.grouped = 0  # groups translated, and the requests they held (for /stats)
         self._queue: queue.Queue[Job | None] = queue.Queue()
         self._waiting = 0  # jobs submitted and not yet taken by the worker
         self._lock = threading.Lock()

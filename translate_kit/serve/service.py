@@ -289,9 +289,9 @@ class HtmlRequest:
         for (el, block), piece in zip(self.blocks, pieces):
             write_block(el, block, [(s.source, s.space_after, s.target) for s in piece.segments])
         unwrap_runs(self.root)
-        if not self.page:
-            root = self.root
-            return (root.text or "") + "".join(lxml.html.tostring(child, encoding="unicode") for child in root)
+        if not self.page:  # the wrapper's serialisation, less its own tags: top-level text escaped as any text
+            whole = lxml.html.tostring(self.root, encoding="unicode")
+            return whole[len("<div>"):-len("</div>")]
         page = lxml.html.tostring(self.root, encoding="unicode")
         return f"{self.doctype}\n{page}" if self.doctype else page
 
