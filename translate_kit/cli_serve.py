@@ -16,6 +16,9 @@ import typer
 from .errors import TkError, UsageError
 
 LOOPBACK = "127.0.0.1"
+# Seconds a SIGTERM leaves requests in flight to finish before they are abandoned (then the
+# worker gets Batcher.close's few seconds, the upload folder is removed, and the process ends).
+SHUTDOWN_GRACE = 20.0
 
 
 def say(message: str) -> None:
@@ -91,7 +94,7 @@ def serve(
         say(str(err))
         raise typer.Exit(1)
     config = uvicorn.Config(api, host=host, port=port, log_level="warning",
-                            timeout_graceful_shutdown=max(timeout, 5.0), server_header=False)
+                            timeout_graceful_shutdown=SHUTDOWN_GRACE, server_header=False)
     server = uvicorn.Server(config)
     _announce(server, host)
     server.run()

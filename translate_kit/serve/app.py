@@ -40,6 +40,7 @@ from ..options import DecodeOptions, RunOptions
 from . import service
 from .batcher import Batcher, Job, QueueFull
 from .files import FileStore, safe_name
+from .lanes import Lane
 
 log = logging.getLogger("translate_kit")
 MAX_ALTERNATIVES = 5  # the beam is widened to alternatives + 1: more would cost every such request dearly
@@ -59,6 +60,7 @@ class Settings:
     api_keys: frozenset[str] = frozenset()  # empty: no key needed
     cors_origins: tuple[str, ...] = ()
     file_ttl: float = 600.0
+    upload_limits: service.UploadLimits = field(default_factory=service.UploadLimits)  # what an upload may expand to
     read_timeout: float = 30.0  # seconds a request body may stall before a 408
 
     @property
@@ -80,9 +82,11 @@ def error_response(status: int, message: str, headers: dict | None = None) -> JS
 class Guard:
     """The outermost layer of every request: what no route should have to think about.
 
-    - a body over `limit` bytes is a 413, by Content-Length or as it streams in;
-    - a body that stalls (`read_timeout` seconds with no bytes) is a 408, not a connection held
-      for minutes; a client that leaves mid-body is one log line;
+    - the body is read here, whole, before the route runs: over `limit` bytes is a 413 (by
+      Content-Length or as it streams in), a body that stalls `read_timeout` seconds is a 408 (not
+      a connection held for minutes);
+    - then the connection is watched: a client that leaves while its request is worked on has
+      that work cancelled (a job not yet started is skipped; see Job.gone) and one log line;
     - an exception nobody foresaw is a 500 `{"error": ...}` (issue 22): its traceback goes to the
       log, never to the client, and the server goes on serving.
     """
@@ -93,36 +97,76 @@ class Guard:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        where = f"{scope['method']} {scope['path']}"
+        try:
+            body = await self._body(scope, receive)
+        except ApiError as err:
+            return await error_response(err.status, err.message, err.headers)(scope, receive, send)
+        except ClientDisconnect:
+            log.info("%s: the client went away before its request was read", where)
+            return
+        started = finished = False
+
+        async def replay():
+            nonlocal body
+            if body is not None:
+                message, body = {"type": "http.request", "body": body, "more_body": False}, None
+                return message
+            await gone.wait()
+            return {"type": "http.disconnect"}
+
+        async def tracked_send(message):
+            nonlocal started, finished
+            started = started or message["type"] == "http.response.start"
+            finished = finished or (message["type"] == "http.response.body" and not message.get("more_body"))
+            await send(message)
+
+        gone = asyncio.Event()
+        work = asyncio.ensure_future(self.app(scope, replay, tracked_send))
+        watcher = asyncio.ensure_future(self._watch(receive, gone, work))
+        try:
+            await work
+        except asyncio.CancelledError:
+            if not gone.is_set() or finished:
+                raise
+            log.info("%s: the client went away; its work was cancelled", where)
+        except Exception:  # noqa: BLE001 - issue 22: one request's failure is that request's alone
+            log.exception("internal error on %s", where)
+            if not started:
+                await error_response(500, "Internal server error (see the server log)")(scope, receive, send)
+        finally:
+            watcher.cancel()
+
+    async def _body(self, scope, receive) -> bytes:
         length = dict(scope.get("headers", [])).get(b"content-length", b"")
         if length.isdigit() and int(length) > self.limit:
-            return await error_response(413, f"Request too large (over {self.limit} bytes)")(scope, receive, send)
-        seen, started = 0, False
-
-        async def guarded_receive():
-            nonlocal seen
+            raise ApiError(413, f"Request too large (over {self.limit} bytes)")
+        chunks, seen = [], 0
+        while True:
             try:
                 message = await asyncio.wait_for(receive(), self.read_timeout)
             except asyncio.TimeoutError:
                 raise ApiError(408, f"Request body not received within {self.read_timeout:g} s",
                                {"Connection": "close"}) from None
-            seen += len(message.get("body", b""))
+            if message["type"] == "http.disconnect":
+                raise ClientDisconnect()
+            chunks.append(message.get("body", b""))
+            seen += len(chunks[-1])
             if seen > self.limit:
-                raise ApiError(413, f"Request too large (over {self.limit} bytes)")
-            return message
+                raise ApiError(413, f"Request too large (over {self.limit} bytes)", {"Connection": "close"})
+            if not message.get("more_body"):
+                return b"".join(chunks)
 
-        async def tracked_send(message):
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, guarded_receive, tracked_send)
-        except ClientDisconnect:
-            log.info("%s %s: the client went away before its request was read", scope["method"], scope["path"])
-        except Exception:  # noqa: BLE001 - issue 22: one request's failure is that request's alone
-            log.exception("internal error on %s %s", scope["method"], scope["path"])
-            if not started:
-                await error_response(500, "Internal server error (see the server log)")(scope, receive, send)
+    @staticmethod
+    async def _watch(receive, gone: asyncio.Event, work: asyncio.Future) -> None:
+        """Wait for the client to leave; then cancel its work (unless it is already answered)."""
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                gone.set()
+                if not work.done():
+                    work.cancel()
+                return
 
 
 def JsonCors(app, **options):
@@ -270,6 +314,7 @@ def create_app(settings: Settings | None = None, make_service=None) -> FastAPI:
         state["batcher"] = await asyncio.to_thread(
             Batcher, make_service, settings.queue, settings.batch_wait, settings.run.batch_tokens or 4096)
         state["files"] = FileStore(settings.file_ttl)
+        state["read"], state["detect"] = Lane("read", 2), Lane("detect", 2)  # never behind each other (lanes.py)
         try:
             yield
         finally:  # requests in flight have finished (uvicorn waits for them); then the worker
@@ -306,20 +351,26 @@ def create_app(settings: Settings | None = None, make_service=None) -> FastAPI:
                                 f"from {known[src]['name']} ({src})")
 
     async def detected(texts: list[str]) -> dict:
-        ranked = await asyncio.to_thread(service.detect, "\n".join(texts), source_languages())
+        ranked = await state["detect"].run(service.detect, "\n".join(texts), source_languages())
         return ranked[0]
 
     async def translated(src: str, tgt: str, texts: list[str], alternatives: int = 0) -> list:
         if src == tgt:
             return [_Same(t) for t in texts]
+        job = Job(src, tgt, texts, alternatives=alternatives)
         try:
-            future = state["batcher"].submit(Job(src, tgt, texts, alternatives=alternatives))
+            future = state["batcher"].submit(job)
         except QueueFull as full:
             raise ApiError(429, "Slowdown: too many requests waiting; retry in a moment",
                            {"Retry-After": str(full.retry_after)}) from None
         try:
             return await asyncio.wait_for(asyncio.wrap_future(future), settings.timeout)
+        except asyncio.CancelledError:  # the client left (Guard): not started, skipped; started, stopped
+            job.gone.set()
+            future.cancel()
+            raise
         except asyncio.TimeoutError:
+            job.gone.set()
             future.cancel()
             raise ApiError(503, f"Translation timed out after {settings.timeout:g} s; retry later",
                            {"Retry-After": str(state["batcher"].retry_after())}) from None
@@ -381,7 +432,10 @@ def create_app(settings: Settings | None = None, make_service=None) -> FastAPI:
         pieces = await translated(src, tgt, texts[:1])
         segments = [{"para": s.para, "source": s.text, "target": s.target.strip()}
                     for s in pieces[0].segments if s.kind != "meta"]
-        return {"source": src, "target": tgt, "segments": segments, "detectedLanguage": found}
+        answer = {"source": src, "target": tgt, "segments": segments, "detectedLanguage": found}
+        if src == tgt:  # say so, rather than an empty result
+            answer["note"] = f"The text is already in {service.NAMES.get(tgt, tgt)}: nothing to translate."
+        return answer
 
     @app.post("/detect", openapi_extra=_body({"q": {"type": "string"}, "api_key": {"type": "string"}}, ["q"]),
               responses=RESPONSES)
@@ -391,7 +445,7 @@ def create_app(settings: Settings | None = None, make_service=None) -> FastAPI:
         check_key(values)
         texts, _ = texts_param(values)
         check_chars(texts)
-        return await asyncio.to_thread(service.detect, "\n".join(texts), source_languages())
+        return await state["detect"].run(service.detect, "\n".join(texts), source_languages())
 
     @app.get("/languages", responses=RESPONSES)
     async def languages():
@@ -400,8 +454,9 @@ def create_app(settings: Settings | None = None, make_service=None) -> FastAPI:
 
     @app.post("/translate_file", openapi_extra=_file_body(fields), responses=RESPONSES)
     async def translate_file(request: Request):
-        """Translate a file of any format tk translate reads (multipart: file, source, target): plain
-        text and Markdown come back as they came, other formats as their translated text (.txt)."""
+        """Translate a file of any format tk translate reads (multipart: file, source, target): in its
+        own format where tk can write one (HTML, DOCX, Markdown, subtitles), else as text (.txt); in
+        the same language, the file itself, unchanged."""
         values = await parameters(request)
         check_key(values)
         upload = values.get("file")
@@ -413,13 +468,17 @@ def create_app(settings: Settings | None = None, make_service=None) -> FastAPI:
             raise ApiError(400, "Invalid request: empty file")
         if suffix not in service.file_suffixes():
             raise ApiError(400, "Invalid request: file format not supported")
-        doc = await _read_upload(upload, state["files"], settings.file_limit, safe_name(name))
-        src, tgt, _ = await request_pair(values, [doc.text[:service_sample()]])
-        pieces = await translated(src, tgt, [doc.text])
-        if src == tgt:  # nothing to translate: the text as read
-            answer = service.Answer(doc.text, safe_name(name), "text/plain; charset=utf-8")
-        else:
-            answer = await asyncio.to_thread(service.translated_file, doc, pieces[0], safe_name(name), tgt)
+        path = await _receive_upload(upload, state["files"], settings.file_limit)
+        try:
+            doc = await _read_upload(state["read"], path, safe_name(name), settings.upload_limits)
+            src, tgt, _ = await request_pair(values, [doc.text[:service_sample()]])
+            if src == tgt:  # nothing to translate: the file itself, as it came
+                answer = service.Answer(path.read_bytes(), safe_name(name), service.media_type(name, doc.encoding))
+            else:
+                pieces = await translated(src, tgt, [doc.text])
+                answer = await state["read"].run(service.translated_file, doc, pieces[0], safe_name(name), tgt)
+        finally:
+            path.unlink(missing_ok=True)
         token = state["files"].put(answer.data, answer.name, answer.media_type)
         return {"translatedFileUrl": str(request.url_for("download_file", token=token))}
 
@@ -506,8 +565,8 @@ async def _translate_html(translated, src: str, tgt: str, texts: list[str]) -> l
     return [r.answer([next(pieces) for _ in r.texts()]) for r in requests]
 
 
-async def _read_upload(upload, files: FileStore, limit: int, name: str):
-    """The upload as a Document, through a private file named by the store (never by the client)."""
+async def _receive_upload(upload, files: FileStore, limit: int) -> Path:
+    """The upload in a private file named by the store (never by the client), at most `limit` bytes."""
     path = files.new_upload()
     try:
         size = 0
@@ -519,12 +578,21 @@ async def _read_upload(upload, files: FileStore, limit: int, name: str):
                 fh.write(chunk)
         if size == 0:
             raise ApiError(400, "Invalid request: empty file")
-        try:
-            return await asyncio.to_thread(service.read_upload, path, name)
-        except TkError as err:
-            raise ApiError(400, f"Invalid request: {getattr(err, 'problem', 'cannot read the file')}") from None
-    finally:
+    except BaseException:
         path.unlink(missing_ok=True)
+        raise
+    return path
+
+
+async def _read_upload(lane: Lane, path: Path, name: str, limits: service.UploadLimits):
+    """The upload as a Document, read in the reading lane under `limits`: expanding past them is a
+    413, an unreadable file a 400."""
+    try:
+        return await lane.run(service.read_upload, path, name, limits)
+    except service.UploadTooLarge as err:
+        raise ApiError(413, f"Invalid request: the file expands too much ({err})") from None
+    except TkError as err:
+        raise ApiError(400, f"Invalid request: {getattr(err, 'problem', 'cannot read the file')}") from None
 
 
 def _errors(app: FastAPI) -> None:

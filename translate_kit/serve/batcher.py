@@ -32,6 +32,10 @@ from ..errors import TkError
 log = logging.getLogger("translate_kit")
 
 
+class Abandoned(Exception):
+    """Every request of a group has gone (clients left or timed out): its work stops at the next batch."""
+
+
 class QueueFull(Exception):
     """Too many requests waiting; `retry_after` is a hint in seconds."""
 
@@ -49,6 +53,8 @@ class Job:
     texts: list[str]
     future: concurrent.futures.Future = field(default_factory=concurrent.futures.Future)
     alternatives: int = 0  # other translations asked for each text (its Pieces' `others`)
+    gone: threading.Event = field(default_factory=threading.Event)  # set when its client has left
+
 
     @property
     def pair(self) -> tuple[str, str]:
@@ -93,8 +99,10 @@ class Batcher:
         """Seconds until the queue has likely moved on: the last group's time, at least 1."""
         return max(1, round(self._last_seconds))
 
-    def close(self, timeout: float = 30.0) -> None:
-        """Finish the jobs already taken and queued, then stop and close the cache."""
+    def close(self, timeout: float = 10.0) -> None:
+        """Finish the jobs already taken and queued, then stop and close the cache; after
+        `timeout` seconds the worker (a daemon) is abandoned: a SIGTERM ends in bounded time, and
+        a batch cut short is simply not stored (each batch is stored in one transaction)."""
         with self._lock:
             self._closing = True
         self._queue.put(None)
@@ -184,6 +192,15 @@ class Batcher:
         return group
 
     @staticmethod
+    def _abandoned(group: list[Job]):
+        """The progress callback of a group's translation: after each batch (cached as it comes),
+        it stops the work when no client of the group is still waiting for it."""
+        def check(done: int) -> None:
+            if all(job.gone.is_set() for job in group):
+                raise Abandoned()
+        return check
+
+    @staticmethod
     def _estimate(job: Job) -> int:
         return sum(len(t) // 4 + 1 for t in job.texts)
 
@@ -194,7 +211,7 @@ class Batcher:
             translator = service.translator(src, tgt)
             pieces = {id(job): [service.segment(translator, text, src) for text in job.texts] for job in group}
             unique = list(dict.fromkeys(t for job in group for p in pieces[id(job)] for t in p.texts()))
-            done = service.translate(translator, unique) if unique else {}
+            done = service.translate(translator, unique, self._abandoned(group)) if unique else {}
             for job in group:
                 for piece in pieces[id(job)]:
                     piece.fill(done)
@@ -208,7 +225,9 @@ class Batcher:
             for job in group:
                 job.future.set_result(pieces[id(job)])
         except Exception as err:  # noqa: BLE001 - every waiting request gets the error, the worker goes on
-            if not isinstance(err, TkError):
+            if isinstance(err, Abandoned):
+                log.info("%s-%s: %d request(s) abandoned by their clients; their work stopped", src, tgt, len(group))
+            elif not isinstance(err, TkError):
                 log.exception("translation failed for %s-%s", src, tgt)
             for job in group:
                 if not job.future.done():
