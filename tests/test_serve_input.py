@@ -197,3 +197,22 @@ def test_top_level_text_stays_text_over_http(server, text):
         status, body, _ = call(server, "/translate", {"q": text, "source": "fr", "target": target, "format": "html"})
         assert status == 200 and tree(body["translatedText"]) == (("div", []), [("div", 1)]), body
         assert "<" not in body["translatedText"]
+
+
+def test_detect_confidence_is_on_libretranslates_scale(server):
+    """0-100, the probability among the languages this server translates from (LibreTranslate's
+    detector knows only its installed languages): a short clear text is not 2 % sure."""
+    served = {e["code"] for e in call(server, "/languages")[1] if e["targets"]}
+    for text, floor in (("Hello", 35), ("Hello, how are you?", 90), ("Le gouvernement a présenté son budget mardi.", 90)):
+        status, body, _ = call(server, "/detect", {"q": text})
+        assert status == 200 and body[0]["confidence"] >= floor, (text, body)
+        assert {d["language"] for d in body} <= served and sum(d["confidence"] for d in body) <= 100.2
+    assert body[0]["language"] == "fr"
+
+
+def test_segments_say_when_the_text_is_already_in_the_target_language(server):
+    status, body, _ = call(server, "/translate_segments", {"q": "Hello, how are you today?", "source": "auto", "target": "en"})
+    assert status == 200 and body["source"] == body["target"] == "en"
+    assert body["note"] == "The text is already in English: nothing to translate."
+    status, body, _ = call(server, "/translate_segments", {"q": "Bonjour.", "source": "fr", "target": "en"})
+    assert status == 200 and "note" not in body and body["segments"]
