@@ -517,9 +517,12 @@ def create_app(settings: Settings | None = None, make_service=None) -> FastAPI:
     @app.get("/stats", include_in_schema=False)
     async def stats():
         """Requests waiting for the model (what --queue bounds); groups of requests translated
-        together so far, and the requests they held."""
+        together so far, and the requests they held; the group being formed now, whether the
+        worker is translating, and how many requests joined a group while it was."""
         batcher = state["batcher"]
-        return {"waiting": batcher.waiting, "groups": batcher.groups, "grouped_requests": batcher.grouped}
+        return {"waiting": batcher.waiting, "groups": batcher.groups, "grouped_requests": batcher.grouped,
+                "forming": batcher.forming, "translating": batcher.busy,
+                "formed_while_translating": batcher.formed_while_busy}
 
     @app.get("/spec", include_in_schema=False)
     async def spec():
