@@ -216,3 +216,51 @@ def test_segments_say_when_the_text_is_already_in_the_target_language(server):
     assert body["note"] == "The text is already in English: nothing to translate."
     status, body, _ = call(server, "/translate_segments", {"q": "Bonjour.", "source": "fr", "target": "en"})
     assert status == 200 and "note" not in body and body["segments"]
+
+
+# --- the page at / --------------------------------------------------------------------------------
+
+
+def _dom(url: str, query: dict, tmp_path) -> str:
+    import subprocess
+    import urllib.parse
+
+    from test_writers import CHROME_FLAGS, find_browser
+
+    browser = find_browser()
+    if browser is None:
+        pytest.skip("no Chromium on PATH (.ci/run installs Debian's chromium where apt-get works)")
+    return subprocess.run([browser, *CHROME_FLAGS, f"--user-data-dir={tmp_path / 'profile'}", "--virtual-time-budget=15000",
+                           "--dump-dom", f"{url}/?{urllib.parse.urlencode(query)}"],
+                          capture_output=True, text=True, timeout=120, check=True).stdout
+
+
+def _status(dom: str) -> str:
+    from lxml import etree
+
+    root = etree.fromstring(dom.encode(), etree.HTMLParser())
+    return "".join(root.find(".//*[@id='status']").itertext())
+
+
+def test_page_says_the_text_is_already_in_english(server, tmp_path):
+    dom = _dom(server, {"q": "Hello, how are you today? The weather is fine.", "target": "en"}, tmp_path)
+    assert _status(dom) == "The text is already in English: nothing to translate."
+
+
+def test_page_explains_text_over_the_limit(settings, tmp_path):
+    from dataclasses import replace
+
+    with running(replace(settings, char_limit=50)) as url:
+        dom = _dom(url, {"q": "Le vote aura lieu jeudi. " * 4, "source": "fr", "target": "en"}, tmp_path)
+    assert _status(dom) == ("The text is 100 characters long; this server translates at most 50 at a time. "
+                            "Shorten it or translate it in parts.")
+
+
+def test_page_has_upload_copy_and_says_it_runs_locally(server):
+    import urllib.request
+
+    with urllib.request.urlopen(server + "/") as response:
+        page = response.read().decode()
+    assert 'type="file"' in page and 'fetch("translate_file"' in page and "translatedFileUrl" in page
+    assert 'id="copy"' in page and "navigator.clipboard.writeText(translation)" in page
+    assert "Everything runs on this machine" in page
