@@ -12,9 +12,12 @@ The routes follow LibreTranslate's API as its clients call it: parameters in a J
 form-encoded (libretranslatepy, browser extensions), or in the query string; errors are
 {"error": "..."} with LibreTranslate's statuses (400 bad request, 403 key, 429 slow down, 500
 translation error), plus 413 for text over --char-limit or a file over the size limit (where
-LibreTranslate says 400) and 503 with Retry-After when a request times out. No error body ever
-holds a path, a traceback or where a model lives: library errors are logged on the server and
-answered in general words.
+LibreTranslate says 400, and for an upload that expands too much), 408 for a body that stalls and
+503 with Retry-After when a request times out. Every field is validated into a 400 before use;
+text goes through one gate (`checked_text`). An exception nobody foresaw is a 500 (Guard), the
+server goes on. No error body ever holds a path, a traceback or where a model lives: library
+errors are logged on the server and answered in general words. /health is exactly LibreTranslate's
+{"status": "ok"}; the batcher's figures are at /stats; /spec is the OpenAPI schema.
 """
 
 from __future__ import annotations
@@ -195,7 +198,7 @@ async def parameters(request: Request) -> dict:
     checked here, before anything else sees it (see `checked_text`)."""
     values = _first(request.query_params.multi_items())
     if "json" in request.headers.get("content-type", ""):
-        body = parse_json(await _body_bytes(request))
+        body = parse_json(await request.body())
         values.update(body)
         values["_json"] = True
     elif request.method == "POST":
@@ -218,10 +221,6 @@ def _first(items) -> dict:
     for key, value in items:
         values.setdefault(key, value)
     return values
-
-
-async def _body_bytes(request: Request) -> bytes:
-    return await request.body()
 
 
 def parse_json(raw: bytes) -> dict:
