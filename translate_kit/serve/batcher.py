@@ -10,7 +10,9 @@ forms WHILE the previous one decodes, and is handed over the moment the worker i
 
 When to hand it over: after a group of several requests, the clients just answered send their
 next requests within milliseconds; the worker waits for them (up to `max_wait`, at most a fifth
-of the last group's time) rather than leave with only the requests that queued meanwhile. Without
+of the last group's time) rather than leave with only the requests that queued meanwhile. With no
+one to wait for, it goes once `wait` passes with no new request (requests still arriving, as when
+many clients start at once, keep the group open up to `max_wait`). Without
 that wait, 16 clients split into two cohorts of 8 that take turns for ever, each a model batch of
 half the size (issue 27). With it, the groups grow to every client at work.
 
@@ -82,6 +84,7 @@ class Batcher:
         self._forming_size = 0
         self._backlog: collections.deque[Job] = collections.deque()  # other pairs (or over the budget): later
         self._busy = False  # the worker is translating a group
+        self._arrived = 0.0  # when the last job joined the group being formed
         self._closing = False
         self._stop_seen = False  # the gatherer has taken the close marker
         self._ready = threading.Event()
@@ -141,6 +144,7 @@ class Batcher:
                 elif self._joins(job):
                     self._forming.append(job)
                     self._forming_size += self._estimate(job)
+                    self._arrived = time.monotonic()
                     self.formed_while_busy += self._busy
                 else:
                     self._backlog.append(job)
@@ -179,10 +183,13 @@ class Batcher:
                 return None
             started = time.monotonic()
             returning = self._last_jobs if self._last_jobs > 1 else 0
-            expect = len(self._forming) + returning
-            pause = max(self.wait, min(self.max_wait, 0.2 * self._last_seconds)) if returning else self.wait
+            expect = len(self._forming) + returning if returning else self.limit + 1  # without: only time ends it
+            pause = max(self.wait, min(self.max_wait, 0.2 * self._last_seconds)) if returning else self.max_wait
             while len(self._forming) < expect and self._forming_size < self.budget and not self._stop_seen:
-                left = started + pause - time.monotonic()
+                deadline = started + pause
+                if not returning:  # no one to wait for: go once `wait` passes with no new request
+                    deadline = min(deadline, max(self._arrived, started - self.wait) + self.wait)
+                left = deadline - time.monotonic()
                 if left <= 0:
                     break
                 self._cond.wait(left)
