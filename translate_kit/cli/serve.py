@@ -18,12 +18,16 @@ from .common import (EXIT_USAGE, BackendOpt, BatchTokensOpt, BeamsOpt, CacheDirO
                      ThreadsOpt, decode_options, fail, options_or_exit, say)
 
 LOOPBACK = "127.0.0.1"
+# Seconds a SIGTERM leaves requests in flight to finish before they are abandoned (then the
+# worker gets Batcher.close's few seconds, the upload folder is removed, and the process ends).
+SHUTDOWN_GRACE = 20.0
 
 
 def read_keys(path: Path) -> frozenset[str]:
-    """One API key a line; blank lines and # comments ignored."""
+    """One API key a line; blank lines and # comments ignored. A byte-order mark (Windows Notepad
+    writes one), CRLF line ends and spaces around a key are not part of it."""
     try:
-        lines = path.read_text(encoding="utf-8").splitlines()
+        lines = path.read_text(encoding="utf-8-sig").splitlines()
     except (OSError, UnicodeDecodeError) as err:
         raise UsageError(f"{path}: cannot read the API keys ({getattr(err, 'strerror', None) or err})") from None
     keys = frozenset(line.strip() for line in lines if line.strip() and not line.lstrip().startswith("#"))
@@ -79,7 +83,7 @@ def serve(
     with options_or_exit():
         api = create_app(settings)  # reads models.lock and the local cache: what it can serve
     config = uvicorn.Config(api, host=host, port=port, log_level="warning",
-                            timeout_graceful_shutdown=max(timeout, 5.0), server_header=False)
+                            timeout_graceful_shutdown=SHUTDOWN_GRACE, server_header=False)
     server = uvicorn.Server(config)
     _announce(server, host)
     server.run()

@@ -43,6 +43,11 @@ class Limits:
 LIMITS = Limits()
 
 
+class ArchiveTooLarge(DocumentError):
+    """A container that expands past its Limits (too many parts, too many bytes, too high a ratio):
+    not damaged, only too much (`tk serve` answers 413 for it, 400 for a damaged one)."""
+
+
 def open_archive(data: bytes | Path, name: str, kind: str, limits: Limits = LIMITS) -> zipfile.ZipFile:
     """The archive in `data`, every member checked (check_archive); its bytes are held in memory,
     so what was checked is what is read. Raises DocumentError naming `name`."""
@@ -61,7 +66,7 @@ def check_archive(data: bytes, name: str, kind: str = "zip", limits: Limits = LI
     with archive:
         members = archive.infolist()
         if len(members) > limits.members:
-            raise DocumentError(name, f"{kind} refused: {len(members)} parts in its zip archive (the limit is {limits.members})")
+            raise ArchiveTooLarge(name, f"{kind} refused: {len(members)} parts in its zip archive (the limit is {limits.members})")
         total = 0
         for info in members:
             total += _inflate(archive, info, name, kind, limits, limits.total - total)
@@ -81,12 +86,12 @@ def _inflate(archive: zipfile.ZipFile, info: zipfile.ZipInfo, name: str, kind: s
             while block := member.read(BLOCK):
                 out += len(block)
                 if out > room:
-                    raise DocumentError(name, f"{kind} refused: it expands to over {limits.total / 1e6:g} MB "
+                    raise ArchiveTooLarge(name, f"{kind} refused: it expands to over {limits.total / 1e6:g} MB "
                                               "(a zip bomb?)")
                 if out > limits.member:
-                    raise DocumentError(name, f"{kind} refused: part {part} expands to over {limits.member / 1e6:g} MB")
+                    raise ArchiveTooLarge(name, f"{kind} refused: part {part} expands to over {limits.member / 1e6:g} MB")
                 if out > limits.grace and out > limits.ratio * max(info.compress_size, 1):
-                    raise DocumentError(name, f"{kind} refused: part {part} expands over {limits.ratio} times its "
+                    raise ArchiveTooLarge(name, f"{kind} refused: part {part} expands over {limits.ratio} times its "
                                               "compressed size (a zip bomb?)")
     except (zipfile.BadZipFile, EOFError, OSError, ValueError, NotImplementedError, RuntimeError) as err:
         raise DocumentError(name, f"damaged {kind} (part {part} cannot be unpacked: {_line(err)})") from None

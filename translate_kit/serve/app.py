@@ -12,15 +12,20 @@ The routes follow LibreTranslate's API as its clients call it: parameters in a J
 form-encoded (libretranslatepy, browser extensions), or in the query string; errors are
 {"error": "..."} with LibreTranslate's statuses (400 bad request, 403 key, 429 slow down, 500
 translation error), plus 413 for text over --char-limit or a file over the size limit (where
-LibreTranslate says 400) and 503 with Retry-After when a request times out. No error body ever
-holds a path, a traceback or where a model lives: library errors are logged on the server and
-answered in general words.
+LibreTranslate says 400, and for an upload that expands too much), 408 for a body that stalls and
+503 with Retry-After when a request times out. Every field is validated into a 400 before use;
+text goes through one gate (`checked_text`). An exception nobody foresaw is a 500 (Guard), the
+server goes on. No error body ever holds a path, a traceback or where a model lives: library
+errors are logged on the server and answered in general words. /health is exactly LibreTranslate's
+{"status": "ok"}; the batcher's figures are at /stats; /spec is the OpenAPI schema.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import re
 import secrets
 import time
 from contextlib import asynccontextmanager
@@ -31,12 +36,14 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.requests import ClientDisconnect
 
 from ..errors import TkError
 from ..options import DecodeOptions, RunOptions
 from . import service
 from .batcher import Batcher, Job, QueueFull
 from .files import FileStore, safe_name
+from .lanes import Lane
 
 log = logging.getLogger("translate_kit")
 MAX_ALTERNATIVES = 5  # the beam is widened to alternatives + 1: more would cost every such request dearly
@@ -56,6 +63,8 @@ class Settings:
     api_keys: frozenset[str] = frozenset()  # empty: no key needed
     cors_origins: tuple[str, ...] = ()
     file_ttl: float = 600.0
+    upload_limits: service.UploadLimits = field(default_factory=service.UploadLimits)  # what an upload may expand to
+    read_timeout: float = 30.0  # seconds a request body may stall before a 408
 
     @property
     def body_limit(self) -> int:
@@ -73,56 +82,169 @@ def error_response(status: int, message: str, headers: dict | None = None) -> JS
     return JSONResponse({"error": message}, status_code=status, headers=headers)
 
 
-class BodyLimit:
-    """413 for a request body over the limit, by Content-Length or as it streams in."""
+class Guard:
+    """The outermost layer of every request: what no route should have to think about.
 
-    def __init__(self, app, limit: int):
-        self.app, self.limit = app, limit
+    - the body is read here, whole, before the route runs: over `limit` bytes is a 413 (by
+      Content-Length or as it streams in), a body that stalls `read_timeout` seconds is a 408 (not
+      a connection held for minutes);
+    - then the connection is watched: a client that leaves while its request is worked on has
+      that work cancelled (a job not yet started is skipped; see Job.gone) and one log line;
+    - an exception nobody foresaw is a 500 `{"error": ...}` (issue 22): its traceback goes to the
+      log, never to the client, and the server goes on serving.
+    """
+
+    def __init__(self, app, limit: int, read_timeout: float = 30.0):
+        self.app, self.limit, self.read_timeout = app, limit, read_timeout
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
+        where = f"{scope['method']} {scope['path']}"
+        try:
+            body = await self._body(scope, receive)
+        except ApiError as err:
+            return await error_response(err.status, err.message, err.headers)(scope, receive, send)
+        except ClientDisconnect:
+            log.info("%s: the client went away before its request was read", where)
+            return
+        started = finished = False
+
+        async def replay():
+            nonlocal body
+            if body is not None:
+                message, body = {"type": "http.request", "body": body, "more_body": False}, None
+                return message
+            await gone.wait()
+            return {"type": "http.disconnect"}
+
+        async def tracked_send(message):
+            nonlocal started, finished
+            started = started or message["type"] == "http.response.start"
+            finished = finished or (message["type"] == "http.response.body" and not message.get("more_body"))
+            await send(message)
+
+        gone = asyncio.Event()
+        work = asyncio.ensure_future(self.app(scope, replay, tracked_send))
+        watcher = asyncio.ensure_future(self._watch(receive, gone, work))
+        try:
+            await work
+        except asyncio.CancelledError:
+            if not gone.is_set() or finished:
+                raise
+            log.info("%s: the client went away; its work was cancelled", where)
+        except Exception:  # noqa: BLE001 - issue 22: one request's failure is that request's alone
+            log.exception("internal error on %s", where)
+            if not started:
+                await error_response(500, "Internal server error (see the server log)")(scope, receive, send)
+        finally:
+            watcher.cancel()
+
+    async def _body(self, scope, receive) -> bytes:
         length = dict(scope.get("headers", [])).get(b"content-length", b"")
         if length.isdigit() and int(length) > self.limit:
-            return await error_response(413, f"Request too large (over {self.limit} bytes)")(scope, receive, send)
-        seen = 0
-
-        async def limited():
-            nonlocal seen
-            message = await receive()
-            seen += len(message.get("body", b""))
+            raise ApiError(413, f"Request too large (over {self.limit} bytes)")
+        chunks, seen = [], 0
+        while True:
+            try:
+                message = await asyncio.wait_for(receive(), self.read_timeout)
+            except asyncio.TimeoutError:
+                raise ApiError(408, f"Request body not received within {self.read_timeout:g} s",
+                               {"Connection": "close"}) from None
+            if message["type"] == "http.disconnect":
+                raise ClientDisconnect()
+            chunks.append(message.get("body", b""))
+            seen += len(chunks[-1])
             if seen > self.limit:
-                raise ApiError(413, f"Request too large (over {self.limit} bytes)")
-            return message
+                raise ApiError(413, f"Request too large (over {self.limit} bytes)", {"Connection": "close"})
+            if not message.get("more_body"):
+                return b"".join(chunks)
 
-        await self.app(scope, limited, send)
+    @staticmethod
+    async def _watch(receive, gone: asyncio.Event, work: asyncio.Future) -> None:
+        """Wait for the client to leave; then cancel its work (unless it is already answered)."""
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                gone.set()
+                if not work.done():
+                    work.cancel()
+                return
+
+
+def JsonCors(app, **options):
+    """Starlette's CORS middleware, whose refusal of a preflight (an origin, method or header not
+    allowed) is plain text: here it is `{"error": ...}` like every other error."""
+    from starlette.middleware.cors import CORSMiddleware
+
+    class _JsonCors(CORSMiddleware):
+        def preflight_response(self, request_headers):
+            response = super().preflight_response(request_headers)
+            if response.status_code < 400:
+                return response
+            headers = {k: v for k, v in response.headers.items() if k.lower() not in ("content-length", "content-type")}
+            return error_response(response.status_code, f"CORS refused: {response.body.decode(errors='replace')}",
+                                  headers)
+
+    return _JsonCors(app, **options)
 
 
 # --- request parameters ---------------------------------------------------------------------------
 
 
 async def parameters(request: Request) -> dict:
-    """A JSON body, else form fields (urlencoded or multipart), over the query string."""
-    values = dict(request.query_params)
+    """A JSON body, else form fields (urlencoded or multipart), over the query string; a field
+    given twice counts once, its FIRST value (as LibreTranslate's Flask reads it). Every string is
+    checked here, before anything else sees it (see `checked_text`)."""
+    values = _first(request.query_params.multi_items())
     if "json" in request.headers.get("content-type", ""):
-        try:
-            body = await request.json()
-        except ValueError:
-            raise ApiError(400, "Invalid JSON format") from None
-        if not isinstance(body, dict):
-            raise ApiError(400, "Invalid JSON format")
+        body = parse_json(await request.body())
         values.update(body)
         values["_json"] = True
-        return values
-    if request.method == "POST":
+    elif request.method == "POST":
         try:
             form = await request.form()
-        except ApiError:
+        except (ApiError, ClientDisconnect):
             raise
         except Exception:  # noqa: BLE001 - malformed multipart or form body
             raise ApiError(400, "Invalid request: cannot parse the form data") from None
-        values.update({k: v for k, v in form.multi_items()})
+        values.update(_first(form.multi_items()))
+    for name, value in values.items():
+        for text in value if isinstance(value, list) else [value]:
+            if isinstance(text, str):
+                checked_text(name, text)
     return values
+
+
+def _first(items) -> dict:
+    values: dict = {}
+    for key, value in items:
+        values.setdefault(key, value)
+    return values
+
+
+def parse_json(raw: bytes) -> dict:
+    """The JSON body as an object, or 400: not JSON, not an object, or nested so deep that the
+    parser runs out of stack (`[[[[...]]]]` 100 000 deep is a RecursionError, not a 500)."""
+    try:
+        body = json.loads(raw)
+    except (ValueError, RecursionError):
+        raise ApiError(400, "Invalid JSON format") from None
+    if not isinstance(body, dict):
+        raise ApiError(400, "Invalid JSON format")
+    return body
+
+
+def checked_text(name: str, text: str) -> str:
+    """The one gate for text a client sends: JSON's \\ud800 escapes decode to lone surrogates,
+    which no encoder (UTF-8 cache keys, the tokenizer, the answer) can take. Refused with a 400
+    here, so nothing downstream ever meets such a string."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        raise ApiError(400, f"Invalid request: {name} parameter is not valid Unicode text "
+                            "(it holds a lone surrogate)") from None
+    return text
 
 
 def text_param(values: dict, name: str, required: bool = True) -> str:
@@ -134,6 +256,11 @@ def text_param(values: dict, name: str, required: bool = True) -> str:
     if not isinstance(value, str):
         raise ApiError(400, f"Invalid request: {name} parameter must be a string")
     return value
+
+
+def language_param(values: dict, name: str) -> str:
+    """A language code as LibreTranslate takes it: trimmed and lower-cased ("EN" is "en")."""
+    return text_param(values, name).strip().lower()
 
 
 def texts_param(values: dict) -> tuple[list[str], bool]:
@@ -150,11 +277,18 @@ def texts_param(values: dict) -> tuple[list[str], bool]:
 
 
 def alternatives_param(values: dict) -> int:
-    raw = values.get("alternatives", 0)
-    try:
+    """A whole number (JSON 2 or 2.0, form "2"); anything else, 1e999 and NaN included, is a 400."""
+    raw = values.get("alternatives")
+    if raw is None or raw == "":
+        return 0
+    if isinstance(raw, str) and re.fullmatch(r"\s*[-+]?\d{1,9}\s*", raw):
         number = int(raw)
-    except (TypeError, ValueError):
-        raise ApiError(400, "Invalid request: alternatives parameter is not a number") from None
+    elif isinstance(raw, int) and not isinstance(raw, bool):
+        number = raw
+    elif isinstance(raw, float) and raw.is_integer():
+        number = int(raw)
+    else:
+        raise ApiError(400, "Invalid request: alternatives parameter is not a number")
     return max(0, min(number, MAX_ALTERNATIVES))
 
 
@@ -179,6 +313,7 @@ def create_app(settings: Settings | None = None, make_service=None) -> FastAPI:
         state["batcher"] = await asyncio.to_thread(
             Batcher, make_service, settings.queue, settings.batch_wait, settings.run.batch_tokens or 4096)
         state["files"] = FileStore(settings.file_ttl)
+        state["read"], state["detect"] = Lane("read", 2), Lane("detect", 2)  # never behind each other (lanes.py)
         try:
             yield
         finally:  # requests in flight have finished (uvicorn waits for them); then the worker
@@ -188,12 +323,10 @@ def create_app(settings: Settings | None = None, make_service=None) -> FastAPI:
     app = FastAPI(title="translate_kit", summary="A LibreTranslate-compatible API over local OPUS-MT models",
                   version=_version(), lifespan=lifespan, docs_url="/docs", redoc_url=None)
     _errors(app)
-    app.add_middleware(BodyLimit, limit=settings.body_limit)
     if settings.cors_origins:
-        from starlette.middleware.cors import CORSMiddleware
-
-        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins),
+        app.add_middleware(JsonCors, allow_origins=list(settings.cors_origins),
                            allow_methods=["GET", "POST"], allow_headers=["*"])
+    app.add_middleware(Guard, limit=settings.body_limit, read_timeout=settings.read_timeout)
 
     def check_key(values: dict) -> None:
         if not settings.api_keys:
@@ -217,20 +350,26 @@ def create_app(settings: Settings | None = None, make_service=None) -> FastAPI:
                                 f"from {known[src]['name']} ({src})")
 
     async def detected(texts: list[str]) -> dict:
-        ranked = await asyncio.to_thread(service.detect, "\n".join(texts), source_languages())
+        ranked = await state["detect"].run(service.detect, "\n".join(texts), source_languages())
         return ranked[0]
 
     async def translated(src: str, tgt: str, texts: list[str], alternatives: int = 0) -> list:
         if src == tgt:
             return [_Same(t) for t in texts]
+        job = Job(src, tgt, texts, alternatives=alternatives)
         try:
-            future = state["batcher"].submit(Job(src, tgt, texts, alternatives=alternatives))
+            future = state["batcher"].submit(job)
         except QueueFull as full:
             raise ApiError(429, "Slowdown: too many requests waiting; retry in a moment",
                            {"Retry-After": str(full.retry_after)}) from None
         try:
             return await asyncio.wait_for(asyncio.wrap_future(future), settings.timeout)
+        except asyncio.CancelledError:  # the client left (Guard): not started, skipped; started, stopped
+            job.gone.set()
+            future.cancel()
+            raise
         except asyncio.TimeoutError:
+            job.gone.set()
             future.cancel()
             raise ApiError(503, f"Translation timed out after {settings.timeout:g} s; retry later",
                            {"Retry-After": str(state["batcher"].retry_after())}) from None
@@ -240,7 +379,7 @@ def create_app(settings: Settings | None = None, make_service=None) -> FastAPI:
                                 "(see the server log)") from None
 
     async def request_pair(values: dict, texts: list[str]) -> tuple[str, str, dict | None]:
-        source, target = text_param(values, "source"), text_param(values, "target")
+        source, target = language_param(values, "source"), language_param(values, "target")
         found = None
         if source == "auto":
             found = await detected(texts)
@@ -292,7 +431,10 @@ def create_app(settings: Settings | None = None, make_service=None) -> FastAPI:
         pieces = await translated(src, tgt, texts[:1])
         segments = [{"para": s.para, "source": s.text, "target": s.target.strip()}
                     for s in pieces[0].segments if s.kind != "meta"]
-        return {"source": src, "target": tgt, "segments": segments, "detectedLanguage": found}
+        answer = {"source": src, "target": tgt, "segments": segments, "detectedLanguage": found}
+        if src == tgt:  # say so, rather than an empty result
+            answer["note"] = f"The text is already in {service.NAMES.get(tgt, tgt)}: nothing to translate."
+        return answer
 
     @app.post("/detect", openapi_extra=_body({"q": {"type": "string"}, "api_key": {"type": "string"}}, ["q"]),
               responses=RESPONSES)
@@ -302,7 +444,7 @@ def create_app(settings: Settings | None = None, make_service=None) -> FastAPI:
         check_key(values)
         texts, _ = texts_param(values)
         check_chars(texts)
-        return await asyncio.to_thread(service.detect, "\n".join(texts), source_languages())
+        return await state["detect"].run(service.detect, "\n".join(texts), source_languages())
 
     @app.get("/languages", responses=RESPONSES)
     async def languages():
@@ -311,8 +453,9 @@ def create_app(settings: Settings | None = None, make_service=None) -> FastAPI:
 
     @app.post("/translate_file", openapi_extra=_file_body(fields), responses=RESPONSES)
     async def translate_file(request: Request):
-        """Translate a file of any format tk translate reads (multipart: file, source, target): plain
-        text and Markdown come back as they came, other formats as their translated text (.txt)."""
+        """Translate a file of any format tk translate reads (multipart: file, source, target): in its
+        own format where tk can write one (HTML, DOCX, Markdown, subtitles), else as text (.txt); in
+        the same language, the file itself, unchanged."""
         values = await parameters(request)
         check_key(values)
         upload = values.get("file")
@@ -324,13 +467,17 @@ def create_app(settings: Settings | None = None, make_service=None) -> FastAPI:
             raise ApiError(400, "Invalid request: empty file")
         if suffix not in service.file_suffixes():
             raise ApiError(400, "Invalid request: file format not supported")
-        doc = await _read_upload(upload, state["files"], settings.file_limit, safe_name(name))
-        src, tgt, _ = await request_pair(values, [doc.text[:service_sample()]])
-        pieces = await translated(src, tgt, [doc.text])
-        if src == tgt:  # nothing to translate: the text as read
-            answer = service.Answer(doc.text, safe_name(name), "text/plain; charset=utf-8")
-        else:
-            answer = await asyncio.to_thread(service.translated_file, doc, pieces[0], safe_name(name), tgt)
+        path = await _receive_upload(upload, state["files"], settings.file_limit)
+        try:
+            doc = await _read_upload(state["read"], path, safe_name(name), settings.upload_limits)
+            src, tgt, _ = await request_pair(values, [doc.text[:service_sample()]])
+            if src == tgt:  # nothing to translate: the file itself, as it came
+                answer = service.Answer(path.read_bytes(), safe_name(name), service.media_type(name, doc.encoding))
+            else:
+                pieces = await translated(src, tgt, [doc.text])
+                answer = await state["read"].run(service.translated_file, doc, pieces[0], safe_name(name), tgt)
+        finally:
+            path.unlink(missing_ok=True)
         token = state["files"].put(answer.data, answer.name, answer.media_type)
         return {"translatedFileUrl": str(request.url_for("download_file", token=token))}
 
@@ -363,10 +510,23 @@ def create_app(settings: Settings | None = None, make_service=None) -> FastAPI:
 
     @app.get("/health", include_in_schema=False)
     async def health():
-        """Liveness; requests waiting for the model (what --queue bounds); groups of requests
-        translated together so far, and the requests they held."""
+        """Liveness, exactly as LibreTranslate answers it (monitors compare the whole body)."""
+        return {"status": "ok"}
+
+    @app.get("/stats", include_in_schema=False)
+    async def stats():
+        """Requests waiting for the model (what --queue bounds); groups of requests translated
+        together so far, and the requests they held; the group being formed now, whether the
+        worker is translating, and how many requests joined a group while it was."""
         batcher = state["batcher"]
-        return {"status": "ok", "waiting": batcher.waiting, "groups": batcher.groups, "grouped_requests": batcher.grouped}
+        return {"waiting": batcher.waiting, "groups": batcher.groups, "grouped_requests": batcher.grouped,
+                "forming": batcher.forming, "translating": batcher.busy,
+                "formed_while_translating": batcher.formed_while_busy}
+
+    @app.get("/spec", include_in_schema=False)
+    async def spec():
+        """The API's OpenAPI schema, where LibreTranslate serves its own (/spec)."""
+        return app.openapi()
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
     async def index():
@@ -407,8 +567,8 @@ async def _translate_html(translated, src: str, tgt: str, texts: list[str]) -> l
     return [r.answer([next(pieces) for _ in r.texts()]) for r in requests]
 
 
-async def _read_upload(upload, files: FileStore, limit: int, name: str):
-    """The upload as a Document, through a private file named by the store (never by the client)."""
+async def _receive_upload(upload, files: FileStore, limit: int) -> Path:
+    """The upload in a private file named by the store (never by the client), at most `limit` bytes."""
     path = files.new_upload()
     try:
         size = 0
@@ -420,12 +580,21 @@ async def _read_upload(upload, files: FileStore, limit: int, name: str):
                 fh.write(chunk)
         if size == 0:
             raise ApiError(400, "Invalid request: empty file")
-        try:
-            return await asyncio.to_thread(service.read_upload, path, name)
-        except TkError as err:
-            raise ApiError(400, f"Invalid request: {getattr(err, 'problem', 'cannot read the file')}") from None
-    finally:
+    except BaseException:
         path.unlink(missing_ok=True)
+        raise
+    return path
+
+
+async def _read_upload(lane: Lane, path: Path, name: str, limits: service.UploadLimits):
+    """The upload as a Document, read in the reading lane under `limits`: expanding past them is a
+    413, an unreadable file a 400."""
+    try:
+        return await lane.run(service.read_upload, path, name, limits)
+    except service.UploadTooLarge as err:
+        raise ApiError(413, f"Invalid request: the file expands too much ({err})") from None
+    except TkError as err:
+        raise ApiError(400, f"Invalid request: {getattr(err, 'problem', 'cannot read the file')}") from None
 
 
 def _errors(app: FastAPI) -> None:
@@ -440,12 +609,6 @@ def _errors(app: FastAPI) -> None:
     @app.exception_handler(RequestValidationError)
     async def invalid(request, err: RequestValidationError):
         return error_response(400, "Invalid request")
-
-    @app.exception_handler(Exception)
-    async def crashed(request, err: Exception):
-        log.exception("internal error on %s", request.url.path)
-        return error_response(500, "Internal server error (see the server log)")
-
 
 def _version() -> str:
     import translate_kit

@@ -1,19 +1,26 @@
 """Micro-batching: requests that arrive together share model calls.
 
-One worker thread owns the Service (models and the cache's SQLite connection). Requests put Jobs
-on a bounded queue and wait on a Future. The worker takes the oldest job, waits a few
-milliseconds for more (`wait`), and gathers every waiting job of the same language pair until
-their sentences reach the token budget (`budget`); it segments them, deduplicates their sentences
-across requests, and makes one Translator.translate_texts call for all of them (cache first, the
-model for the misses, in length-sorted token-budgeted batches). While the model runs, new requests
-queue up and form the next group: ten clients at once cost little more than one. After a group
-of several requests, the next one waits a little longer (up to `max_wait`) for the clients just
-answered to send their next request (see `_gather`).
+Two threads. The gatherer takes each request (a Job) off the bounded queue as it comes and adds it
+to the group being formed (same language pair, up to the token budget; other pairs wait in a
+backlog, in order). The worker owns the Service (models and the cache's SQLite connection): it
+takes the formed group, segments it, deduplicates its sentences across requests, and makes one
+Translator.translate_texts call for all of them (cache first, the model for the misses, in
+length-sorted token-budgeted batches that CTranslate2's workers decode at once). So the next group
+forms WHILE the previous one decodes, and is handed over the moment the worker is free.
 
-The queue is bounded (`limit` jobs waiting): past it `submit` raises QueueFull and the server
-answers 429 with a Retry-After, never an unbounded backlog. A job whose client gave up (timeout)
-is skipped if it has not started. `close()` lets the worker finish the jobs it holds, then closes
-the cache: a SIGTERM never leaves a batch half stored.
+When to hand it over: after a group of several requests, the clients just answered send their
+next requests within milliseconds; the worker waits for them (up to `max_wait`, at most a fifth
+of the last group's time) rather than leave with only the requests that queued meanwhile. With no
+one to wait for, it goes once `wait` passes with no new request (requests still arriving, as when
+many clients start at once, keep the group open up to `max_wait`). Without
+that wait, 16 clients split into two cohorts of 8 that take turns for ever, each a model batch of
+half the size (issue 27). With it, the groups grow to every client at work.
+
+The queue is bounded (`limit` jobs waiting for the model): past it `submit` raises QueueFull and
+the server answers 429 with a Retry-After, never an unbounded backlog. A job whose client gave up
+(timeout, disconnect) is skipped if it has not started, and a started group stops after its batch
+in progress once none of its clients is left (Job.gone). `close()` lets the worker finish the jobs
+it holds, then closes the cache: a SIGTERM never leaves a batch half stored.
 """
 
 from __future__ import annotations
@@ -30,6 +37,10 @@ from typing import Callable
 from ..errors import TkError
 
 log = logging.getLogger("translate_kit")
+
+
+class Abandoned(Exception):
+    """Every request of a group has gone (clients left or timed out): its work stops at the next batch."""
 
 
 class QueueFull(Exception):
@@ -49,6 +60,8 @@ class Job:
     texts: list[str]
     future: concurrent.futures.Future = field(default_factory=concurrent.futures.Future)
     alternatives: int = 0  # other translations asked for each text (its Pieces' `others`)
+    gone: threading.Event = field(default_factory=threading.Event)  # set when its client has left
+
 
     @property
     def pair(self) -> tuple[str, str]:
@@ -60,16 +73,24 @@ class Batcher:
                  max_wait: float = 0.25):
         self.limit, self.wait, self.budget, self.max_wait = limit, wait, budget, max_wait
         self._last_jobs = 1  # requests in the last group: how many clients seem to be working at once
-        self.groups = self.grouped = 0  # groups translated, and the requests they held (for /health)
+        self._last_seconds = 1.0
+        self.groups = self.grouped = 0  # groups translated, and the requests they held (for /stats)
+        self.formed_while_busy = 0  # requests that joined a group while the worker was translating (for /stats)
         self._queue: queue.Queue[Job | None] = queue.Queue()
         self._waiting = 0  # jobs submitted and not yet taken by the worker
-        self._lock = threading.Lock()
-        self._backlog: collections.deque[Job] = collections.deque()  # taken, other pair: next round
+        self._lock = threading.Lock()  # _waiting, _closing
+        self._cond = threading.Condition()  # the group being formed, the backlog, _busy, _stop_seen
+        self._forming: list[Job] = []
+        self._forming_size = 0
+        self._backlog: collections.deque[Job] = collections.deque()  # other pairs (or over the budget): later
+        self._busy = False  # the worker is translating a group
+        self._arrived = 0.0  # when the last job joined the group being formed
         self._closing = False
-        self._stop_seen = False  # the worker has taken the close marker
-        self._last_seconds = 1.0
+        self._stop_seen = False  # the gatherer has taken the close marker
         self._ready = threading.Event()
+        self._gatherer = threading.Thread(target=self._gather_forever, name="tk-serve-gather", daemon=True)
         self._thread = threading.Thread(target=self._run, args=(make_service,), name="tk-serve-worker", daemon=True)
+        self._gatherer.start()
         self._thread.start()
         self._ready.wait()
 
@@ -89,18 +110,101 @@ class Batcher:
     def waiting(self) -> int:
         return self._waiting
 
+    @property
+    def forming(self) -> int:
+        """Requests in the group being formed (for /stats and the scheduling test)."""
+        return len(self._forming)
+
+    @property
+    def busy(self) -> bool:
+        return self._busy
+
     def retry_after(self) -> int:
         """Seconds until the queue has likely moved on: the last group's time, at least 1."""
         return max(1, round(self._last_seconds))
 
-    def close(self, timeout: float = 30.0) -> None:
-        """Finish the jobs already taken and queued, then stop and close the cache."""
+    def close(self, timeout: float = 10.0) -> None:
+        """Finish the jobs already taken and queued, then stop and close the cache; after
+        `timeout` seconds the worker (a daemon) is abandoned: a SIGTERM ends in bounded time, and
+        a batch cut short is simply not stored (each batch is stored in one transaction)."""
         with self._lock:
             self._closing = True
         self._queue.put(None)
         self._thread.join(timeout)
 
-    # --- worker side ---------------------------------------------------------------------------
+    # --- the gatherer: forms the next group while the worker translates ----------------------------
+
+    def _gather_forever(self) -> None:
+        while True:
+            job = self._queue.get()
+            with self._cond:
+                self._refill()
+                if job is None:
+                    self._stop_seen = True
+                elif self._joins(job):
+                    self._forming.append(job)
+                    self._forming_size += self._estimate(job)
+                    self._arrived = time.monotonic()
+                    self.formed_while_busy += self._busy
+                else:
+                    self._backlog.append(job)
+                self._cond.notify_all()
+            if job is None:
+                return
+
+    def _joins(self, job: Job) -> bool:
+        """Whether `job` can join the group being formed (caller holds _cond): same pair, room left,
+        and no older job of its pair waiting in the backlog (order is kept within a pair)."""
+        if not self._forming:
+            return not any(j.pair == job.pair for j in self._backlog)
+        return job.pair == self._forming[0].pair and self._forming_size < self.budget
+
+    def _refill(self) -> None:
+        """The next group starts from the backlog's oldest pair (caller holds _cond)."""
+        if self._forming or not self._backlog:
+            return
+        pair = self._backlog[0].pair
+        for job in list(self._backlog):
+            if job.pair == pair and self._forming_size < self.budget:
+                self._backlog.remove(job)
+                self._forming.append(job)
+                self._forming_size += self._estimate(job)
+
+    def _take_group(self) -> list[Job] | None:
+        """The formed group, once the worker is free: waits for a first job, then (after a group of
+        several requests) for the clients just answered to come back; None when closing and empty."""
+        with self._cond:
+            self._busy = False
+            self._refill()
+            while not self._forming and not self._stop_seen:
+                self._cond.wait()
+                self._refill()
+            if not self._forming:
+                return None
+            started = time.monotonic()
+            returning = self._last_jobs if self._last_jobs > 1 else 0
+            expect = len(self._forming) + returning if returning else self.limit + 1  # without: only time ends it
+            pause = max(self.wait, min(self.max_wait, 0.2 * self._last_seconds)) if returning else self.max_wait
+            while len(self._forming) < expect and self._forming_size < self.budget and not self._stop_seen:
+                deadline = started + pause
+                if not returning:  # no one to wait for: go once `wait` passes with no new request
+                    deadline = min(deadline, max(self._arrived, started - self.wait) + self.wait)
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    break
+                self._cond.wait(left)
+            taken, self._forming, self._forming_size = self._forming, [], 0
+            self._refill()
+            self._busy = True
+        with self._lock:
+            self._waiting -= len(taken)
+        group = [job for job in taken if job.future.set_running_or_notify_cancel()]
+        if group:
+            self._last_jobs = len(group)
+            self.groups, self.grouped = self.groups + 1, self.grouped + len(group)
+        return group
+
+    # --- the worker: owns the Service ----------------------------------------------------------------
 
     def _run(self, make_service) -> None:
         try:
@@ -110,13 +214,9 @@ class Batcher:
             log.error("the translation service could not start: %s", err)
         self._ready.set()
         try:
-            while True:
-                first = self._next(block=not self._stop_seen)
-                if first is None:
-                    if self._stop_seen and not self._backlog and self._queue.empty():
-                        break
+            while (group := self._take_group()) is not None:
+                if not group:
                     continue
-                group = self._gather(first)
                 if failure is not None:
                     for job in group:
                         job.future.set_exception(TkError("the translation service could not start"))
@@ -126,62 +226,14 @@ class Batcher:
             if service is not None:
                 service.close()
 
-    def _take(self, block: bool, timeout: float | None = None) -> Job | None:
-        """The next queued job, or None (nothing within the timeout, or the close marker)."""
-        try:
-            job = self._queue.get(block=block, timeout=timeout)
-        except queue.Empty:
-            return None
-        if job is None:
-            self._stop_seen = True
-            return None
-        with self._lock:
-            self._waiting -= 1
-        return job
-
-    def _next(self, block: bool) -> Job | None:
-        while self._backlog:
-            job = self._backlog.popleft()
-            if job.future.set_running_or_notify_cancel():
-                return job
-        while True:
-            job = self._take(block and not self._stop_seen)
-            if job is None:
-                return None
-            if job.future.set_running_or_notify_cancel():
-                return job
-
-    def _gather(self, first: Job) -> list[Job]:
-        """`first` and the jobs of its pair that arrive soon, up to the token budget.
-
-        "Soon" is `wait`; but when the last group held several requests (clients are working
-        concurrently), up to `max_wait` (at most a fifth of the last group's time) while the group
-        has fewer requests than the last one: the clients just answered send their next requests
-        within milliseconds, and catching them here saves them a whole model call of waiting."""
-        group, size = [first], self._estimate(first)
-        started = time.monotonic()
-        short = started + self.wait
-        long = started + max(self.wait, min(self.max_wait, 0.2 * self._last_seconds)) if self._last_jobs > 1 else short
-        for job in list(self._backlog):  # taken earlier, same pair: they go first
-            if job.pair == first.pair and size < self.budget:
-                self._backlog.remove(job)
-                if job.future.set_running_or_notify_cancel():
-                    group.append(job)
-                    size += self._estimate(job)
-        while size < self.budget:
-            left = (long if len(group) < self._last_jobs else short) - time.monotonic()
-            job = self._take(block=left > 0 and not self._stop_seen, timeout=max(left, 0.0))
-            if job is None:
-                break
-            if job.pair != first.pair:
-                self._backlog.append(job)
-                continue
-            if job.future.set_running_or_notify_cancel():
-                group.append(job)
-                size += self._estimate(job)
-        self._last_jobs = len(group)
-        self.groups, self.grouped = self.groups + 1, self.grouped + len(group)
-        return group
+    @staticmethod
+    def _abandoned(group: list[Job]):
+        """The progress callback of a group's translation: after each batch (cached as it comes),
+        it stops the work when no client of the group is still waiting for it."""
+        def check(done: int) -> None:
+            if all(job.gone.is_set() for job in group):
+                raise Abandoned()
+        return check
 
     @staticmethod
     def _estimate(job: Job) -> int:
@@ -194,7 +246,7 @@ class Batcher:
             translator = service.translator(src, tgt)
             pieces = {id(job): [service.segment(translator, text, src) for text in job.texts] for job in group}
             unique = list(dict.fromkeys(t for job in group for p in pieces[id(job)] for t in p.texts()))
-            done = service.translate(translator, unique) if unique else {}
+            done = service.translate(translator, unique, self._abandoned(group)) if unique else {}
             for job in group:
                 for piece in pieces[id(job)]:
                     piece.fill(done)
@@ -208,7 +260,9 @@ class Batcher:
             for job in group:
                 job.future.set_result(pieces[id(job)])
         except Exception as err:  # noqa: BLE001 - every waiting request gets the error, the worker goes on
-            if not isinstance(err, TkError):
+            if isinstance(err, Abandoned):
+                log.info("%s-%s: %d request(s) abandoned by their clients; their work stopped", src, tgt, len(group))
+            elif not isinstance(err, TkError):
                 log.exception("translation failed for %s-%s", src, tgt)
             for job in group:
                 if not job.future.done():

@@ -6,10 +6,17 @@ removed when it stops. No file in it is ever named from the request: an upload i
 the token, which is looked up in a table (a token that is not in the table is "not found"; it is
 never joined to a path). The client's file name only gives the download its suggested name,
 reduced to safe characters. A translation is deleted once downloaded, or after `ttl` seconds.
+
+A server killed (SIGKILL, a power cut) cannot remove its folder: each folder holds a `.lock` file
+the server keeps locked (flock) while it runs, and the next server to start removes every
+`tk-serve-*` folder of this user whose lock nobody holds.
 """
 
 from __future__ import annotations
 
+import fcntl
+import logging
+import os
 import re
 import secrets
 import shutil
@@ -20,6 +27,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 SAFE = re.compile(r"[^A-Za-z0-9._-]+")
+PREFIX = "tk-serve-"
+LOCK = ".lock"
+log = logging.getLogger("translate_kit")
 
 
 @dataclass
@@ -38,9 +48,12 @@ def safe_name(name: str, default: str = "document.txt") -> str:
 
 
 class FileStore:
-    def __init__(self, ttl: float = 600.0):
+    def __init__(self, ttl: float = 600.0, root: Path | None = None):
         self.ttl = ttl
-        self.folder = Path(tempfile.mkdtemp(prefix="tk-serve-"))
+        remove_stale(Path(root or tempfile.gettempdir()))
+        self.folder = Path(tempfile.mkdtemp(prefix=PREFIX, dir=root))
+        self._lock_fd = os.open(self.folder / LOCK, os.O_CREAT | os.O_WRONLY, 0o600)
+        fcntl.flock(self._lock_fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         self._items: dict[str, Stored] = {}
         self._lock = threading.Lock()
 
@@ -81,3 +94,29 @@ class FileStore:
 
     def close(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)
+        if self._lock_fd is not None:
+            os.close(self._lock_fd)
+            self._lock_fd = None
+
+
+def remove_stale(root: Path) -> list[Path]:
+    """Remove the upload folders under `root` left by servers that were killed: ours (same
+    owner), with a lock file that nobody holds. A running server's folder stays (its lock is held)."""
+    removed = []
+    for folder in root.glob(f"{PREFIX}*"):
+        try:
+            if folder.is_symlink() or not folder.is_dir() or folder.stat().st_uid != os.getuid():
+                continue
+            fd = os.open(folder / LOCK, os.O_RDONLY | os.O_NOFOLLOW)
+        except OSError:
+            continue  # no lock file: not ours to judge (being created, or an older tk's)
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            continue  # a running server holds it
+        finally:
+            os.close(fd)
+        shutil.rmtree(folder, ignore_errors=True)
+        log.info("removed %s, left by a server that did not stop cleanly", folder)
+        removed.append(folder)
+    return removed

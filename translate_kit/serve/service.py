@@ -99,9 +99,10 @@ class Service:
         segments = list(iter_segments(Document("request", text), src))
         return Piece(translator.fit(segments) if any(s.kind == "text" for s in segments) else segments)
 
-    def translate(self, translator, texts: list[str]) -> dict[str, Translation]:
-        """Unique texts -> Translation: reviewed, cached, else the model (and stored)."""
-        return translator.translate_texts(texts, lambda n: None)
+    def translate(self, translator, texts: list[str], advance=lambda n: None) -> dict[str, Translation]:
+        """Unique texts -> Translation: reviewed, cached, else the model (and stored); `advance`
+        is told each batch's count as it is stored (and may raise to stop the work)."""
+        return translator.translate_texts(texts, advance)
 
     def alternatives(self, translator, done: dict[str, Translation], n: int) -> dict[str, list[str]]:
         """Up to `n` other translations of each text of `done` (its served translation left out):
@@ -173,14 +174,17 @@ def languages() -> list[dict]:
 
 
 def detect(text: str, among: set[str] | None = None, top: int = 3) -> list[dict]:
-    """[{language, confidence}] best first, confidence in percent as LibreTranslate gives it,
-    restricted to `among` when it names any (a server only detects what it can translate)."""
+    """[{language, confidence}] best first, restricted to `among` when it names any (a server only
+    detects what it can translate). Confidence as LibreTranslate gives it: 0-100, the probability
+    among the languages served (its detector knows only those), not among py3langid's 97, where a
+    clear short "Hello" would score 2 and a client's threshold would drop it."""
     from ..language import rank_languages
 
     ranked = rank_languages(text)
     if among:
         ranked = [r for r in ranked if r[0] in among] or ranked
-    return [{"language": lang, "confidence": round(float(p) * 100, 1)} for lang, p in ranked[:top]]
+    total = sum(float(p) for _, p in ranked) or 1.0  # LibreTranslate's meaning: among the languages it serves
+    return [{"language": lang, "confidence": round(float(p) / total * 100, 1)} for lang, p in ranked[:top]]
 
 
 def file_suffixes() -> tuple[str, ...]:
@@ -190,18 +194,50 @@ def file_suffixes() -> tuple[str, ...]:
     return tuple(dict.fromkeys((*PLAIN_SUFFIXES, *suffixes())))
 
 
-def read_upload(path: Path, name: str) -> Document:
+@dataclass(frozen=True)
+class UploadLimits:
+    """What one upload may expand to once read: a 500 KB DOCX can hold 200 MB of text."""
+
+    expanded: int = 50_000_000  # bytes out of a zip container (DOCX, EPUB), counted while inflating
+    parts: int = 2_000  # members of a zip container
+    chars: int = 500_000  # characters of text read from it
+
+
+class UploadTooLarge(TkError):
+    """An upload that expands past UploadLimits: the server answers 413."""
+
+
+def read_upload(path: Path, name: str, limits: UploadLimits = UploadLimits()) -> Document:
     """An uploaded file (stored under a private name; `name` is the client's, used only for its
     extension), read as `tk translate` reads files: plain text decoded, any other format (HTML,
-    PDF, DOCX, Markdown, ...) through its reader. Raises TkError."""
+    PDF, DOCX, Markdown, ...) through its reader, under `limits`. Raises TkError; UploadTooLarge
+    past a limit."""
     from ..readers import choose
 
-    with path.open("rb") as fh:
-        head = fh.read(8192)
-    reader, _ = choose(name, head)
+    raw = path.read_bytes()
+    reader, _ = choose(name, raw[:8192])
+    if raw[:4] == b"PK\x03\x04":
+        check_container(raw, name, limits)
     if reader.name == "txt":
-        return make_document(path.read_bytes(), name, "upload", None)
-    return make_document(path if reader.name == "pdf" else path.read_bytes(), name, "upload", None, reader)
+        if len(raw) > 4 * limits.chars:  # UTF-8 takes at most 4 bytes a character: over the limit unread
+            raise UploadTooLarge(f"more than {limits.chars} characters of text (the limit)")
+        doc = make_document(raw, name, "upload", None)
+    else:
+        doc = make_document(path if reader.name == "pdf" else raw, name, "upload", None, reader)
+    if len(doc.text) > limits.chars:
+        raise UploadTooLarge(f"{len(doc.text)} characters of text (the limit is {limits.chars})")
+    return doc
+
+
+def check_container(raw: bytes, name: str, limits: UploadLimits) -> None:
+    """A zip container refused while it inflates past `limits` (readers/_zip.py, the check every
+    zip-based reader makes, here with the server's own, smaller limits)."""
+    from ..readers._zip import ArchiveTooLarge, Limits, check_archive  # zipfile: only for a zip upload
+
+    try:
+        check_archive(raw, name, "upload", Limits(total=limits.expanded, members=limits.parts))
+    except ArchiveTooLarge as err:  # too much, not damaged: 413
+        raise UploadTooLarge(err.problem) from None
 
 
 @dataclass
@@ -215,6 +251,18 @@ class Answer:
 
 MEDIA_TYPES = {"html": "text/html; charset=utf-8", "md": "text/markdown; charset=utf-8", "srt": "text/plain; charset=utf-8",
                "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document"}
+
+
+def media_type(name: str, encoding: str | None = None) -> str:
+    """The media type of a file by its name's extension (a same-language upload answered as is),
+    a text type with the `encoding` its bytes were read in."""
+    import mimetypes
+
+    ext = Path(name).suffix.lower().lstrip(".")
+    found = MEDIA_TYPES.get(ext) or mimetypes.guess_type(f"x.{ext}")[0] or "application/octet-stream"
+    if found.startswith("text/"):
+        return f"{found.split(';')[0]}; charset={encoding or 'utf-8'}"
+    return found
 
 
 def translated_file(doc: Document, piece: Piece, name: str, lang: str) -> Answer:
@@ -277,11 +325,11 @@ class HtmlRequest:
         for (el, block), piece in zip(self.blocks, pieces):
             write_block(el, block, [(s.source, s.space_after, s.target) for s in piece.segments])
         unwrap_runs(self.root)
-        if not self.page:
-            root = self.root
-            return (root.text or "") + "".join(lxml.html.tostring(child, encoding="unicode") for child in root)
+        if not self.page:  # the wrapper's serialisation, less its own tags: top-level text escaped as any text
+            whole = lxml.html.tostring(self.root, encoding="unicode")
+            return whole[len("<div>"):-len("</div>")]
         page = lxml.html.tostring(self.root, encoding="unicode")
         return f"{self.doctype}\n{page}" if self.doctype else page
 
 
-__all__ = ["PLAIN_SUFFIXES", "Answer", "HtmlRequest", "Piece", "translated_file", "file_suffixes", "Service", "TkError", "detect", "languages", "read_upload", "served_pairs"]
+__all__ = ["PLAIN_SUFFIXES", "Answer", "HtmlRequest", "Piece", "translated_file", "file_suffixes", "Service", "TkError", "detect", "languages", "read_upload", "served_pairs", "UploadLimits", "UploadTooLarge"]
