@@ -124,7 +124,7 @@ def test_a_stalled_body_gets_a_408_and_one_log_line(settings, caplog):
 
 
 def test_api_keys_file_with_bom_crlf_and_spaces(tmp_path, monkeypatch):
-    from translate_kit.cli_serve import read_keys
+    from translate_kit.cli.serve import read_keys
 
     keys = tmp_path / "keys.txt"
     keys.write_bytes("\ufeffk-first\r\n  k-second  \r\n# note\r\n\r\n".encode("utf-8"))
