@@ -51,15 +51,16 @@ def test_md_flag_column_and_header_count():
     assert "| Les agriculteurs sont satisfaits. | Farmers are satisfied. |  |" in page
 
 
-def test_md_counts_a_later_part_at_the_end():
+def test_md_header_counts_the_whole_document_even_when_it_came_in_parts():
     whole = checked()
     first = replace(whole, segments=whole.segments[:1])
     writer = type(__import__("translate_kit.writers", fromlist=["get_writers"]).get_writers("md")[0])()
     text = writer.head(first) + writer.paragraph(whole, whole.segments[:1], False)
     text += writer.paragraph(whole, whole.segments[1:4], False) + writer.paragraph(whole, whole.segments[4:], False)
     text += writer.tail(whole)
-    assert "- **To check:** 0 of 1 sentences to check" in text
-    assert text.endswith("- **To check (whole document):** 3 of 5 sentences to check\n")
+    header = writer.prologue(whole)
+    assert "- **To check:** 3 of 5 sentences to check\n" in header and "To check" not in text
+    assert header + text == render("md", whole)  # the same file as the document written whole
 
 
 def test_md_without_checks_is_unchanged():

@@ -595,7 +595,11 @@ def test_degenerate_output_is_retried_flagged_and_cached(offline_hub, tmp_path, 
     assert flagged["source"] == LOOPING and flagged["flag"] == flag and flagged["target"] != bad_output
     md = (out / "doc.fr-en.md").read_text(encoding="utf-8")
     (row,) = [line for line in md.splitlines() if line.startswith(f"| {LOOPING} |")]
-    assert row.endswith(f" | ⚠ {flag} |") and f"- **Flags:** ⚠ marks a sentence to check. {flag}: " in md
+    # the flag column carries the verdict and its reasons (issue 24), the flag among them
+    from translate_kit.checks.verdict import DEGENERATE
+
+    assert row.split(" | ")[-1].startswith(("⚠ check: ", "⚠ doubt: ")) and DEGENERATE[flag].detail in row.split(" | ")[-1]
+    assert f"- **Flags:** ⚠ marks a sentence to check. {flag}: " in md
 
     calls.clear()
     code, report, _ = tk_json(str(doc), "--from", "fr", "--out", str(out), "--format", "jsonl")

@@ -73,11 +73,15 @@ def decide(found: Sequence[Check], score: float | None = None, median: float | N
 
 
 def assess(source: str, target: str, src: str, tgt: str, score: float | None = None,
-           median: float | None = None) -> Verdict:
-    """The verdict on one translated sentence (`median`: its document's median score, if known)."""
+           median: float | None = None, flag: str | None = None) -> Verdict:
+    """The verdict on one translated sentence (`median`: its document's median score, if known;
+    `flag`: quality.py's flag from when it was translated, which a retry may have kept: it stays a reason)."""
     if not quality.LETTER_OR_DIGIT.search(source):
         return Verdict()
-    return decide(findings(source, target, src, tgt), score, median)
+    found = findings(source, target, src, tgt)
+    if flag in DEGENERATE and not any(c.code == flag for c in found):
+        found.insert(0, DEGENERATE[flag])
+    return decide(found, score, median)
 
 
 def document_median(scores: Iterable[float | None]) -> float | None:
@@ -102,5 +106,5 @@ def assess_segments(segments: Iterable, src: str, tgt: str) -> None:
     for s in segments:
         s.verdict, s.checks = "ok", []
     for s in todo:
-        v = assess(s.text, s.target, src, tgt, getattr(s, "score", None), median)
+        v = assess(s.text, s.target, src, tgt, getattr(s, "score", None), median, s.flag)
         s.verdict, s.checks = v.verdict, [c.to_dict() for c in v.checks]

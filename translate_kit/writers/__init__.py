@@ -52,11 +52,18 @@ class Writer:
         """Everything after the last paragraph."""
         return ""
 
+    def prologue(self, result) -> str:
+        """What goes before `head()`'s text once the whole document is written: a header that
+        counts the whole document (md: how many sentences to check), whether it came in one part
+        or many. DocumentOutputs prepends it when the file is finished."""
+        return ""
+
     def render(self, result) -> str:
         """The whole document of a complete result (head first: it resets the writer's state)."""
         out = [self.head(result)]
         out += [self.paragraph(result, segments, continued) for segments, continued in paragraph_pieces(result.segments)]
-        return "".join(out + [self.tail(result)])
+        body = "".join(out + [self.tail(result)])
+        return self.prologue(result) + body
 
     def path_for(self, result, out_dir: Path) -> Path:
         return output_path(out_dir, f"{result.doc_id}.{result.src_lang}-{result.tgt_lang}.{self.ext}")
@@ -115,6 +122,9 @@ class DocumentOutputs:
         for fh, path in zip(self.files, self.paths):
             with _writing(path):
                 fh.close()  # the last buffered text is written here: the disk may be full now
+        for i, writer in enumerate(self.writers):
+            if text := writer.prologue(last_part):
+                self.temps[i] = _prepended(self.temps[i], self.paths[i], text)
         for tmp, path in zip(self.temps, self.paths):
             _publish(tmp, path)
         self.temps = []
@@ -258,6 +268,22 @@ def _temporary(path: Path, binary: bool = False) -> tuple[Path, TextIO]:
     if binary:
         return Path(tmp), os.fdopen(fd, "wb")
     return Path(tmp), os.fdopen(fd, "w", encoding="utf-8", newline="")
+
+
+def _prepended(tmp: Path, path: Path, text: str) -> Path:
+    """A new temporary file holding `text` then `tmp`'s bytes (copied in blocks), `tmp` removed."""
+    import shutil
+
+    new, fh = _temporary(path, binary=True)
+    try:
+        with _writing(path), fh, open(tmp, "rb") as body:
+            fh.write(text.encode("utf-8"))
+            shutil.copyfileobj(body, fh, 1 << 20)
+    except BaseException:
+        new.unlink(missing_ok=True)
+        raise
+    tmp.unlink(missing_ok=True)
+    return new
 
 
 def _publish(tmp: Path, path: Path) -> None:
@@ -461,6 +487,11 @@ class Tally:
     @property
     def rest(self) -> str:
         return self.words(self.seen) if self.checked and tuple(self.seen) != self.first else ""
+
+    @property
+    def whole(self) -> str:
+        """The whole document's figure, once every part is noted."""
+        return self.words(self.seen) if self.checked else ""
 
 
 class FlagLegend:

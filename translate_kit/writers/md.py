@@ -17,7 +17,7 @@ translation only.
 
 import re
 
-from . import FlagLegend, Tally, Writer, header_fields, reasons, title_of, to_check
+from . import FlagLegend, Tally, Writer, flag_legend, header_fields, reasons, title_of, to_check
 
 # Backslash-escaped: CommonMark/GFM inline syntax, table pipes, math. An `_` between two letters or
 # digits (003_otan.txt) cannot start or end emphasis in CommonMark, so it stays as it is.
@@ -42,11 +42,17 @@ class MarkdownWriter(Writer):
     ext = "md"
 
     def head(self, result) -> str:
-        self.legend, self.tally = FlagLegend(result), Tally(result)
+        """Nothing yet: the header counts the whole document, so it is the prologue, written once
+        every part is (the same file whether the document came in one part or many)."""
+        self.first, self.legend, self.tally = result, FlagLegend(result), Tally(result)
         self.flag_column = False  # the table being written has the flag column
-        fields = header_fields(result) + ([("Flags", self.legend.head)] if self.legend.head else [])
-        fields += [("To check", self.tally.head)] if self.tally.head else []
-        return f"# {text(title_of(result))}\n\n" + "".join(f"- **{key}:** {text(value)}\n" for key, value in fields)
+        return ""
+
+    def prologue(self, result) -> str:
+        legend, tally = flag_legend(self.legend.seen), self.tally.whole
+        fields = header_fields(self.first) + ([("Flags", legend)] if legend else [])
+        fields += [("To check", tally)] if tally else []
+        return f"# {text(title_of(self.first))}\n\n" + "".join(f"- **{key}:** {text(value)}\n" for key, value in fields)
 
     def paragraph(self, result, segments, continued) -> str:
         """A blank line and a table; a continued paragraph only adds rows to the table before
@@ -65,9 +71,6 @@ class MarkdownWriter(Writer):
             return "".join(f"| {cell(s.source)} | {cell(s.target)} |\n" for s in segments)
         return "".join(f"| {cell(s.source)} | {cell(s.target)} | {_flag(s)} |\n" for s in segments)
 
-    def tail(self, result) -> str:
-        rest = f"\n- **Flags:** {text(self.legend.rest)}\n" if self.legend.rest else ""
-        return rest + (f"\n- **To check (whole document):** {text(self.tally.rest)}\n" if self.tally.rest else "")
 
 
 def _flag(s) -> str:
