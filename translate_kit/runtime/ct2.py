@@ -174,7 +174,7 @@ def verified_or_aside(folder: Path, label: str, reason: str | None = None) -> bo
 
 def _convert(source: Path, out: Path, quantization: str, label: str) -> None:
     missing = [n for n in ("source.spm", "target.spm", "vocab.json") if _is_marian(source) and not (source / n).is_file()]
-    if missing:  # the converter would fail with an unhelpful TypeError (NOTES-performance.md)
+    if missing:  # the converter would fail with an unhelpful TypeError (docs/design.md#pitfalls-met)
         raise ModelUnavailable(f"{label}: cannot convert to CTranslate2, missing {', '.join(missing)} in {source}; "
                                f"use --backend torch")
     from ctranslate2.converters import TransformersConverter  # heavy: only when converting
