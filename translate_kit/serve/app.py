@@ -1,20 +1,9 @@
 """The LibreTranslate HTTP API over translate_kit, as FastAPI routes.
 
-Why FastAPI on Starlette and uvicorn: an ASGI app answers many waiting clients from one process
-while the model works in its own thread (micro-batching needs requests to wait cheaply, not a
-thread each); FastAPI writes the OpenAPI schema the fuzz tests and clients read, Starlette brings
-form and multipart parsing (python-multipart), CORS and background tasks, and uvicorn stops
-gracefully on SIGTERM (stops accepting, lets requests in flight finish, then runs the shutdown
-that closes the cache). Flask (LibreTranslate's own) is synchronous: one thread per waiting
-request, and no schema of its own.
-
-The routes follow LibreTranslate's API as its clients call it: parameters in a JSON body, or
-form-encoded (libretranslatepy, browser extensions), or in the query string; errors are
-{"error": "..."} with LibreTranslate's statuses (400 bad request, 403 key, 429 slow down, 500
-translation error), plus 413 for text over --char-limit or a file over the size limit (where
-LibreTranslate says 400) and 503 with Retry-After when a request times out. No error body ever
-holds a path, a traceback or where a model lives: library errors are logged on the server and
-answered in general words.
+Parameters as LibreTranslate's clients send them (JSON body, form or query string); errors are
+{"error": "..."} with LibreTranslate's statuses, plus 413 over a size limit and 503 with
+Retry-After on a timeout, and never hold a path, a traceback or where a model lives. Why FastAPI,
+Starlette and uvicorn: docs/design.md#tk-serve
 """
 
 from __future__ import annotations

@@ -1,19 +1,10 @@
 """Micro-batching: requests that arrive together share model calls.
 
-One worker thread owns the Service (models and the cache's SQLite connection). Requests put Jobs
-on a bounded queue and wait on a Future. The worker takes the oldest job, waits a few
-milliseconds for more (`wait`), and gathers every waiting job of the same language pair until
-their sentences reach the token budget (`budget`); it segments them, deduplicates their sentences
-across requests, and makes one Translator.translate_texts call for all of them (cache first, the
-model for the misses, in length-sorted token-budgeted batches). While the model runs, new requests
-queue up and form the next group: ten clients at once cost little more than one. After a group
-of several requests, the next one waits a little longer (up to `max_wait`) for the clients just
-answered to send their next request (see `_gather`).
-
-The queue is bounded (`limit` jobs waiting): past it `submit` raises QueueFull and the server
-answers 429 with a Retry-After, never an unbounded backlog. A job whose client gave up (timeout)
-is skipped if it has not started. `close()` lets the worker finish the jobs it holds, then closes
-the cache: a SIGTERM never leaves a batch half stored.
+One worker thread owns the Service (models, the cache's SQLite connection). It takes the oldest
+job, waits `wait` for more, gathers the waiting jobs of the same pair up to `budget`, and makes one
+Translator.translate_texts call for their deduplicated sentences; after a group it waits up to
+`max_wait` for those clients' next requests (`_gather`). Past `limit` waiting jobs `submit` raises
+QueueFull (429); `close()` finishes the jobs held, then closes the cache. docs/design.md#tk-serve
 """
 
 from __future__ import annotations
