@@ -10,7 +10,7 @@ segmented as tk does. Timed, best of --rounds: building the matcher (once per ru
 alone, and the whole per-sentence glossary work of the default mechanism (`both`: match,
 substitute, cache fragment; then the n-best choice and the check on one hypothesis).
 
-The per-sentence cost is compared with README's "Speed" figures for the default CPU path (ct2
+The per-sentence cost is compared with the figures of docs/benchmarks.md#translation-speed-on-a-cpu for the default CPU path (ct2
 int8, 2 cores): 30.98 sentences/s at greedy and 9.85 at beam 4. Target: under 5% of translation
 time. Writes JSON to benchmarks/results/glossary-<time>.json.
 """
@@ -36,7 +36,7 @@ from translate_kit.glossary.match import Matcher  # noqa: E402
 from translate_kit.glossary.terms import Term  # noqa: E402
 from translate_kit.segment import segment_document  # noqa: E402
 
-README_SENTENCES_PER_S = {"ct2 int8, greedy": 30.98, "ct2 int8, beam 4": 9.85}  # README "Speed", 2026-11-21
+README_SENTENCES_PER_S = {"ct2 int8, greedy": 30.98, "ct2 int8, beam 4": 9.85}  # docs/benchmarks.md#translation-speed-on-a-cpu, 2026-11-21
 
 
 def sentences(corpus: Path) -> list[str]:

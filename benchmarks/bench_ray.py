@@ -31,7 +31,7 @@ files, segmenting, counting tokens (the driver plans the batches), the cache loo
 serialising a batch for Ray (pickle, as Ray does for small arguments), and one Ray round trip
 per batch (an actor that echoes its batch). For shard, the same for what its driver does, on the
 shards of the last shard run: listing the inputs, reading their bytes, serialising a shard and
-its result, merging the result's cache rows, writing its files. README "Past one machine"
+its result, merging the result's cache rows, writing its files. docs/benchmarks.md#past-one-machine-ray-and-sharded
 projects from these.
 
 Prints a Markdown table and writes JSON to benchmarks/results/.

@@ -10,7 +10,7 @@ full-size random model of a tier (benchmarks/full_model.py): once at an absurd b
 reference. The absurd batch cannot fit: on CUDA torch's share of GPU memory is capped
 (torch.cuda.set_per_process_memory_fraction) or, for CTranslate2, which has its own allocator,
 the batch is simply too big (thousands of long sentences at beam 4). tk's engine must halve the
-batch and retry (engine.py _generate_backing_off) until it fits. --simulate N (CPU) makes the torch
+batch and retry (runtime/engine.py _generate_backing_off) until it fits. --simulate N (CPU) makes the torch
 model raise torch's OutOfMemoryError for batches of more than N segments instead, to run the same
 path on a machine with no GPU.
 

@@ -6,11 +6,8 @@ Public API (heavy imports happen lazily, inside the calls):
     for result in translate(load_documents(["seeds/"]), "en"):
         ...
 
-The names below are imported on first use (PEP 562), so `import translate_kit` (and every `tk`
-command, which imports the package first) costs nothing for the parts it does not use: ~0.1 s
-of `tk --help`. `translate` and `summarize` name both a function and the module holding it; the
-function is the package's attribute, as when they were imported eagerly, also after the module
-itself was imported (which binds its name on the package).
+The names below load on first use (PEP 562; ~0.1 s of `tk --help`). `translate` and `summarize`
+are the functions, not their modules, even after a module was imported (which binds its name).
 """
 
 from __future__ import annotations

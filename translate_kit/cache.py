@@ -1,30 +1,9 @@
 """The on-disk translation cache: SQLite (standard library), WAL mode, keyed by content.
 
-key = sha256(signature, source text), where the signature covers the task, model, resolved
-revision and decoding options (options.DecodeOptions.signature). Batch size, device and threads
-are not in it. Content keys make resume free: whatever batches finished before a crash are found
-again by the next run, whatever order it takes. The source is stored beside the result so a
-collision is detectable and entries can be inspected.
-
-Overrides are human translations imported from a reviewed XLIFF file (`tk import-review`). They
-are keyed by (source language, target language, exact source text), NOT by signature: a
-reviewer's sentence stays right when the model, its revision or the beam size changes. They are
-the user's work, not a cache, so they live in a file of their own (`reviews.sqlite3`, beside
-`translations.sqlite3`): `tk cache clear` leaves them alone, and a damaged translation file
-cannot take them along. (Caches written before the split had an `overrides` table in the
-translations file; it is moved over the first time such a cache is opened.)
-
-What may happen to a cache file, and what tk does (`_Store.do` is the one place that decides):
-- another tk holds the write lock: wait (TK_CACHE_TIMEOUT seconds, default 60), then stop the
-  run with CacheBusy. Nothing is moved.
-- disk full, read-only file system, no permission: CacheError, one line naming the file. Nothing
-  is moved; the cache is as it was.
-- SQLite says the file is damaged ("file is not a database", "database disk image is malformed",
-  or `PRAGMA quick_check` failing): every row that can still be read is copied into a new file
-  (`_salvage`, a rowid walk that steps over unreadable pages, like the sqlite3 shell's `.recover`
-  does for the tables tk knows), the damaged file is renamed `.damaged-<time>` together with its
-  `-wal` and `-shm` (never deleted: they may hold the last committed transactions), the new file
-  takes its place, and the operation is retried once.
+key = sha256(signature, source text) (options.DecodeOptions.signature); batch size, device and
+threads are not in it. Reviews (`tk import-review`, "overrides" here) live in a file of their own,
+keyed by language pair and exact source text. `_Store.do` is the one place that decides what
+happens to a busy, full or damaged file. Why and how: docs/design.md#the-cache
 """
 
 from __future__ import annotations

@@ -1,30 +1,11 @@
 """Documents: reading files, decoding them, naming them, finding them by id.
 
-A Document holds the exact decoded text of one plain-text file, or the text a reader (readers/:
-Markdown, HTML, PDF, DOCX, ...) extracted, one block per paragraph; segmentation (segment.py)
-cuts it into Paragraphs and Segments that join back to that text byte for byte.
-
-Encodings, in this order (`decode`):
-- a BOM (UTF-8, UTF-16, UTF-32) says it;
-- UTF-16 without a BOM shows as a NUL byte in every other position;
-- valid UTF-8 is UTF-8;
-- UTF-8 with a few damaged sequences (more valid accented characters than invalid bytes) stays
-  UTF-8, the damaged bytes become U+FFFD and the document says so: guessing a legacy code page
-  for the whole file instead would turn every correct "é" into "Ã©";
-- UTF-16 surrogates written as UTF-8 (CESU-8, WTF-8: Java, Windows names) are decoded to the
-  characters they stand for (an unpaired one as U+FFFD), and said;
-- UTF-8 with more invalid bytes than valid characters, but some of those (MIXED_MIN): a UTF-8
-  text and a Latin-1 / windows-1252 one pasted together. Read as UTF-8, the other bytes as
-  windows-1252 (`_repair`), and said; a detector would pick one legacy code page for all of it
-  (iso8859_10, say) and turn the UTF-8 half into mojibake;
-- anything else goes to charset-normalizer (a well-kept, pure-Python detector, already pulled in
-  by `requests`) rather than a hand-written guess. On short texts it often cannot tell Western
-  code pages apart and picks cp1250 ("Élève" -> "Élčve"), cp1257 or even big5 ("prêt" -> "pr皻");
-  when windows-1252 is among its equals, or the non-ASCII bytes stand alone as accented letters
-  do and windows-1252 reads about as cleanly, windows-1252 wins (the WHATWG default for legacy
-  Western text). Known cost: a short Turkish windows-1254 text reads as windows-1252.
-A few NUL bytes in a text file are dropped (and said); many control characters mean a binary file.
-Whatever was assumed or repaired is kept on the Document (`encoding`, `warnings`) and logged.
+A Document holds the exact decoded text of one plain-text file, or the text a reader (readers/)
+extracted, one block per paragraph; segmentation (segment.py) cuts it into Paragraphs and
+Segments that join back to that text byte for byte. `decode` tries a BOM, UTF-16 without one,
+UTF-8 (repaired where a few sequences are damaged, or mixed with windows-1252: MIXED_MIN,
+`_repair`), then charset-normalizer with windows-1252 winning ties; whatever was assumed or
+repaired is kept on the Document. The order and its reasons: docs/design.md#documents-and-encodings
 """
 
 from __future__ import annotations

@@ -1,16 +1,8 @@
 """Extractive summaries: the most central sentences of a document, in its own language.
 
-TextRank (Mihalcea & Tarau, 2004): sentences are the nodes of a graph whose edges weigh the
-cosine similarity of their TF-IDF vectors; PageRank over that graph scores how much each
-sentence shares with the rest of the article, and the best-scored ones are kept, in document
-order. It needs no model and no download, and works for any language whose words \\w+ finds.
-
-Written here in numpy (about 40 lines) rather than taken from a library, because none fits an
-offline tool: sumy (maintained, has TextRank and LexRank) tokenizes with NLTK's punkt models,
-a separate data download; summa and lexrank have had no release since 2018-2019; pytextrank
-needs a spaCy pipeline and its language models; scikit-learn would be a large dependency for
-one TF-IDF; networkx (installed with torch) computes PageRank through scipy, which is not.
-numpy is already installed (py3langid depends on it).
+TextRank (Mihalcea & Tarau, 2004): PageRank over a graph of the sentences' TF-IDF cosine
+similarities; the best-scored sentences are kept, in document order. No model, no download, any
+language whose words \\w+ finds. Why numpy rather than a library: docs/design.md#other-choices
 """
 
 from __future__ import annotations

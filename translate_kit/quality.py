@@ -1,24 +1,10 @@
 """Degenerate model output, found per segment, and what to do about it.
 
-OPUS-MT models are known to loop ("the the the ..."), to invent text for very short or odd
-inputs, and to drop sentences. Three cheap checks on a (source, target) pair catch the usual
-cases, in this order:
-
-- ``empty``: no output (or nothing but punctuation) for a source with letters;
-- ``repetition``: the same 1-4 token n-gram back to back at least 3 times (4 for one token),
-  and at least 2 times more often than the source repeats anything itself (so "non, non, non"
-  translated as "no, no, no" is fine);
-- ``length``: output far longer (> 3x + 15 characters) or far shorter (< 0.3x, for sources
-  of 20+ characters) than the source. Normal fr/de/en ratios stay within 0.6-1.5x; CJK
-  characters count 3 so a Chinese or Japanese side is not mistaken for a dropped sentence.
-
-A flagged segment is generated once more with anti-repetition decoding (``RETRY_DECODING``),
-the better of the two outputs is kept (fewer problems, then the length ratio closer to 1), and
-the segment keeps a flag either way: the model had trouble there, and a reader should look.
-
-Why hand-written: quality-estimation models (COMET-QE, LaBSE similarity) would need hundreds
-of MB more weights and a download the users cannot do; no maintained package offers these
-three plain checks, and they are a few lines each.
+Three cheap checks on a (source, target) pair, in this order: ``empty``, ``repetition`` (an n-gram
+back to back, more often than the source repeats itself) and ``length`` (far longer or shorter
+than the source; CJK characters count 3). A flagged segment is generated once more with
+``RETRY_DECODING``, the better output is kept, and it stays flagged. The thresholds, and why
+hand-written: docs/design.md#quality-checks
 """
 
 from __future__ import annotations

@@ -1,24 +1,10 @@
 """Reviewed XLIFF in, human translations out: what `tk import-review` does.
 
-A journalist or translator opens the XLIFF file `tk translate --format xliff` (2.1) or
-`--format xliff12` (1.2) wrote, corrects the sentences that need it and marks them "reviewed" or
-"final" (2.1; in 1.2 "translated", "signed-off", "final" or approved="yes"), or approves one as it
-is by marking it so. Importing the file stores each such segment's target as an override in the
-cache folder, keyed by language pair and exact source text (cache.Cache.put_overrides), so the
-next `tk translate` uses it for that sentence in every document, whatever the model or its
-options, and reports it with origin "review".
-
-The file alone is enough: srcLang/trgLang come from <xliff>, the document id from the <file>'s
-<note category="document"> (else its id), the key from each <segment>'s <source>, which
-writers/xliff.py writes as the exact text given to the model. Segments still "initial" or
-"translated", and reviewed ones whose target is empty, are left out and counted. An XLIFF 1.2
-file (or 1.1, as translate-toolkit's po2xliff writes after a PO round trip) is read the same way
-from its <trans-unit>s; its languages are on <file>, the document id in the header's
-"document: ID" note (writers/xliff12.py).
-
-Parsing uses the standard library's ElementTree: the expat it runs on (2.4.1 and later, as
-bundled with Python 3.11) refuses entity-expansion bombs and never fetches external entities,
-and lxml is not a runtime dependency.
+Each segment a reviewer approved (XLIFF 2.1: reviewed or final; 1.2 and 1.1: translated,
+signed-off, final or approved="yes") is stored as an override (cache.Cache.put_overrides), keyed by
+language pair and exact source text, so every later `tk translate` uses it, whatever the model.
+The file alone is enough; ElementTree parses it (expat refuses entity bombs and never fetches).
+What is read from where: docs/design.md#the-cache
 """
 
 from __future__ import annotations

@@ -1,19 +1,10 @@
 """Documents -> Paragraphs -> Segments, with nothing lost.
 
 Every Segment keeps the whitespace that followed it (`space_after`), so joining
-`source + space_after` over a document gives back its text byte for byte.
-
-Sentence boundaries come from sentencex (Wikimedia's segmenter, ~300 languages, maintained,
-fast Rust core, returns the text with its whitespace so offsets are exact), called with the
-document's language, which is settled before segmentation (language.py). A thin layer decides
-every possible boundary with the language's table in segment_rules.py (titles, ordinals,
-multi-part abbreviations, `etc.`/`U.S.` that may end a sentence), and adds what sentencex never
-does: boundaries inside a quotation of several sentences, `…` as an ending, a `«` used as a
-closing quote (as some seeds do; both normalised on a same-length copy used only for finding
-boundaries), line breaks as hard boundaries. Each decision reads a window of WINDOW characters
-around the boundary, so the layer stays linear however long a line is. pysbd (French rules)
-was tried too: it loses characters on two seeds and has not been released since 2021; spaCy's
-rule-based sentencizer scores lower on every language of the evaluation set (README).
+`source + space_after` over a document gives back its text byte for byte. Boundaries come from
+sentencex in the document's language, each decided again with the language's table
+(segment_rules.py), reading a WINDOW of characters around it so the layer stays linear. What the
+layer adds: docs/design.md#sentence-rules; why sentencex: docs/design.md#other-choices
 """
 
 from __future__ import annotations

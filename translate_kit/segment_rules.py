@@ -1,20 +1,8 @@
 """Per-language sentence rules: one table per language, read by segment.py.
 
-sentencex already knows each language's common abbreviations; these tables add what it gets
-wrong in news text. Adding a language is adding one `Table` to `TABLES` (no code): a language
-with no table gets the generic rules (initials, numbers, `…`, quotations) and sentencex's own.
-
-A table's fields (entries separated by ", "; an abbreviation is written with its dots, a
-multi-part one with its space, e.g. "z. B."; one that starts lowercase is also known capitalised,
-as at the start of a sentence):
-- never_end: abbreviations that do not end a sentence even before a capital: titles (`M.`,
-  `Dr.`), words before a number or a name (`Nr.`, `núm.`, `Mrd.`), month abbreviations, and
-  multi-part abbreviations (`z. B.`, `u. a.`; their first parts are known too);
-- may_end: abbreviations that end a sentence when a capitalised word follows (`etc.`, `U.S.`,
-  `EE. UU.`, `a.m.`), unless that word is one of `continuations` (`U.S. Army`);
-- months and ordinal_before: where a number with a full stop is an ordinal (`3. Oktober`,
-  `die 2. Runde`) rather than the end of a sentence;
-- words: ordinary words that sentencex takes for abbreviations in this language.
+Adding a language is adding one `Table` to `TABLES` (no code); a language with no table gets the
+generic rules and sentencex's own. The fields (never_end, may_end, continuations, months,
+ordinal_before, words) and how entries are written: docs/design.md#sentence-rules
 """
 
 from __future__ import annotations

@@ -1,37 +1,11 @@
 """`tk translate --engine ray --shard`: whole documents go to the Ray workers, each of which runs
 the local pipeline on them against its own node's cache.
 
-Why a second Ray mode: in `--engine ray` the driver reads, segments, counts tokens, plans the
-batches and stores every result itself, about 0.5 ms per segment (benchmarks/bench_ray.py), so one
-driver feeds ~2 000 segments/s: a few GPU workers (README "Past one machine"). Here the driver
-neither reads, segments nor counts tokens (what is left per segment: writing the files and merging
-the cache rows the workers send back). It lists the inputs exactly as a local run does (documents.expand_inputs and
-assign_ids, so ids and names are the same), reads each file's bytes when its shard is sent, and
-ships them: no shared storage is needed, for inputs or outputs.
-
-Shards are runs of consecutive inputs, up to SHARD_BYTES and SHARD_DOCUMENTS, cut finer on a
-smaller corpus so that every worker gets several, but not below MIN_SHARD_BYTES unless the corpus
-is too small to give each worker one (a worker that finishes early takes the next shard; there is
-no scheduler to tune). At most QUEUED_PER_WORKER shards per actor are in flight, so memory
-follows the shards, never the corpus.
-
-Each worker (ShardWorker, one Ray actor holding one model service for the whole run, the same
-num_cpus/num_gpus layout as `--engine ray`) reads its shard's documents from a node-local copy,
-translates and writes them with the functions `tk translate` uses locally (translate_parts,
-write_documents) into a scratch folder, and sends back, per document, its files (name -> bytes), its
-report record and its typed error, and, for the whole shard, every cache row it read or wrote.
-Its cache is the node's: TK_NODE_CACHE_DIR where that is set on the node, else the driver's cache
-path resolved on the node (on shared storage, or on one machine, that is the driver's cache
-itself). Imported reviews are the driver's, shipped to every worker once, so a reviewed sentence
-wins as in a local run.
-
-As each shard comes back, before the next is awaited, the driver (1) checks that each document's
-model, revision and signature are those it resolves itself (WorkerModelError otherwise: outputs of
-two models never mix under one cache key), (2) merges the shard's cache rows into its own cache
-(Cache.merge, the code of `tk cache merge`), (3) writes the documents' files into the output
-folder, each document once (Ray retries a shard, but only one result reaches the driver), and (4)
-hands the documents on in input order (their reports; --json and the messages are a local run's).
-A run interrupted, or a cluster lost, keeps every finished shard: merged, and written.
+The driver lists the inputs as a local run does and ships shards of consecutive inputs as bytes
+(SHARD_BYTES, SHARD_DOCUMENTS, MIN_SHARD_BYTES; QUEUED_PER_WORKER in flight per actor). As each
+shard comes back it checks each document's model, revision and signature against its own, merges
+the shard's cache rows (Cache.merge), writes its files once and hands the documents on in input
+order. How it runs: docs/cluster.md#sharded---shard; why: docs/design.md#ray-and-the-sharded-driver
 """
 
 from __future__ import annotations

@@ -1,31 +1,11 @@
 """The summarize pipeline: documents in, short bilingual summaries out. No printing here.
 
-Abstractive (the default):
-
-    document -> English (translate.translate: same models, cache and signature as `tk translate`,
-    so a translated corpus is not translated again) -> Pieces that fit the summarizer's window
-    -> a summary of each Piece -> the joined summaries packed and summarized again, until one
-    Piece holds everything (map-reduce) -> summary sentences -> each translated into the other
-    requested languages (en -> fr for a French article)
-
-Extractive (`method="extractive"`): the most central sentences of the source (extractive.py), in
-document order and in the source language, each translated into the other requested languages.
-No summarizer model is loaded.
-
-A Piece is a run of whole Paragraphs (or, for a Paragraph longer than the window, of its
-Segments) that fits the summarizer's input window, special tokens included; the window comes
-from the model (Engine.max_input_tokens), never from a constant, and nothing is truncated.
-
-Termination with any model, even a random one: each round must at least halve the text, else
-the next round's lengths are halved; with a 2-token limit every summary is empty and the loop
-ends. MAX_ROUNDS is a last guard that raises, rather than cutting text.
-
-The summarizer comes from the same model service as the translators (translators.py): same
-model resolution, backend, device, precision, threads, cache and out-of-memory back-off; on a CPU
-that is CTranslate2 int8 (converted once), on CUDA torch. Summaries are cached like translations,
-keyed by content: the summarizer's signature (`task:summarize|backend:...|beams:4|min:56|max:142`)
-and the Piece text; the whole document's summary is remembered too (`scope:document`), so a
-re-run whose summary is cached loads no model and imports neither torch nor transformers.
+Abstractive (the default): the document into English (translate.translate: same models, cache and
+signature), packed into Pieces that fit the summarizer's input window (from the model, never a
+constant), each summarized, then the joined summaries again until one Piece holds all (map-reduce;
+each round must at least halve the text, MAX_ROUNDS a last guard), the summary translated back.
+Extractive: the most central source sentences (extractive.py), no summarizer loaded. The model
+service, the cache of summaries: docs/design.md#how-a-run-works
 """
 
 from __future__ import annotations

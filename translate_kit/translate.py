@@ -3,17 +3,10 @@
     read documents -> segment -> fit to the model's budget -> cache lookup -> batch -> model
     -> cache store -> assemble
 
-Documents are processed in windows of a few thousand segments, so memory follows the window,
-not the corpus; inside a window, segments of all documents share batches, and identical
-sentences are translated once. A document longer than a window comes in parts
-(`translate_parts`): it is segmented lazily, cut at paragraph boundaries where it can be, and
-each part is handed on as soon as it is translated, so one 20 MB file never has all its segments
-(or their translations) in memory at once. `translate()` joins the parts for callers that want
-whole documents.
-
-The models come from the model service (translators.py): a Translator per language pair, or a
-PivotTranslator through English when a pair has no direct model; their names stay importable
-from here.
+Documents go in windows of a few thousand segments (memory follows the window; segments of all
+documents share batches, identical sentences are translated once); a longer document comes in
+parts (`translate_parts`), each handed on once translated; `translate()` joins them. The models
+come from translators.py (their names stay importable here). docs/design.md#how-a-run-works
 """
 
 from __future__ import annotations

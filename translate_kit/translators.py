@@ -1,18 +1,11 @@
 """The model service: every model a run uses (translation pairs, pivots, the summarizer), one way.
 
-`Translators(decode, run, cache, model_override, progress)` is the service of one run, on models/
-(which model, where its files are) and runtime/ (how it runs). It settles backend, device and
-precision once (`runtime.plan_run` -> a frozen `Plan`, completed per model from its files), and
-gives out
-  - `get(src, tgt)`: a Translator for a language pair, or a PivotTranslator through English;
-  - `summarizer(name)`: the Summarizer;
-each with its cache signature (readable and hashed, options.Signature) settled from the local
-files, and its model loaded on first use: a run whose work is all in the cache never loads a
-model, never imports transformers or torch. Loading once (`Once`), the cache-then-model loop and
-the failure of one text live here once (ModelTask), for every task.
-
-Results are types: a `Translation(target, origin, flag)`, with `error` (a TkError) when the model
-could not take the text; the CLI turns errors into words.
+`Translators(decode, run, cache, model_override, progress)` holds the run's Plan (runtime.plan_run,
+completed per model from its files) and gives out `get(src, tgt)` (a Translator, or a
+PivotTranslator through English) and `summarizer(name)`, each with its signature settled from the
+local files and its model loaded on first use (`Once`); the cache-then-model loop lives here once
+(ModelTask). Results are types: a `Translation`, a TkError in `error` when the model could not
+take the text. docs/design.md#the-model-side-models-and-runtime
 """
 
 from __future__ import annotations

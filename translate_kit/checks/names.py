@@ -1,19 +1,9 @@
 """Names and other tokens a translation must copy: capitalised words that do not start a sentence,
 acronyms, URLs, e-mail addresses, @handles and #hashtags.
 
-A name counts as carried over when the translation has it, accents and case aside, or a close
-spelling of it (Zelensky/Selenskyj, Ukrainiens/Ukrainians: a shared start or a similar string,
-difflib's ratio), or a known rendering from RENDERINGS (OTAN/NATO, Allemagne/Germany, Kiew/Kyiv)
-or from a glossary passed in (the hook for the terminology glossary). Acronyms also match with
-their letters reordered (OTAN/NATO, BCE/ECB, FMI/IMF), as most European languages write them.
-
-German capitalises every noun, so a German capitalised word is taken for a name only where a noun
-is unlikely: not after an article or determiner (or an adjective after one), not with a noun
-suffix (-ung, -heit, -keit, ...), not a common news noun. English source words that languages
-write in lower case (months, days, nationality adjectives) are not names either.
-
-Why difflib: string similarity of two short words is all that is needed; rapidfuzz would be a new
-compiled dependency for microseconds saved.
+Carried over: the same word (accents and case aside), a close spelling (difflib), a known
+rendering (RENDERINGS) or a glossary's, an acronym with its letters reordered; a German
+capitalised noun is not a name. The rules, and why difflib: docs/design.md#consistency-checks
 """
 
 from __future__ import annotations

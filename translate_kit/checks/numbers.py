@@ -1,17 +1,9 @@
 """Numbers carried over: every number of the source is in the translation, and the translation
 has no number of its own.
 
-Numbers are compared by value, read with the writing conventions of their language: French and
-German thousands separators ("10 000", "10.000") and decimal commas ("3,5"), English "10,000" and
-"3.5"; a separator the convention cannot settle ("1.500" in an English text) gives both values.
-A scale word multiplies ("80 millions" = "80 million" = 80, and "1.500 millones" = "1.5 billion"
-through 1.5e9); a time "10h30" is 10 and 30 ("10:30", "10.30am"), "15h" is also 3 ("3 pm");
-ordinals are their digits ("1er" = "1st", "3." = "3rd"), and month names in the translation are
-their numbers ("26/02" = "February 26"), as are the small number words of the target language
-("cinq" = "five" = 5). A number matches when any of its values is among the translation's.
-
-Why by hand: number parsers (babel's parse_decimal, price-parser) read one locale's format for one
-number; here both sides of a pair are read loosely, each number as the set of values it can mean.
+Numbers are compared by value, each read with its language's conventions as the set of values it
+can mean ("1.500" in English: 1.5 and 1500); scale words, times, ordinals, month names and small
+number words count as numbers. The rules, and why by hand: docs/design.md#consistency-checks
 """
 
 from __future__ import annotations

@@ -1,14 +1,7 @@
 """The `tk` command: parse arguments, build options, call one library function, render, map errors.
 
-    common.py     one option set, one exit-code table, `say` / `fail`, the results loop, the progress bar
-    documents.py  tk translate, summarize, ls, import-review
-    cache.py      tk cache stats|clear|check|merge
-    models.py     tk models list|pull|lock|verify, tk doctor
-    serve.py      tk serve
-    check.py      tk check (the consistency checks on any translation file)
-    glossary.py   tk glossary check
-    help.py       the help renderer every command uses
-
+One module per command group (documents, cache, models, serve, check, glossary) on common.py (the
+option set, the exit-code table, `say` / `fail`, the results loop) and help.py: docs/design.md#layout.
 Exit status: 0 all good, 1 some document (or model) failed, 2 usage error, 130 interrupted.
 Heavy imports (torch, transformers, readers, the server) happen inside the commands, never here.
 The console script is `tk = "translate_kit.cli:app"`.

@@ -37,7 +37,7 @@ def translate(
     engine: Annotated[Optional[str], typer.Option("--engine", metavar="ENGINE", help="Where the model runs: local, or ray (a Ray cluster; needs the ray extra; env TK_ENGINE).")] = None,
     workers: Annotated[Optional[int], typer.Option("--workers", min=1, metavar="N", help="ray: model replicas (env TK_WORKERS; default: one per GPU, else per CPU of the cluster).")] = None,
     ray_address: Annotated[Optional[str], typer.Option("--ray-address", metavar="ADDRESS", help="ray: an existing cluster, auto or ray://host:10001 (env TK_RAY_ADDRESS; default: a local Ray for this run).")] = None,
-    shard: Annotated[Optional[bool], typer.Option("--shard", help="ray: shard the documents over the workers, each with its own cache, merged into yours as shards finish (env TK_SHARD; see README \"Past one machine\").")] = None,
+    shard: Annotated[Optional[bool], typer.Option("--shard", help="ray: shard the documents over the workers, each with its own cache, merged into yours as shards finish (env TK_SHARD; see docs/cluster.md).")] = None,
     corpus: CorpusOpt = None,
     cache_dir: CacheDirOpt = None,
     no_cache: NoCacheOpt = False,

@@ -1,10 +1,9 @@
 """`tk glossary check`: read glossary files, report duplicates and conflicts, show what matches in a corpus.
 
-Registered on the main app in cli.py with one line; self-contained (its own small helpers), so that
-the CLI can move into a package without this module changing. Exit status: 2 for a file that
-cannot be read (one line naming the file, the line and the problem), 1 when a direction has
-conflicts or a corpus document cannot be read, 0 otherwise. The glossary package and the readers
-load only when the command runs.
+Registered on the main app in cli/__init__.py with one line; `say` and the corpus folder come from
+common.py. Exit status: 2 for a file that cannot be read (one line naming the file, the line and
+the problem), 1 when a direction has conflicts or a corpus document cannot be read, 0 otherwise.
+The glossary package and the readers load only when the command runs.
 """
 
 from __future__ import annotations

@@ -1,18 +1,10 @@
 """Help that reads like a person wrote it, for every `tk` command.
 
-typer labels each parameter in `--help` with its Python type (`--quiet <bool>`, `--host <str>`,
-`paths... <list[str]>`) and writes required arguments as `{paths}...` in the usage line. Our
-commands say what a value is with a metavar (`--to LANG`, `--out DIR`) and the help text; flags
-take no value and show none; arguments read `PATH...` (`[NAME]...` when optional).
-
-`App` is a typer.Typer whose commands and groups use the classes below, so a command added with
-`app.command()` gets the same help without doing anything. The parameters typer builds are given
-subclasses that only change how they are displayed, never how they parse.
-
-Both help renderers typer has had since it vendored click are covered: 0.29's asks the parameter
-(`display_type_rich`, `_usage_display_name`, `_get_number_range_help_str`); 0.26-0.28's asks
-`make_metavar()` and the parameter's type (`get_metavar`, `_describe_range`). pyproject.toml asks
-for typer < 0.29 because 0.29 imports pydantic at every start (~0.15 s of each `tk` run).
+A value shows its metavar (`--to LANG`), never typer's Python type (`<list[str]>`); a flag shows
+none. `App` is a typer.Typer whose commands and groups use the classes below, so a command added
+with `app.command()` gets this help too; the parameter subclasses change only how a parameter is
+displayed, never how it parses. Both of typer's renderers (0.29's and 0.26-0.28's) are covered;
+why typer < 0.29: docs/design.md#other-choices
 """
 
 from __future__ import annotations

@@ -1,22 +1,10 @@
 """Making a translation follow the glossary, and saying where it did not: pure functions.
 
-The mechanisms (issue 25), each a step before or after the model, so that both backends and
-pivots see nothing but text in and ranked hypotheses out:
-
-- substitute: the source term is replaced by the target term before translation (names and
-  acronyms pass through MT models mostly unchanged): `l'OTAN` -> `l'NATO`.
-- nbest: the model returns n hypotheses; the best-ranked one that holds every required target
-  term is kept (else the one missing fewest).
-- both: substitute, then nbest.
-- placeholder: the source term becomes a token (`TKX1`), restored to the target term after.
-- verify: nothing is changed; the misses are only reported.
-
-Whatever the mechanism, `verify` reports each required term missing from the final target as a
-check {"code": "term", "detail": "term 'NATO' (for OTAN) missing"}.
-
-`prepare` (before the cache lookup) and `finish` (on the model's hypotheses) are the two calls a
-pipeline makes; `Prepared.fragment` goes into that sentence's cache key, and is empty when no
-term matched, so such a sentence shares its cache entry with a run that had no glossary.
+The mechanisms (substitute, nbest, both, placeholder, verify) are steps before or after the model,
+so both backends and pivots see text in and ranked hypotheses out; a required term missing from
+the final target is a `term` check. A pipeline calls `prepare` (before the cache lookup: its
+`Prepared.fragment` goes into the sentence's cache key, empty when no term matched) and `finish`
+(on the model's hypotheses). The mechanisms' table: docs/glossaries.md, "Enforcement".
 """
 
 from __future__ import annotations

@@ -1,25 +1,10 @@
 """Finding a glossary's terms in a text: word-bounded, case-aware, with cheap inflection.
 
-All source variants go into one Aho-Corasick automaton: a 5 000-entry glossary is one pass over
-each sentence, not 5 000 regexes. pyahocorasick rather than ahocorasick-rs: a 114 kB C wheel with
-no dependencies (against 396 kB), each key maps to any Python value (here its length, boundary
-needs and candidate terms, so a hit needs no second lookup), and it pickles for Ray workers. Its
-overlapping iteration is what is needed: a longest hit that fails the word-boundary check must
-not hide a shorter one that passes, so every hit is checked and the overlaps resolved after. The automaton runs over a
-folded copy of the text, same length except for squeezed whitespace: lower case, typographic
-apostrophes as ', any whitespace run (a line break, a no-break space) as one space, so that a
-multi-word term matches across a line break. Each hit is then kept only if:
-
-- it starts at a word boundary (an apostrophe is one: l'OTAN, d'Ukraine) and ends at one, or
-  after an ending the language's last word may take (plural -s/-x in French, -s/-es in Spanish,
-  the German case endings -s/-es/-n/-en/-e/-er/-em: des Bundestages);
-- its case fits the entry's: `auto` (the default) wants each capital written in the entry to be a
-  capital in the text (OTAN matches OTAN, not otan; Kiev matches Kiev and KIEV; a lower-case entry
-  matches any case), `exact` wants the text as written, `any` ignores case.
-
-German adjectives inside a multi-word term also take -n/-r/-s/-m when they end in -e
-(Europäische Zentralbank -> der Europäischen Zentralbank): the variants go into the automaton.
-Overlapping hits are resolved leftmost-longest, so "Union européenne" wins over "Union".
+Every source variant (German adjective endings included) is in one Aho-Corasick automaton, run
+over a folded copy of the text (lower case, plain apostrophes, whitespace runs squeezed); every
+overlapping hit is kept only when it is word-bounded (or ends in an ending the language allows)
+and its case fits the entry's (auto, exact, any), and overlaps go leftmost-longest. The rules:
+docs/glossaries.md#matching; why pyahocorasick: docs/design.md#other-choices
 """
 
 from __future__ import annotations

@@ -1,18 +1,9 @@
 """Glossary files in: TSV/CSV with a header of language codes, and TBX (TBX-Basic / TBX 2019).
 
 Every problem is one GlossaryError naming the file, the line and what is wrong, raised while
-reading, before any model loads.
-
-- TSV/CSV: the header names a language code per column (`fr<TAB>en`), plus optional `note` and
-  `case` (auto | exact | any) columns. A cell may hold variants, `Zelensky|Zelenski|Zelenskyy`;
-  the first is the preferred one. Lines starting with `#` and blank lines are skipped. The
-  delimiter is a tab for .tsv (and whenever the header has one), else a comma or a semicolon.
-  The standard library's csv module reads it (quoted cells, doubled quotes).
-- TBX: lxml (already a core dependency, for HTML) with entity expansion, DTD loading and network
-  access off; a file that declares entities is refused, since their text would silently vanish.
-  lxml rather than ElementTree for its line numbers (`sourceline`), so that "a <termEntry> with
-  no term" says where. Terms marked deprecated or superseded (administrativeStatus) are matched
-  in a source but never written in a target.
+reading, before any model loads. TSV/CSV through the csv module; TBX through lxml with entities,
+DTDs and network off (a file that declares entities is refused). The formats:
+docs/glossaries.md#files; why lxml: docs/design.md#other-choices
 """
 
 from __future__ import annotations

@@ -1,19 +1,10 @@
 """Everything that talks to the Hugging Face Hub: `tk models lock` and `tk models pull`.
 
-Nothing else in translate_kit opens a connection: finding, loading and verifying models is
-local (snapshots.py, files.py); `ensure_local` below is the one door from a run to a download. huggingface_hub (installed with transformers) does the HTTP, the cache
-layout and the progress bars; this module only picks the files a run needs (needed_files),
-records their hashes, and checks downloads against them.
-
-Resuming: files are fetched one by one into the cache, and a file that finished before an
-interruption is not fetched again. (This huggingface_hub version restarts a file that was cut
-off halfway rather than appending to it.)
-
-Never hang: the offline switches are checked before any request; the first request for each
-model (model_info, which also gives the commit and the LFS sha256 of every file) has a
-HUB_TIMEOUT, so an unreachable hub costs seconds, and a refused or unresolvable host fails at
-once. HF_ENDPOINT is read at call time (huggingface_hub reads it at import), which also lets
-tests point it at a local fake hub.
+Nothing else in translate_kit opens a connection; `ensure_local` is the one door from a run to a
+download. huggingface_hub does the HTTP, the cache layout and the progress bars; this module picks
+the files a run needs (needed_files), records their hashes and checks downloads against them.
+Never hanging (offline switches first, HUB_TIMEOUT), resuming, HF_ENDPOINT read at call time:
+docs/design.md#other-choices
 """
 
 from __future__ import annotations

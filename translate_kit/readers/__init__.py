@@ -1,19 +1,11 @@
 """Input readers, one small module per format, picked by extension and, where the extension lies
 or is missing, by content. Mirrors `writers/`.
 
-A reader turns one input's bytes into a Document. Plain text (`txt`) keeps the exact decoded
-text, as it always did. The other formats are *extracted*: their reader returns Blocks (one per
-paragraph, each with a kind: heading, paragraph, list item, quote, caption, table cell), and the
-Document's text is the blocks' texts joined by one blank line, so segmentation gives exactly one
-Paragraph per Block (paragraph n has the kind of block n) and the jsonl records join back to the
-extracted text. Markup that must not reach the model (Markdown markers, link targets, HTML tags)
-stays out of the text: each Block keeps its inline markup as Spans over its text and an `anchor`
-saying where it came from, which a reader's `rebuild()` uses to write a translated copy in the
-input's own format (`--format native`).
-
-Adding a format is one new module here defining a `Reader` subclass with `name`, `suffixes`,
-`read()` and, when the content can tell, `sniff()`; `rebuild()` when a native copy makes sense.
-Each reader imports its library inside `read()`: `tk --help` imports none of them.
+A reader turns bytes into a Document: plain text exactly, other formats as Blocks (one per
+paragraph, with a kind, inline markup as Spans, an `anchor` for `rebuild()`) joined by one blank
+line. Adding a format is one new module with a `Reader` subclass: `name`, `suffixes`, `read()`,
+`sniff()` when the content can tell, `rebuild()` when a native copy makes sense. Each reader
+imports its library inside `read()`. Why each library: docs/design.md#readers
 """
 
 from __future__ import annotations

@@ -2,17 +2,8 @@
 anything unpacks them: a zip bomb is refused while it inflates, never after.
 
 `check_archive()` streams every member through the decompressor in blocks of BLOCK bytes,
-counting the bytes that actually come out (a member's declared size is the bomb's own word, so
-it is not believed), and stops at the first of:
-- more than LIMITS.members members;
-- more than LIMITS.total bytes out of all the members together, LIMITS.member out of one (a
-  library parses a member whole: 30 MB of DOCX XML took python-docx 290 MB of memory);
-- a member that has given more than LIMITS.grace bytes and more than LIMITS.ratio times its
-  compressed size (the rule Apache POI's ZipSecureFile uses: text XML compresses 5-20 times,
-  a bomb a thousand times);
-- a member that is encrypted, or compressed with a method the standard library cannot read.
-Memory stays at one block whatever the archive holds. Once checked, the same bytes can be
-handed to a library (python-docx, lxml) that reads the members whole: they are known to fit.
+counting what really comes out, and stops at the first of LIMITS passed or a member it cannot
+read; memory stays at one block. The limits and their reasons: docs/design.md#readers
 """
 
 from __future__ import annotations

@@ -1,20 +1,9 @@
 """`pdf`: the text layer, page by page, lines joined back into paragraphs.
 
-pypdf: pure Python (a wheel, no system library), maintained, reads encrypted files and page
-text in bounded memory (one page's content at a time; benchmarks/bench_readers.py measures it).
-Each page's lines are kept as short strings only; then:
-- running headers and footers (a line at the same place among the first two or last two of at
-  least half the pages, two pages or more, its numbers alike or counting the pages) and page
-  numbers are dropped, not translated once per page, and never joined to the paragraph under
-  them; the header and footer are kept as metadata;
-- lines are joined into paragraphs: a line that ends a sentence and stops short of the page's
-  usual line length ends its paragraph, as does a blank line; a paragraph goes on across a page
-  break when the page's last line did not end it;
-- a word hyphenated at a line end is rejoined (`pro-` + `gramme` -> `programme`), unless the
-  hyphen is real: the same compound with its hyphen elsewhere in the document, a French compound
-  or enclitic (`au-delà`, `peut-être`, `dit-il`, `celui-ci`), a capital or a digit after it.
-A PDF with no text layer (a scan) and one that needs a password are errors that say so. There
-is no translated copy in PDF (`--format native` writes none for it).
+pypdf, one page's content at a time. Running headers, footers (kept as metadata) and page numbers
+are dropped; lines are joined into paragraphs, across page breaks too; a word hyphenated at a line
+end is rejoined unless the hyphen is real. A scan (no text layer) and a file that needs a password
+are errors that say so; there is no translated copy. Why pypdf, and the rules: docs/design.md#readers
 """
 
 from __future__ import annotations

@@ -1,19 +1,10 @@
 """The CTranslate2 backend (Marian, BART): Engine's contract, about 4x faster than torch on a CPU.
 
-Why CTranslate2: on this project's 2-core machines it ran the exact opus-mt-fr-en architecture
-13x faster than one-sentence-at-a-time transformers fp32 at greedy decoding, against 8.5x for
-transformers with torch int8 dynamic quantization (NOTES-performance.md, benchmarks/). It is a pip
-wheel with no system requirements, converts Hugging Face Marian/BART checkpoints itself
-(`TransformersConverter`), and runs int8 on any x86/ARM CPU and float16 on CUDA. ONNX Runtime
-was slower here, and its exporter (optimum-onnx) needs transformers < 4.58.
-
-What stays from Hugging Face: the tokenizer (counting tokens, text -> pieces, pieces -> text),
-the model config (input limit) and the generation config (beams), so budgets, outputs and
-detokenisation match the torch backend. What changes: the weights are converted once per repo,
-resolved revision and compute type into <cache_dir>/ct2/, and batches are submitted
-asynchronously so that several CTranslate2 workers decode at once.
-
-ctranslate2 and transformers are imported inside functions: `tk --help` must stay fast.
+The tokenizer, model config and generation config stay Hugging Face's; the weights are converted
+once per repo, resolved revision and compute type into <cache_dir>/ct2/ (checksummed), and batches
+are submitted asynchronously to several CTranslate2 workers. ctranslate2 and transformers are
+imported inside functions. Why CTranslate2, and the pitfalls the guards here rely on:
+docs/design.md#backends-and-ctranslate2
 """
 
 from __future__ import annotations
@@ -174,7 +165,7 @@ def verified_or_aside(folder: Path, label: str, reason: str | None = None) -> bo
 
 def _convert(source: Path, out: Path, quantization: str, label: str) -> None:
     missing = [n for n in ("source.spm", "target.spm", "vocab.json") if _is_marian(source) and not (source / n).is_file()]
-    if missing:  # the converter would fail with an unhelpful TypeError (NOTES-performance.md)
+    if missing:  # the converter would fail with an unhelpful TypeError (docs/design.md#pitfalls-met)
         raise ModelUnavailable(f"{label}: cannot convert to CTranslate2, missing {', '.join(missing)} in {source}; "
                                f"use --backend torch")
     from ctranslate2.converters import TransformersConverter  # heavy: only when converting

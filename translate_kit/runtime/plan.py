@@ -15,7 +15,7 @@ from pathlib import Path
 from ..models import input_limit, model_beams
 
 # Token budget per batch = padded source tokens x beams, per (backend, device kind). Measured on 2 CPU cores with
-# 64 seed sentences of ~35 tokens, interleaved (benchmarks/bench_translate.py, README "Speed"):
+# 64 seed sentences of ~35 tokens, interleaved (benchmarks/bench_translate.py, docs/benchmarks.md#translation-speed-on-a-cpu):
 # - torch cpu 6144: greedy and beam 4 as fast or faster than at 512-2048 (fewer, larger matrix products; length
 #   sorting keeps the padding low).
 # - ct2 cpu 2048: as fast as 1024 and than 512 at greedy; at beam 4 6144 was ~15% slower and peaked at 1.35 GB

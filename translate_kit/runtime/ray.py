@@ -1,33 +1,11 @@
 """The Ray engine: Engine's contract, with the model work on a Ray cluster (the [ray] extra).
 
-Why Ray: the distributed engine most used for model inference in Python; it places one model
-replica per actor (`num_gpus=1` each on a GPU cluster), restarts an actor whose process dies and
-retries the calls it had (max_restarts=-1, max_task_retries=-1), and works the same on a laptop
-(`ray.init()`) as on a cluster (`--ray-address auto`, `ray://host:10001`).
-
-Why Ray actors and not Ray Data `map_batches`: the issue suggested Ray Data (`map_batches` with a
-callable class, `compute=ActorPoolStrategy(size=N)`), and that was built first. But a Dataset is
-one job: its actor pool starts, loads its models and is torn down with every execution, and the
-driver feeds the work one window of cache misses at a time (a window's misses are only known
-once its documents are read and looked up). Measured on this 2-core machine, each window then
-paid 9-25 s of pool start and model loading (benchmarks/bench_ray.py, README "Past one machine");
-at ~30 segments/s a 2048-segment window takes ~70 s, so that alone was 15-35% of the run, and on
-GPUs, where a window takes seconds, most of it. A pool of Ray actors kept for the whole run pays
-it once, and gets the same restarts and retries from Ray core that Ray Data's pool uses.
-
-What stays on the driver (translate.py, unchanged): reading, segmenting, deduplication, the cache
-lookup and the cache store. Only cache misses reach `RayEngine.run`, at most one window of them
-(translate.WINDOW_SEGMENTS unique texts) at a time, of which at most QUEUED_PER_WORKER batches
-per actor are in flight: memory follows the window, never the corpus. The driver counts tokens and
-plans token-budgeted batches (engine.plan_batches) with the model's own tokenizer, and yields each
-finished batch to Translator.translate_texts, which stores it in SQLite before it takes the next:
-an interrupted cluster run resumes from the cache like a local one.
-
-The model reaches workers as a real cluster allows: each actor finds the same repo id and
-revision in its own Hugging Face cache (pulling it when online) or on shared storage (--model
-DIR), through the same loading functions as a local run. Actors receive the driver's Plan
-(backend, device, precision, beams, budget: what the cache key says) and only check that their
-hardware can run it; one whose revision differs or that cannot run the Plan ends the run.
+Reading, segmenting, the cache and batch planning stay on the driver (translate.py); only cache
+misses reach `RayEngine.run`, a window (translate.WINDOW_SEGMENTS texts) at a time, with at most
+QUEUED_PER_WORKER batches per actor in flight. The actors, kept for the run, each hold one model
+(from their own Hugging Face cache or shared storage), receive the driver's Plan and only check
+that their hardware can run it. Why Ray, and actors rather than Ray Data:
+docs/design.md#ray-and-the-sharded-driver
 """
 
 from __future__ import annotations

@@ -35,8 +35,8 @@ def get(name: str) -> ModuleType:
 def choose_backend(requested: str, device: str) -> str:
     """auto -> the first backend of AUTO_ORDER that is available and prefers the device.
 
-    On a CPU that is CTranslate2 int8 (about 20x the usual transformers loop there, README
-    "Speed"); on CUDA torch fp16 stays the default until a GPU benchmark shows otherwise; MPS is
+    On a CPU that is CTranslate2 int8 (about 20x the usual transformers loop there,
+    docs/benchmarks.md#translation-speed-on-a-cpu); on CUDA torch fp16 stays the default until a GPU benchmark shows otherwise; MPS is
     torch only. A named backend must run on the device.
     """
     if requested != "auto":

@@ -1,16 +1,10 @@
 """The one place the server touches the library: models, cache, segmentation, detection, reading.
 
-Everything `tk serve` asks of translate_kit goes through this adapter, so a change in the model
-service (translators.Translators / Translator) or in how documents are read is one place to
-re-point. The server runs the same pipeline as `tk translate`, not a second one: request text is
-segmented by segment.py, fitted to the model's budget, looked up in the same SQLite cache (same
-signature: the same model, revision and decoding give the same key), deduplicated, and only
-misses go to the model (Translator.translate_texts). A sentence translated by `tk translate` is
-therefore served from the cache, and the other way round.
-
+The server runs the `tk translate` pipeline through this adapter (same segmentation, cache and
+signature), so a move in the library is one place to re-point (docs/design.md#tk-serve).
 Threads: a Service is created and used by one thread only (the batcher's worker): the cache's
-SQLite connection belongs to the thread that opened it. `detect`, `languages` and
-`read_upload` are plain functions any thread may call.
+SQLite connection belongs to the thread that opened it. `detect`, `languages` and `read_upload`
+are plain functions any thread may call.
 """
 
 from __future__ import annotations

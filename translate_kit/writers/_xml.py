@@ -1,15 +1,8 @@
 """What the XML writers (tmx, xliff) share: safe text and one way to serialise.
 
-Writing uses the standard library's xml.etree.ElementTree, not lxml: building a small tree and
-escaping text is all a writer needs, ElementTree does both correctly, and it keeps lxml out of
-the runtime dependencies (lxml is a test dependency, used only to validate output against the
-TMX DTD and the XLIFF schema).
-
-XML 1.0 cannot carry most C0 control characters (U+0000-U+0008, U+000B, U+000C, U+000E-U+001F),
-lone surrogates, U+FFFE or U+FFFF, not even as character references, and ElementTree would write
-them raw, giving a file no parser accepts. `xml_safe` strips them: a stray vertical tab or form
-feed in a news article carries no meaning worth an invalid file. A segment whose source held such
-a character therefore appears without it, and cannot be matched by `tk import-review`.
+ElementTree, not lxml (lxml only validates the output in tests). `xml_safe` strips what XML 1.0
+cannot carry (most C0 controls, lone surrogates, U+FFFE, U+FFFF), which ElementTree would write
+raw; such a segment then cannot be matched by `tk import-review`. docs/design.md#writers
 """
 
 from __future__ import annotations

@@ -1,29 +1,10 @@
 """`html`: one self-contained page per document, source and translation side by side.
 
-No external assets and no network: the style sheet and the few lines of script are inline, the
-fonts are the reader's own. A paragraph of one sentence is a row of two columns; a paragraph
-of more (seed 003 is one paragraph of 47) is a row per sentence: as one column of a paragraph
-runs longer than the other, sentences fall out of step (by lines after two sentences, by
-screens in a long paragraph), and a row per sentence keeps every sentence level with its
-translation on a desktop, and interleaves them on a phone (a French sentence, its English, the
-next...), rather than the whole French text before any English. Each sentence is a focusable <span> carrying its position
-(`data-k="para-seg"`), and pointing at or tabbing to a sentence highlights its counterpart in
-the other column. Below 700 px the columns stack, each block labelled with its language, so the
-page reads on a phone.
-
-A flagged translation (quality.py) is marked in the layout: class `flagged`, the flag shown
-after it by the style sheet (generated content, so it is not part of the text a reader copies),
-its meaning as a tooltip, and a legend in the header.
-
-A sentence to check (checks/: verdict `check` or `doubt`) is marked in the margin of both columns
-(an amber bar, red for doubt) with its reasons as a tooltip on the row and on both sentences. The
-header says "N of M sentences to check" (a script recounts on load, so a long document written
-part by part shows its whole count) and has a switch that shows only those sentences: a checkbox
-and a CSS :has() rule, so it works without the script too.
-
-Every piece of text goes through html.escape (quotes included, since some land in attributes).
-Written by hand rather than with a template engine: one page shape, a dozen lines of markup, and
-no new dependency.
+No external assets, no network. A paragraph of several sentences is a row per sentence, each a
+focusable <span data-k="para-seg"> that highlights its counterpart; columns stack below 700 px.
+Flagged sentences (quality.py) and sentences to check (checks/) are marked, with a switch that
+shows only the latter. Every text goes through html.escape. The layout's reasons, and why by
+hand: docs/design.md#writers
 """
 
 from __future__ import annotations

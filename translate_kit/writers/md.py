@@ -1,18 +1,9 @@
 """`md`: a header, then each paragraph as a two-column table, one row per aligned segment.
 
-Everything that comes from the document or the run (sentences, reviewed translations, the title,
-the file name, the model, notes) is text, never markup: `text()` escapes what a Markdown renderer
-would interpret (emphasis, code, links and images, strikethrough, math, headings' closing `#`,
-table pipes) with a backslash, and what an HTML-allowing renderer would run or decode (`<`, `>`,
-an `&` that starts an entity) as character references. A line break inside a sentence (any of
-CommonMark's \\n, \\r, \\r\\n, and the other Unicode breaks) becomes `<br>`, so it can neither end
-a table row nor start a block. A plain `&` stays as it is, and so does most punctuation: the
-raw file still reads well.
-
-A paragraph with a flagged sentence (quality.py) or one to check (checks/: verdict `check` or
-`doubt`) gets a third column, `flag`, with the verdict and its reasons beside the row; the header
-explains the flags and says how many sentences to check. The translation cell holds the
-translation only.
+Everything from the document or the run is text, never markup: `text()` escapes what Markdown or
+an HTML-allowing renderer would interpret, and a line break inside a sentence becomes `<br>`. A
+paragraph with a flagged sentence or one to check gets a third column, `flag`.
+docs/design.md#writers
 """
 
 import re

@@ -1,24 +1,10 @@
 """`xliff`: XLIFF 2.1, the format translators review machine output in (and `tk import-review` reads back).
 
-One <file> per document, one <unit> per paragraph, one <segment> per sentence with <source> and
-<target>; the whitespace between sentences (and the paragraph break after the last one) goes in
-<ignorable>, so the sources of a file's units join back to the document text. `xml:space="preserve"`
-on <file> tells tools that this whitespace matters.
-
-Segments start in state "initial" (machine output nobody has checked); those whose translation
-came from an imported review are written "reviewed". Where the checks ran (checks/), a sentence
-they passed (`ok`) is "translated", and one to check (`check`, `doubt`) stays "initial", the
-state CAT tools show as needing work, with a <note category="check"> giving the verdict and
-reasons ("s2: check: number 80 not in the translation"). import-review takes neither. A reviewer sets the state to "reviewed" or
-"final" on the segments they corrected or approved; `tk import-review` reads the file alone,
-so everything it needs is here: srcLang/trgLang on <xliff>, the document id in a <note
-category="document">, and each segment's exact source text (the text the model was given).
-
-The tree is built with plain tag names and `xmlns` written on the root as an attribute:
-ElementTree's own `default_namespace` refuses the unqualified attributes XLIFF uses.
-
-The <file> id must be an XML NMTOKEN, which document ids like `a@b` or names with spaces are not:
-it is the id with other characters replaced by `_`; the real id is in the note.
+One <file> per document, one <unit> per paragraph, one <segment> per sentence; the whitespace
+between sentences goes in <ignorable>, so units join back to the text. States: "initial" (machine
+output, or a sentence to check, with a <note category="check">), "translated" (passed the checks),
+"reviewed" (from an imported review). `xmlns` is written as an attribute and the <file> id is an
+NMTOKEN (the real id in a note): docs/design.md#writers
 """
 
 from __future__ import annotations

@@ -1,28 +1,10 @@
 """`xliff12`: XLIFF 1.2, the version most translation tools read first (translate-toolkit and the
 Weblate and Pootle pipelines on it, Okapi, OmegaT, Virtaal, many CAT tools).
 
-One <file> per document, one <group> per paragraph, one <trans-unit> per sentence with <source>
-(the exact text given to the model, what `tk import-review` keys on) and <target>. XLIFF 1.2 has
-no <ignorable>: the whitespace between sentences is not in the file (the `xliff` format keeps it).
-
-States, on <target> as 1.2 puts them: machine output nobody has checked is
-"needs-review-translation" with state-qualifier "leveraged-mt" (an XLIFF 1.2 tool then shows it
-as a machine suggestion to check, translate-toolkit as fuzzy); an empty target is
-"needs-translation"; a translation that came from an imported review is "signed-off" with
-approved="yes". A reviewer marks the units they corrected or approved "translated", "signed-off"
-or "final", or sets approved="yes" (what most 1.2 editors do on "approve"); `tk import-review`
-reads those back. Flags (repeated output, a failed segment's reason) are <note>s on the unit;
-so are the checks' reasons for a sentence to check (checks/: "check: number 80 not in the
-translation"), which keeps "needs-review-translation" as every machine translation does here:
-"translated" would make import-review take it for a reviewer's approval;
-the document id, model and date are <note>s in the <header>, each "name: value".
-
-File names: `.xlf` alone stays XLIFF 2.1 (the `xliff` format), as tk wrote it before this format
-existed: existing files, scripts and `tk import-review out/*.xlf` keep their meaning, and
-import-review reads either version from the file's content, not its name. This format's files are
-`<id>.<src>-<tgt>.xliff12.xlf`: they never collide with the 2.1 file when both are written
-(`--format all`), and still end in `.xlf`, the extension XLIFF tools (translate-toolkit's
-`translate.storage.factory` among them) recognise.
+One <file> per document, <group> per paragraph, <trans-unit> per sentence (1.2 has no
+<ignorable>). Machine output is "needs-review-translation" / "leveraged-mt", with the checks'
+reasons in <note>s; an empty target "needs-translation"; a review "signed-off", approved="yes".
+Files are `<id>.<src>-<tgt>.xliff12.xlf`; `.xlf` alone stays 2.1. Why: docs/design.md#writers
 """
 
 from __future__ import annotations
