@@ -459,6 +459,27 @@ def _extracted_document(reader, data: bytes | Path, name: str, doc_id: str, path
                     warnings=list(found.warnings), format=reader.name, blocks=blocks, native=found.native)
 
 
+
+def read_url(url: str, doc_id: str) -> Document:
+    """A Document from a URL: fetched, then read by its content (a page without markers as HTML)."""
+    from .readers._fetch import fetch  # urllib and threads: only when a URL is given
+
+    data, final = fetch(url)
+    return fetched_document(url, data, final, doc_id)
+
+
+def fetched_document(url: str, data: bytes, final: str, doc_id: str) -> Document:
+    """A Document from what `fetch(url)` gave (a sharded run fetches on the driver, reads on a worker)."""
+    from . import readers
+
+    reader, _ = readers.choose(Path(final.split("?")[0].split("#")[0]), data[:SNIFF_BYTES])
+    if reader.name == "txt" and b"<" in data[:SNIFF_BYTES]:
+        reader = readers.available()["html"]
+    doc = make_document(data, url, doc_id, None, reader)
+    doc.url = url
+    doc.meta.setdefault("url", final)
+    return doc
+
 def known_suffixes() -> tuple[str, ...]:
     """Every extension a reader claims (.txt, .md, .html, .pdf, .docx, ...)."""
     from .readers import suffixes
@@ -594,8 +615,6 @@ def load_documents(inputs: Iterable[str], corpus: Path | None = None,
             if item == "-":
                 yield read_stdin(ids[item])
             elif isinstance(item, str):
-                from .readers._fetch import read_url
-
                 yield read_url(item, ids[item])
             else:
                 yield read_document(item, ids[item])

@@ -57,10 +57,10 @@ class DecodeOptions:
     max_length_ratio: float = 2.0
     max_length_extra: int = 16
     # auto | fp32 | fp16 | bf16 | int8 - the numbers differ, so it is part of the key. auto and the
-    # backend are resolved when the model loads (translate.Translators), and the cache key gets
-    # what really ran: e.g. backend "ct2" with precision "int8" on a CPU, "torch" + "fp16" on CUDA.
+    # backend are resolved once into the run's Plan (runtime.resolve), and the cache key gets what
+    # really runs: e.g. backend "ct2" with precision "int8" on a CPU, "torch" + "fp16" on CUDA.
     precision: str = "auto"
-    # auto | torch | ct2 [env TK_BACKEND, read when the options are made]; see ct2.choose_backend.
+    # auto | torch | ct2 [env TK_BACKEND, read when the options are made]; see runtime/registry.py choose_backend.
     backend: str = field(default_factory=lambda: env("BACKEND", "auto"))
     repetition_retry: bool = True
 

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Iterable, Iterator
 
 from .cache import Cache, Merged, NoCache, entry_rows
-from .documents import assign_ids, expand_inputs, input_bytes, is_url, read_document, read_stdin
+from .documents import assign_ids, expand_inputs, fetched_document, input_bytes, is_url, read_document, read_stdin
 from .errors import CacheError, DocumentError, InternalError, OutputError, TkError
 from .incidents import internal
 from .options import DecodeOptions, RunOptions, node_cache_dir
@@ -37,7 +37,7 @@ from .runtime.ray import (
     start_actors,
     wait_one,
 )
-from .readers._fetch import fetch, fetched_document
+from .readers._fetch import fetch
 from .translate import DocResult, translate_parts
 from .translators import Progress, Translators, open_cache
 from . import writers as output  # by module: a test (and a user) may wrap its functions

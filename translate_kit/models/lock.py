@@ -124,7 +124,7 @@ def lock_header(text: str) -> str:
         if line.lstrip().startswith("["):
             break
         lines.append(line)
-    return "\n".join(lines).strip("\n") or "# translate_kit model lock: maintained with `tk models lock`; see README."
+    return "\n".join(lines).strip("\n") or "# translate_kit model lock: maintained with `tk models lock`; see docs/usage.md."
 
 
 def render_lock(header: str, entries: dict[str, dict]) -> str:

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import socket
 import threading
-from pathlib import Path
 
 from ..errors import DocumentError
 from ..options import fetch_max_bytes, fetch_timeout
@@ -84,22 +83,3 @@ def _line(text: str) -> str:
     """A library's message on one line."""
     return " ".join(text.split())
 
-
-def read_url(url: str, doc_id: str):
-    """A Document from a URL: fetched, then read by its content (a page without markers as HTML)."""
-    data, final = fetch(url)
-    return fetched_document(url, data, final, doc_id)
-
-
-def fetched_document(url: str, data: bytes, final: str, doc_id: str):
-    """A Document from what `fetch(url)` gave (a sharded run fetches on the driver, reads on a worker)."""
-    from ..documents import SNIFF_BYTES, make_document
-    from . import available, choose
-
-    reader, _ = choose(Path(final.split("?")[0].split("#")[0]), data[:SNIFF_BYTES])
-    if reader.name == "txt" and b"<" in data[:SNIFF_BYTES]:
-        reader = available()["html"]
-    doc = make_document(data, url, doc_id, None, reader)
-    doc.url = url
-    doc.meta.setdefault("url", final)
-    return doc
