@@ -77,9 +77,9 @@ def main() -> int:
     try:
         build_hub(work / "hf")
         env = {**os.environ, "HF_HOME": str(work / "hf"), "HF_HUB_CACHE": str(work / "hf" / "hub"),
-               "HF_HUB_OFFLINE": "1", "TK_CACHE_DIR": str(work / "cache"), "TK_CORPUS_DIR": str(SEEDS)}
+               "HF_HUB_OFFLINE": "1", "TK_CACHE_DIR": str(work / "cache"), "TK_CORPUS": str(SEEDS)}
         env.pop("PYTHONDONTWRITEBYTECODE", None)
-        for key in [k for k in env if k.startswith("TK_") and k not in ("TK_CACHE_DIR", "TK_CORPUS_DIR")]:
+        for key in [k for k in env if k.startswith("TK_") and k not in ("TK_CACHE_DIR", "TK_CORPUS")]:
             env.pop(key)  # the user's own settings would change what is measured
         methods = {
             "python": [sys.executable, "-c", "pass"],
