@@ -123,7 +123,9 @@ def test_docx_that_inflates_to_1gb_is_one_line_in_bounded_memory(tmp_path):
     bomb = F.zip_bomb(F.docx(tmp_path / "src"), tmp_path / "bombe.docx", "word/document.xml", 1 << 30)
     assert bomb.stat().st_size < 5_000_000
     code = ("import sys; from translate_kit.documents import read_document; from pathlib import Path\n"
-            "try:\n    read_document(Path(sys.argv[1]))\nexcept Exception as err:\n    print(type(err).__name__, err)\n"
+            "from translate_kit.errors import DocumentError\n"
+            "try:\n    read_document(Path(sys.argv[1]))\nexcept Exception as err:\n"
+            "    print('DocumentError' if isinstance(err, DocumentError) else type(err).__name__, err)\n"
             "print('peak', next(l.split()[1] for l in open('/proc/self/status') if l.startswith('VmHWM')))")
     out = subprocess.run([sys.executable, "-c", code, str(bomb)], capture_output=True, text=True, timeout=120)
     lines = out.stdout.splitlines()
