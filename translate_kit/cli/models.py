@@ -92,15 +92,17 @@ def listing(lock: dict, machine: dict) -> tuple[list[dict], list[dict]]:
     rows, pairs, seen = [], [], set()
     tiers_of = models.pair_tiers(lock)
     for entry in lock.values():
-        group = [entry] if entry.pair is None else [] if entry.pair in seen else list(tiers_of[entry.pair].values())
-        if entry.pair is not None and entry.pair not in seen:
-            seen.add(entry.pair)
-            picked = models.pick_model(*entry.pair.split("-"), lock=lock, tier=machine["auto_tier"])
-            pairs.append({"pair": entry.pair, "tiers": [e.tier for e in group], "auto": picked.tier,
-                          "auto_model": picked.label, "auto_instead_of": picked.instead_of})
-        for member in group:
-            auto = entry.pair is not None and member.tier == pairs[-1]["auto"]
-            rows.append(_row(member, member.name in lock, auto))
+        if entry.pair is None:  # the summarizer, a folder of one's own: no tiers
+            rows.append(_row(entry, True, False))
+            continue
+        if entry.pair in seen:
+            continue
+        seen.add(entry.pair)
+        tiers = tiers_of[entry.pair]
+        picked = models.pick_model(*entry.pair.split("-"), lock=lock, tier=machine["auto_tier"])
+        pairs.append({"pair": entry.pair, "tiers": list(tiers), "auto": picked.tier, "auto_model": picked.label,
+                      "auto_instead_of": picked.instead_of})
+        rows += [_row(member, member.name in lock, member.tier == picked.tier) for member in tiers.values()]
     return rows, pairs
 
 
