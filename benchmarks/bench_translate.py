@@ -99,7 +99,10 @@ class TkMethod:
     def translate(self, sentences: list[str], beams: int) -> int:
         from translate_kit.translate import Translator
 
-        engine = replace(self.engine, decode=replace(self.engine.decode, beams=beams))
+        # An engine reads its beams from its Plan (runtime/engine.py): the decode options alone would
+        # leave every tk row at the model's own 4 beams.
+        engine = replace(self.engine, decode=replace(self.engine.decode, beams=beams),
+                         plan=replace(self.engine.plan, beams=beams))
         engine.steps = 0
         signature = uuid.uuid4().hex  # a fresh key: every sentence is a miss, stored after its batch
         done = Translator(engine, signature, self.cache).translate_texts(sentences, lambda n: None)

@@ -82,6 +82,23 @@ def test_update_lock_round_trips_and_keeps_header_and_other_entries(tmp_path):
     assert models.pick_model("fr", "en", lock=models.load_lock(path)).revision == "c" * 40
 
 
+def test_update_lock_keeps_tier_scores_and_licence(tmp_path):
+    scores = {"flores200-devtest": {"bleu": 46.0, "chrf": 69.35, "comet": 81.1}, "source": "https://example.org/s.txt"}
+    path = write_lock(tmp_path / "models.lock", {
+        "fr-en": {"repo": FR_EN, "license": "apache-2.0"},
+        "fr-en.big": {"repo": "Helsinki-NLP/opus-mt-tc-big-fr-en", "license": "cc-by-4.0", "scores": scores},
+        "xx-en.fine": {"repo": "me/xx-en", "tier": "big"}})
+    models.update_lock(path, {"fr-en.big": {"commit": "c" * 40, "files": {"config.json": {"sha256": "a" * 64, "size": 3}}}})
+    assert '[models."fr-en.big".scores]' in path.read_text(encoding="utf-8")  # quoted: the dot is part of the name
+    lock = models.load_lock(path)
+    big = lock["fr-en.big"]
+    assert (big.tier, big.pair, big.license, big.scores, big.commit) == ("big", "fr-en", "cc-by-4.0", scores, "c" * 40)
+    assert (lock["fr-en"].tier, lock["fr-en"].license, lock["fr-en"].scores) == ("base", "apache-2.0", {})
+    assert (lock["xx-en.fine"].tier, lock["xx-en.fine"].pair) == ("big", "xx-en")  # `tier = ...` wins over the name
+    assert models.pair_ref("fr", "en", lock, "big").repo == "Helsinki-NLP/opus-mt-tc-big-fr-en"
+    assert models.pair_ref("de", "en", lock, "big") == models.ModelRef("Helsinki-NLP/opus-mt-de-en", "main")  # no tier: base
+
+
 def test_lock_path_entries_are_local_folders_relative_to_the_lock(tmp_path):
     (tmp_path / "models" / "mine").mkdir(parents=True)
     lock = models.load_lock(write_lock(tmp_path / "models.lock", {"xx-en": {"path": "models/mine"}}))
@@ -132,7 +149,7 @@ def test_list_reports_presence_size_and_lock_state(offline_hub, tmp_path, monkey
     monkeypatch.setenv("TK_MODELS_LOCK", str(lock))
     result = tk("models", "list", "--json")
     assert result.exit_code == 0, result.output
-    rows = {r["name"]: r for r in json.loads(result.stdout)}
+    rows = {r["name"]: r for r in json.loads(result.stdout)["models"]}
     assert (rows["fr-en"]["present"], rows["fr-en"]["lock"]) == (True, "ok")
     assert rows["fr-en"]["size"] == sum(f["size"] for f in locked_entry(offline_hub, FR_EN)["files"].values())
     assert rows["fr-en"]["path"] == str(snapshot(offline_hub, FR_EN))
@@ -141,10 +158,13 @@ def test_list_reports_presence_size_and_lock_state(offline_hub, tmp_path, monkey
     assert rows["mine"]["present"] and rows["mine"]["local"]
     # one vocabulary: `locked` (commit and hashes recorded) in the table, the JSON and a run's report
     assert {name: row["locked"] for name, row in rows.items()} == {"fr-en": True, "de-en": False, "es-en": False, "mine": False}
-    table = tk("models", "list").stdout
-    assert [line.split()[2] for line in table.splitlines()[1:]] == ["yes", "yes", "no", "yes"]
-    assert [line.split()[-2] for line in table.splitlines()[1:]] == ["yes", "no", "no", "no"]
-    assert table.splitlines()[0].split()[-2:] == ["locked", "files"] and "unlocked" not in table
+    table = tk("models", "list").stdout.splitlines()
+    assert table[0].startswith("device ")  # and the tier --quality auto picks on it
+    cells = [line.split() for line in table[2:] if not line.startswith(" ")]  # not the scores/problem lines
+    assert [row[3] for row in cells] == ["yes", "yes", "no", "yes"]  # present
+    assert [row[-3] for row in cells] == ["yes", "no", "no", "no"]  # locked
+    assert [row[1] for row in cells] == ["base", "base", "base", "-"]  # tier: a folder of one's own is no pair's
+    assert table[1].split()[-3:] == ["locked", "files", "auto"] and "unlocked" not in "\n".join(table)
     (tmp_path / "doc.txt").write_text("Der Minister sprach am Dienstag in Berlin.\n", encoding="utf-8")
     for pair, locked in (("fr-en", True), ("de-en", False)):
         run = tk("translate", tmp_path / "doc.txt", "--from", pair[:2], "--out", tmp_path / "out", "-q", "--json",
@@ -336,7 +356,7 @@ def test_pull_fetches_only_needed_files_then_runs_with_no_network(fake_hub, tmp_
     assert sorted(p.name for p in folder.iterdir()) == sorted(p.name for p in (FIXTURES / "copy-model").iterdir())
     assert "tf_model.h5" not in file_gets(fake_hub.log) and "README.md" not in file_gets(fake_hub.log)
     assert tk("models", "verify").exit_code == 0
-    assert json.loads(tk("models", "list", "--json").stdout)[0]["lock"] == "ok"
+    assert json.loads(tk("models", "list", "--json").stdout)["models"][0]["lock"] == "ok"
 
     # resumable: a second pull fetches nothing; a file lost in an interruption is the only one fetched again
     fake_hub.log.clear()
@@ -370,7 +390,7 @@ def test_pull_refuses_files_that_do_not_match_the_lock(fake_hub, tmp_path):
     assert "fr-en: downloaded files do not match models.lock, removed: model.safetensors: size" in result.stderr
     folder = tmp_path / "hub" / f"models--{REPO.replace('/', '--')}" / "snapshots" / COMMIT
     assert not (folder / "model.safetensors").exists() and (folder / "config.json").exists()
-    assert json.loads(tk("models", "list", "--json").stdout)[0]["present"] is False  # no run will load it
+    assert json.loads(tk("models", "list", "--json").stdout)["models"][0]["present"] is False  # no run will load it
 
 
 def test_pull_unknown_repo_names_it(fake_hub, tmp_path):
@@ -397,6 +417,7 @@ def test_doctor_json_describes_the_machine(offline_hub, tmp_path, monkeypatch):
     assert report["offline"]["active"] is True and report["offline"]["HF_HUB_OFFLINE"] == "1"
     assert report["hf_hub_cache"]["path"] == str(offline_hub.hub_cache.resolve()) and report["hf_hub_cache"]["bytes"] > 0
     assert {m["name"]: m["present"] for m in report["models"]} == {"fr-en": True, "es-en": False}
+    assert report["quality"] == {"TK_QUALITY": "", "requested": "auto", "auto_picks": "base", "picks": "base"}
     text = tk("doctor").stdout
     assert "torch:" in text and "fr-en" in text
 

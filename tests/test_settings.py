@@ -29,3 +29,23 @@ def test_accessors_read_at_call_time(monkeypatch):
     monkeypatch.setenv("TK_FETCH_TIMEOUT", "nan")
     with pytest.raises(UsageError, match="TK_FETCH_TIMEOUT"):
         options.fetch_timeout()
+
+
+@pytest.mark.parametrize("command", [["translate", "https://example.invalid/a"], ["summarize", "001"], ["doctor"],
+                                     ["models", "list"], ["models", "pull"]])
+def test_a_bad_tk_quality_is_exit_2_with_one_line(monkeypatch, tmp_path, command):
+    monkeypatch.setenv("TK_QUALITY", "great")
+    result = runner.invoke(app, [*command, *(["--out", str(tmp_path)] if command[0] == "translate" else [])])
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert lines == ["tk: TK_QUALITY='great' is not a quality; known: auto, fast, best"]
+
+
+def test_the_quality_flag_is_checked_and_wins_over_the_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv("TK_QUALITY", "best")
+    assert options.DecodeOptions().quality == "best"
+    assert options.DecodeOptions(quality="FAST").quality == "fast"  # the flag wins; case does not matter
+    monkeypatch.delenv("TK_QUALITY")
+    assert options.DecodeOptions().quality == "auto"  # read when the options are made, never at import
+    result = runner.invoke(app, ["translate", "https://example.invalid/a", "--quality", "top", "--out", str(tmp_path)])
+    assert result.exit_code == 2 and result.stderr.strip() == "tk: --quality 'top' is not a quality; known: auto, fast, best"

@@ -33,9 +33,9 @@ REAL_SIZES = {"d_model": 1024, "encoder_layers": 6, "decoder_layers": 6, "encode
 runner = CliRunner()
 
 
-def quick(backend: str, precision: str = "auto") -> DecodeOptions:
+def quick(backend: str, precision: str = "auto", quality: str = "auto") -> DecodeOptions:
     """Greedy, no anti-repetition retry: the path is under test, and beams are slow on 2 shared cores."""
-    return DecodeOptions(beams=1, repetition_retry=False, backend=backend, precision=precision)
+    return DecodeOptions(beams=1, repetition_retry=False, backend=backend, precision=precision, quality=quality)
 
 
 @pytest.fixture
@@ -165,3 +165,181 @@ def test_serve_uses_the_big_tier_the_lock_names(offline_hub, tmp_path, monkeypat
             answer = json.loads(response.read())
     assert response.status == 200 and answer["translatedText"].strip()
     assert spy and {repo for repo, _ in spy} == {TC_BIG_FR_EN}
+
+
+# --- --quality: which tier runs (models/tiers.py) --------------------------------------------------
+
+TIERED_LOCK = {"fr-en": FR_EN, "fr-en.big": TC_BIG_FR_EN, "en-fr": "Helsinki-NLP/opus-mt-en-fr",
+               "en-fr.big": TC_BIG_EN_FR, "de-en": DE_EN, "de-en.big": "Helsinki-NLP/opus-mt-tc-big-de-en"}
+# de-en.big is a real repo id the test hub does not hold: the "big tier missing here" case.
+
+
+@pytest.fixture
+def tiered(offline_hub, tmp_path, monkeypatch):
+    """A lock with base and big tiers for fr-en and en-fr (both here) and de-en (big not here)."""
+    lock = tmp_path / "models.lock"
+    lock.write_text("".join(f'[models."{name}"]\nrepo = "{repo}"\n\n' for name, repo in TIERED_LOCK.items()),
+                    encoding="utf-8")
+    monkeypatch.setenv("TK_MODELS_LOCK", str(lock))
+    return offline_hub
+
+
+def on_cuda(monkeypatch):
+    """The run's Plan says cuda: the one devices.choose_device answers it, nothing is probed."""
+    from translate_kit.runtime import devices
+
+    monkeypatch.setattr(devices, "choose_device", lambda requested="auto", backend="torch": "cuda")
+
+
+@pytest.mark.parametrize("quality, backend, repo, tier", [
+    ("best", "ct2", TC_BIG_FR_EN, "big"), ("best", "torch", TC_BIG_FR_EN, "big"),
+    ("fast", "ct2", FR_EN, "base"), ("auto", "ct2", FR_EN, "base"),  # auto on a CPU: the base tier
+])
+def test_quality_picks_the_tier(tiered, tmp_path, fr_sample, spy, quality, backend, repo, tier):
+    result = run_one(fr_sample, "en", tmp_path, quick(backend, quality=quality))
+    assert result.model == f"{repo}@main (not locked)" and result.tier == tier
+    assert result.revision == tiered.shas[repo] and f"backend:{backend}" in result.signature
+    assert {r for r, _ in spy} == {repo} and all(s.origin == "model" for s in texts(result))
+
+
+def test_auto_takes_the_big_tier_when_the_plan_device_is_cuda(tiered, monkeypatch):
+    """Decided from the run's Plan device (no new probing): the model is picked, not loaded."""
+    from translate_kit.cache import NoCache
+    from translate_kit.options import RunOptions as Run
+    from translate_kit.translators import Translators
+
+    on_cuda(monkeypatch)
+    for quality, tier in (("auto", "big"), ("fast", "base"), ("best", "big")):
+        service = Translators(DecodeOptions(quality=quality), Run(), NoCache())
+        assert service.plan.device == "cuda"
+        translator = service.get("fr", "en")
+        assert (translator.tier, translator.ref.repo) == (tier, TC_BIG_FR_EN if tier == "big" else FR_EN)
+    models_list = json.loads(runner.invoke(app, ["models", "list", "--json"]).stdout)
+    assert (models_list["device"], models_list["auto_tier"]) == ("cuda", "big")
+    doctor = json.loads(runner.invoke(app, ["doctor", "--json"]).stdout)
+    assert doctor["quality"]["auto_picks"] == "big" and doctor["auto"]["device"] == "cuda"
+
+
+def test_a_big_tier_missing_here_uses_the_base_says_so_once_and_the_header_names_it(tiered, tmp_path, spy):
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    for i in range(2):  # two documents of the pair: one line for the run, not one per document
+        (docs / f"d{i}.txt").write_text(DE_SAMPLE.read_text(encoding="utf-8") + f"\nNummer {i}.\n", encoding="utf-8")
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["translate", str(docs), "--from", "de", "--to", "en", "--quality", "best", "--beams",
+                                 "1", "--format", "md", "--out", str(out), "--cache-dir", str(tmp_path / "cache")])
+    assert result.exit_code == 0, result.output
+    said = [line for line in result.stderr.splitlines() if "de-en.big" in line]
+    assert said == [f"tk: WARNING: de-en: de-en.big is not in the local Hugging Face cache; using the base tier "
+                    f"({DE_EN}@main) instead; `tk models pull de-en.big` fetches it"]
+    assert {r for r, _ in spy} == {DE_EN}
+    for page in sorted(out.glob("*.md")):
+        assert f"{DE_EN}@main (not locked) (revision {tiered.shas[DE_EN]}, base tier)" in page.read_text(encoding="utf-8")
+    assert len(list(out.glob("*.md"))) == 2
+
+
+def test_model_overrides_quality(tiered, tmp_path, fr_sample):
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["translate", str(fr_sample), "--to", "en", "--quality", "best", "--model", FR_EN,
+                                 "--beams", "1", "--out", str(out), "-q", "--json", "--cache-dir", str(tmp_path / "c")])
+    assert result.exit_code == 0, result.output
+    (doc,) = json.loads(result.stdout)["documents"]
+    assert doc["model"].startswith(f"{FR_EN}@") and doc["tier"] is None  # a model by name: no tier picked
+
+
+def test_tiers_picked_by_quality_are_cached_apart(tiered, tmp_path, fr_sample, spy):
+    fast = run_one(fr_sample, "en", tmp_path, quick("ct2", quality="fast"))
+    calls = len(spy)
+    best = run_one(fr_sample, "en", tmp_path, quick("ct2", quality="best"))
+    assert len(spy) > calls and all(s.origin == "model" for s in texts(best))  # the base's cache is not the big's
+    assert (fast.tier, best.tier) == ("base", "big") and fast.revision != best.revision
+    calls = len(spy)
+    again_fast = run_one(fr_sample, "en", tmp_path, quick("ct2", quality="fast"))
+    again_best = run_one(fr_sample, "en", tmp_path, quick("ct2", quality="best"))
+    assert len(spy) == calls and {s.origin for s in texts(again_fast) + texts(again_best)} == {"cache"}
+    assert [s.target for s in texts(again_best)] == [s.target for s in texts(best)]
+    assert [s.target for s in texts(again_fast)] == [s.target for s in texts(fast)]
+
+
+@pytest.mark.parametrize("quality, second, tier", [("best", TC_BIG_EN_FR, "base + big"),
+                                                   ("fast", "Helsinki-NLP/opus-mt-en-fr", "base + base")])
+def test_pivot_legs_pick_their_tiers_each(tiered, tmp_path, spy, quality, second, tier):
+    """de->fr goes through English: de-en has no big tier here (base, one line), en-fr has one."""
+    result = run_one(DE_SAMPLE, "fr", tmp_path, quick("ct2", quality=quality))
+    assert result.pivot == "en" and result.tier == tier
+    assert result.model == f"{DE_EN}@main + {second}@main (pivot via en, not locked)"
+    assert [r for r, _ in spy][0] == DE_EN and [r for r, _ in spy][-1] == second
+
+
+def test_summarize_translates_with_the_tier_quality_picks(tiered, tmp_path, fr_sample, spy):
+    from translate_kit.summarize import SummaryOptions, summarize
+
+    options = SummaryOptions("extractive", "short", ("fr", "en"), "fr").check()
+    (result,) = summarize(load_documents([str(fr_sample)], tmp_path), options, decode=quick("ct2", quality="best"),
+                          run=RunOptions(cache_dir=tmp_path / "cache"))
+    assert result.error is None, result.error
+    (row,) = [m for m in result.models if m["role"] == "translate fr-en"]
+    assert row["model"].startswith(TC_BIG_FR_EN) and row["tier"] == "big" and {r for r, _ in spy} == {TC_BIG_FR_EN}
+
+
+def test_serve_with_quality_best_serves_the_big_tier(tiered, tmp_path, spy):
+    import urllib.request
+
+    from translate_kit.options import RunOptions as Run
+    from translate_kit.serve.app import Settings
+    from translate_kit.serve.testing import running
+
+    settings = Settings(decode=quick("ct2", quality="best"), run=Run.from_env(cache_dir=tmp_path / "c"), batch_wait=0.02)
+    body = json.dumps({"q": "Le gouvernement a présenté son budget mardi.", "source": "fr", "target": "en"}).encode()
+    with running(settings) as url:
+        request = urllib.request.Request(url + "/translate", body, {"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=120) as response:
+            answer = json.loads(response.read())
+    assert response.status == 200 and answer["translatedText"].strip()
+    assert spy and {repo for repo, _ in spy} == {TC_BIG_FR_EN}
+    bad = runner.invoke(app, ["serve", "--quality", "best-ever", "--port", "0"])
+    assert bad.exit_code == 2 and "--quality 'best-ever' is not a quality" in bad.stderr
+
+
+def test_models_list_json_shows_each_pairs_tiers_scores_presence_and_auto(tiered, tmp_path, monkeypatch):
+    lock = tmp_path / "models.lock"
+    repo_lock = (Path(__file__).parents[1] / "models.lock").read_text(encoding="utf-8")
+    lock.write_text(repo_lock, encoding="utf-8")  # the real tiers and scores; the test hub has fr-en and fr-en.big
+    result = runner.invoke(app, ["models", "list", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert (report["device"], report["auto_tier"], report["quality"]) == ("cpu", "base", "auto")
+    pairs = {p["pair"]: p for p in report["pairs"]}
+    assert pairs["fr-en"]["tiers"] == ["base", "big"] and pairs["fr-en"]["auto"] == "base"
+    assert pairs["it-en"]["tiers"] == ["base", "big"]  # its base is the conventional repo, not in the lock
+    rows = {r["name"]: r for r in report["models"]}
+    big = rows["fr-en.big"]
+    assert (big["pair"], big["tier"], big["present"], big["auto"], big["license"]) == ("fr-en", "big", True, False, "cc-by-4.0")
+    assert big["size"] > 0 and big["scores"]["flores200-devtest"] == {"bleu": 46.0, "chrf": 69.35, "comet": 81.1}
+    assert big["scores"]["source"].startswith("https://github.com/Helsinki-NLP/OPUS-MT-leaderboard/")
+    assert rows["fr-en"]["auto"] is True and rows["fr-en"]["present"] is True
+    assert rows["it-en"]["in_lock"] is False and rows["it-en"]["present"] is False
+    assert rows["summarizer"]["tier"] is None and rows["summarizer"]["auto"] is False
+    text = runner.invoke(app, ["models", "list"]).stdout
+    assert text.splitlines()[0].startswith("device cpu: --quality auto picks the base tier here")
+    assert "flores200-devtest BLEU 46.0 chrF 69.35 COMET 81.1" in text
+
+
+def test_models_list_auto_is_the_tier_here_when_the_wanted_one_is_missing(tiered, monkeypatch):
+    on_cuda(monkeypatch)  # auto wants de-en.big, which is not here: de-en (base) is what runs
+    report = json.loads(runner.invoke(app, ["models", "list", "--json"]).stdout)
+    pairs = {p["pair"]: p for p in report["pairs"]}
+    assert (pairs["de-en"]["auto"], pairs["de-en"]["auto_instead_of"]) == ("base", "de-en.big")
+    assert (pairs["fr-en"]["auto"], pairs["fr-en"]["auto_instead_of"]) == ("big", None)
+
+
+def test_models_pull_with_no_names_takes_the_auto_tier_and_says_so(tiered, monkeypatch):
+    result = runner.invoke(app, ["models", "pull", "-q"])  # offline: it says what it would pull, then fails
+    first = result.stderr.splitlines()[0]
+    assert first == ("tk: pulling fr-en, en-fr, de-en (the base tier: what --quality auto uses on this machine, "
+                     "device cpu); not the other tiers (`tk models pull fr-en.big en-fr.big de-en.big` fetches them, "
+                     "~600 MB each)")
+    assert result.exit_code == 1 and "needs the network" in result.stderr
+    on_cuda(monkeypatch)
+    first = runner.invoke(app, ["models", "pull", "-q"]).stderr.splitlines()[0]
+    assert first.startswith("tk: pulling fr-en.big, en-fr.big, de-en.big (the big tier")

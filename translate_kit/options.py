@@ -21,6 +21,10 @@ from .errors import UsageError
 #: rather than imported, so that the ground floor never imports the runtime above it.
 BACKENDS = ("auto", "torch", "ct2")
 
+#: --quality choices (TK_QUALITY): which tier of a pair's models runs (models/tiers.py). fast: the
+#: base tier; best: the big tier where models.lock has one; auto: big on CUDA, base on a CPU.
+QUALITIES = ("auto", "fast", "best")
+
 #: bumped whenever cached results would be produced differently for the same options
 #: (2: the readable signature, with backend, precision and beams as they really run)
 SCHEMA_VERSION = 2
@@ -63,10 +67,14 @@ class DecodeOptions:
     # auto | torch | ct2 [env TK_BACKEND, read when the options are made]; see runtime/registry.py choose_backend.
     backend: str = field(default_factory=lambda: env("BACKEND", "auto"))
     repetition_retry: bool = True
+    # auto | fast | best [env TK_QUALITY]: which tier of a pair's models runs (models.pick_model). Not in
+    # the signature: the model and revision it picks are, so tiers are cached apart anyway.
+    quality: str = field(default_factory=lambda: quality_setting())
 
     def __post_init__(self):
         if self.backend not in BACKENDS:
             raise UsageError(f"unknown backend '{self.backend}'; known: {', '.join(BACKENDS)}")
+        object.__setattr__(self, "quality", check_quality(self.quality))
 
     def signature(self, task: str, model_id: str, revision: str, plan, **more) -> Signature:
         """Everything that can change a result for this task and model, readable and hashed.
@@ -112,6 +120,20 @@ class Signature:
 
     def __str__(self) -> str:
         return self.text
+
+
+def check_quality(value: str, name: str = "--quality") -> str:
+    """A --quality value in canonical (lower-case) form; UsageError naming the flag or variable."""
+    quality = str(value).strip().lower()
+    if quality not in QUALITIES:
+        raise _usage(f"{name} {value!r} is not a quality; known: {', '.join(QUALITIES)}" if name.startswith("-")
+                     else f"{name}={value!r} is not a quality; known: {', '.join(QUALITIES)}")
+    return quality
+
+
+def quality_setting() -> str:
+    """TK_QUALITY: the --quality of runs that do not pass the flag (default auto)."""
+    return check_quality(env("QUALITY", "auto"), "TK_QUALITY")
 
 
 #: --device forms (TK_DEVICE too), checked before anything loads

@@ -334,7 +334,7 @@ def _abstractive(translated: DocResult, loaded: SummaryModels) -> SummaryResult:
     result.notes += language_warnings(translated.document)  # --from contradicted by the text
     if translated.model:
         result.models.append(_model_row(f"translate {translated.src_lang}-en", translated.model, translated.revision,
-                                        translated.signature))
+                                        translated.signature, translated.tier))
     paragraphs = english_paragraphs(translated)
     try:
         if not any(s.kind == "text" for s in translated.segments):
@@ -383,8 +383,9 @@ def _extractive(doc: Document | DocumentError, loaded: SummaryModels) -> Summary
     return result
 
 
-def _model_row(role: str, label: str, revision: str, signature: str = "") -> dict:
-    return {"role": role, "model": label, "revision": revision, "signature": signature}
+def _model_row(role: str, label: str, revision: str, signature: str = "", tier: str | None = None) -> dict:
+    """A model the summary used; `tier`: a translation model's quality tier (--quality)."""
+    return {"role": role, "model": label, "revision": revision, "signature": signature, "tier": tier}
 
 
 # --- translating the summary ------------------------------------------------------------------
@@ -410,7 +411,7 @@ def _add_translations(result: SummaryResult, loaded: SummaryModels) -> None:
             sentence.texts[lang] = target
         if texts:
             result.models.append(_model_row(f"translate {result.base_lang}-{lang}", translator.label, translator.revision,
-                                            translator.signature_text))
+                                            translator.signature_text, translator.tier))
 
 
 def translate_sentences(translators: Translators, sentences: Sequence[str], src: str, tgt: str) -> tuple[list[str], Translator | None]:
@@ -471,7 +472,8 @@ def render_markdown(result: SummaryResult) -> str:
         lines.append(f"- **Date:** {text(doc.meta['date'])}")
     lines.append(f"- **Languages:** {text(result.src_lang)} → {text(', '.join(result.langs))}")
     lines.append(f"- **Method:** {text(how(result))}")
-    lines += [f"- **Model ({text(m['role'])}):** {text(m['model'])} (revision {text(m['revision'])})"
+    lines += [f"- **Model ({text(m['role'])}):** {text(m['model'])} (revision {text(m['revision'])}"
+              + (f", {text(m['tier'])} tier)" if m.get("tier") else ")")
               + (f", `{m['signature']}`" if m.get("signature") else "") for m in result.models]
     lines += [f"- **Note:** {text(note)}" for note in result.notes]
     lines += ["", "## Summary", ""]

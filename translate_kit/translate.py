@@ -57,6 +57,7 @@ class DocResult:
     segments: list[Segment] = field(default_factory=list)
     model: str = ""  # e.g. "org/name@rev", "... (not locked)", "A + B (pivot via en)"
     revision: str = ""
+    tier: str | None = None  # the model's quality tier (base, big; "base + big" through a pivot); None: --model
     signature: str = ""  # the readable cache signature: backend:ct2|precision:int8|beams:4|...
     locked: bool = False  # True: models.lock records the model's commit and file hashes (models.LockEntry.locked)
     pivot: str | None = None  # the language translated through, when there was no direct model
@@ -83,6 +84,7 @@ class DocResult:
             "tgt_lang": self.tgt_lang,
             "model": self.model,
             "revision": self.revision,
+            "tier": self.tier,
             "locked": self.locked,
             "pivot": self.pivot,
             "signature": self.signature,
@@ -310,7 +312,7 @@ def _prepare(doc_state: _InFlight, src: str, tgt: str, translators: Translators,
 
 def _describe_model(result: DocResult, translator: Translator | PivotTranslator) -> None:
     """Model, revision, locked and pivot as the header and --json report them."""
-    result.model, result.revision = translator.display, translator.revision
+    result.model, result.revision, result.tier = translator.display, translator.revision, translator.tier
     result.signature = translator.signature_text
     result.locked, result.pivot = translator.locked, translator.pivot
 

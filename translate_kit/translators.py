@@ -10,6 +10,7 @@ take the text. docs/design.md#the-model-side-models-and-runtime
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass, replace
 from typing import Callable, Iterator, Literal, Sequence
 
@@ -19,6 +20,8 @@ from .errors import ModelUnavailable, TkError
 from .options import DecodeOptions, RunOptions, Signature
 from .runtime.engine import Engine, GenerationFailed
 from .segment import Segment, fit_segments, split_to_budget
+
+log = logging.getLogger("translate_kit")
 
 TRANSLATE, SUMMARIZE = "translate", "summarize"
 PIVOT = "en"  # OPUS-MT has X->en and en->X models for far more languages than direct X->Y pairs
@@ -114,6 +117,11 @@ class ModelTask:
     @property
     def locked(self) -> bool:
         return self.ref.locked
+
+    @property
+    def tier(self) -> str | None:
+        """The pair's quality tier (base, big) this model is; None for --model or a summarizer."""
+        return self.ref.tier
 
     @property
     def display(self) -> str:
@@ -231,6 +239,11 @@ class PivotTranslator:
     @property
     def locked(self) -> bool:
         return self.first.locked and self.second.locked
+
+    @property
+    def tier(self) -> str | None:
+        """Each leg's tier ("base + big"), picked per leg as for a direct pair."""
+        return f"{self.first.tier or '-'} + {self.second.tier or '-'}"
 
     def fit(self, segments: list[Segment]) -> list[Segment]:
         return self.first.fit(segments)
@@ -388,7 +401,12 @@ class Translators:
                                    f"{pivot_error}") from None
 
     def _load_direct(self, src: str, tgt: str) -> Translator:
-        ref = models.pick_model(src, tgt, self.override)
+        """The pair's model for --quality on the Plan's device (models/tiers.py); a tier used
+        because the wanted one is not here is said in one line (models.fallback_line)."""
+        tier = models.wanted_tier(self.decode.quality, self.plan.device)
+        ref = models.pick_model(src, tgt, self.override, tier=tier)
+        if models.fallback_line(src, tgt, ref):
+            log.warning(models.fallback_line(src, tgt, ref))
         signature, factory, _ = self._task(ref, TRANSLATE)
         return Translator(factory, signature, self.cache, (src, tgt), ref, signature.revision)
 

@@ -74,15 +74,18 @@ BeamsOpt = Annotated[Optional[int], typer.Option("--beams", min=1, metavar="N", 
 PrecisionOpt = Annotated[str, typer.Option("--precision", metavar="PRECISION", help="auto (int8 with ct2 on CPU, fp16 on CUDA), fp32, fp16, bf16, int8.")]
 BackendOpt = Annotated[Optional[str], typer.Option("--backend", metavar="BACKEND", help="auto (ct2 on CPU, torch on GPU), torch, ct2 (env TK_BACKEND).")]
 BatchTokensOpt = Annotated[Optional[int], typer.Option("--batch-tokens", min=1, metavar="N", help="Token budget per batch (source tokens x beams).")]
+QualityOpt = Annotated[Optional[str], typer.Option("--quality", metavar="QUALITY", help="auto (the big model tier on CUDA, the base one on a CPU), fast (base) or best (big, where models.lock has one) (env TK_QUALITY). --model overrides it.")]
 ThreadsOpt = Annotated[Optional[int], typer.Option("--threads", min=1, metavar="N", help="CPU threads (env TK_THREADS; default: all cores).")]
 
 
-def decode_options(beams: int | None, precision: str, backend: str | None):
-    """--beams, --precision, --backend as every model command builds them (the same cache entries);
-    without --backend, DecodeOptions reads TK_BACKEND itself (defaults < environment < flags)."""
+def decode_options(beams: int | None, precision: str, backend: str | None, quality: str | None = None):
+    """--beams, --precision, --backend, --quality as every model command builds them (the same cache
+    entries); without --backend or --quality, DecodeOptions reads TK_BACKEND and TK_QUALITY itself
+    (defaults < environment < flags)."""
     from ..options import DecodeOptions
 
-    return DecodeOptions(beams=beams, precision=precision, **({"backend": backend} if backend else {}))
+    given = {key: value for key, value in (("backend", backend), ("quality", quality)) if value}
+    return DecodeOptions(beams=beams, precision=precision, **given)
 
 
 def corpus_dir(corpus: Path | None) -> Path:

@@ -16,7 +16,7 @@ from ..errors import CacheError, TkError, UsageError
 from ..language import check_language, check_source
 from ..options import RunOptions
 from .common import (EXIT_FAILED, BackendOpt, DebugOpt, BatchTokensOpt, BeamsOpt, CacheDirOpt, CorpusOpt, DeviceOpt,
-                     DocumentProblems, FromOpt, JsonOpt, NoCacheOpt, PrecisionOpt, QuietOpt, ThreadsOpt,
+                     DocumentProblems, FromOpt, JsonOpt, NoCacheOpt, PrecisionOpt, QualityOpt, QuietOpt, ThreadsOpt,
                      check_writable, corpus_dir, decode_options, echo_json, fail, options_or_exit, progress_bar,
                      results_loop, say, setup_logging, terminate_as_interrupt)
 
@@ -32,6 +32,7 @@ def translate(
     beams: BeamsOpt = None,
     precision: PrecisionOpt = "auto",
     backend: BackendOpt = None,
+    quality: QualityOpt = None,
     batch_tokens: BatchTokensOpt = None,
     threads: ThreadsOpt = None,
     engine: Annotated[Optional[str], typer.Option("--engine", metavar="ENGINE", help="Where the model runs: local, or ray (a Ray cluster; needs the ray extra; env TK_ENGINE).")] = None,
@@ -69,7 +70,7 @@ def translate(
                                   use_cache=not no_cache, engine=engine, workers=workers, ray_address=ray_address,
                                   shard=shard)
         runtime.check_engine(run.engine)
-        decode = decode_options(beams, precision, backend)
+        decode = decode_options(beams, precision, backend, quality)
     bar, progress = progress_bar(quiet)
     if run.shard:  # documents go to the workers whole (sharded.py): written here as they come back
         from ..sharded import translate_sharded  # the [ray] side: only for --shard
@@ -102,6 +103,7 @@ def summarize(
     beams: BeamsOpt = None,
     precision: PrecisionOpt = "auto",
     backend: BackendOpt = None,
+    quality: QualityOpt = None,
     threads: ThreadsOpt = None,
     corpus: CorpusOpt = None,
     cache_dir: CacheDirOpt = None,
@@ -121,7 +123,7 @@ def summarize(
         if out is not None:
             check_writable(out)
         run = RunOptions.from_env(device=device, threads=threads, cache_dir=cache_dir, use_cache=not no_cache)
-        decode = decode_options(beams, precision, backend)  # as `tk translate` builds it: the same cache entries
+        decode = decode_options(beams, precision, backend, quality)  # as `tk translate` builds it: the same cache entries
     bar, progress = progress_bar(quiet, "translating" if method == "abstractive" else "summarizing")
 
     def each(result, problems: DocumentProblems) -> None:

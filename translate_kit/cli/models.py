@@ -32,24 +32,94 @@ def megabytes(size: int) -> str:
 
 @models_app.command("list")
 def list_models(as_json: JsonOpt = False) -> None:
-    """Each lock entry: present in the local cache, size, locked (commit and file hashes recorded), files checked."""
-    from ..models import load_lock, model_status  # reads models.lock: only when it runs
+    """Per pair its tiers (base, big) with their published scores, then every other entry: present in the
+    local cache, size, locked (commit and file hashes recorded), files checked, and which tier
+    `--quality auto` picks on this machine."""
+    from ..models import load_lock  # reads models.lock: only when it runs
 
-    try:
-        statuses = [model_status(entry) for entry in load_lock().values()]
-    except TkError as err:
-        raise fail(err)
+    with options_or_exit():  # a TK_* setting that does not parse: exit 2, as for a run
+        machine = machine_tiers()
+        rows, pairs = listing(load_lock(), machine)
     if as_json:
-        echo_json([vars(s) for s in statuses])
+        echo_json({**machine, "pairs": pairs, "models": rows})
         return
-    typer.echo(f"{'name':<12} {'model':<44} {'present':<8} {'size':>9}  {'locked':<7} files")
-    for s in statuses:
-        where = s.repo if s.local else f"{s.repo}@{(s.commit or s.revision)[:12]}"
-        files = s.lock if s.lock in ("ok", "mismatch", "unchecked") else "-"
-        typer.echo(f"{s.name:<12} {where:<44} {'yes' if s.present else 'no':<8} {megabytes(s.size):>9}  "
-                   f"{'yes' if s.locked else 'no':<7} {files}")
-        for problem in s.problems:
+    typer.echo(_machine_line(machine))
+    typer.echo(f"{'name':<12} {'tier':<5} {'model':<44} {'present':<8} {'size':>9}  {'locked':<7} {'files':<8} auto")
+    for row in rows:
+        where = row["repo"] if row["local"] else f"{row['repo']}@{(row['commit'] or row['revision'])[:12]}"
+        files = row["lock"] if row["lock"] in ("ok", "mismatch", "unchecked") else "-"
+        typer.echo(f"{row['name']:<12} {row['tier'] or '-':<5} {where:<44} {'yes' if row['present'] else 'no':<8} "
+                   f"{megabytes(row['size']):>9}  {'yes' if row['locked'] else 'no':<7} {files:<8} "
+                   f"{'yes' if row['auto'] else '-'}")
+        details = [scores_text(row["scores"])] if row["scores"] else []
+        details += [f"licence {row['license']}"] if row["license"] else []
+        details += [] if row["in_lock"] else ["not in models.lock: the pair's conventional repo"]
+        if details:
+            typer.echo(f"{'':<12} {'; '.join(details)}")
+        for problem in row["problems"]:
             typer.echo(f"{'':<12} {problem}")
+
+
+def machine_tiers() -> dict:
+    """The device a run would use here (runtime.resolve, the run's own decision) and the tier that
+    --quality auto, and the quality set (TK_QUALITY, else auto), pick on it."""
+    from .. import models, runtime
+    from ..options import DecodeOptions, RunOptions
+
+    decode, run = DecodeOptions(), RunOptions.from_env()
+    try:
+        device, problem = runtime.resolve(decode.backend, run.device, "auto").device, None
+    except TkError as err:  # e.g. TK_DEVICE=cuda on a machine without one: said, and a CPU assumed
+        device, problem = "cpu", str(err)
+    return {"device": device, "device_error": problem, "auto_tier": models.auto_tier(device),
+            "quality": decode.quality, "quality_tier": models.wanted_tier(decode.quality, device)}
+
+
+def _machine_line(machine: dict) -> str:
+    line = (f"device {machine['device']}: --quality auto picks the {machine['auto_tier']} tier here "
+            f"(big on CUDA, base on a CPU)")
+    if machine["quality"] != "auto":
+        line += f"; TK_QUALITY={machine['quality']} picks the {machine['quality_tier']} tier"
+    return line + (f" ({machine['device_error']})" if machine["device_error"] else "")
+
+
+def listing(lock: dict, machine: dict) -> tuple[list[dict], list[dict]]:
+    """Rows for `tk models list`: each pair's tiers in order (a pair with only a big entry gets its
+    conventional base as a row not in the lock), then every other entry; and per pair its tiers and
+    the one --quality auto picks here (models.pick_model: a wanted tier missing locally gives the other)."""
+    from .. import models
+
+    rows, pairs, seen = [], [], set()
+    tiers_of = models.pair_tiers(lock)
+    for entry in lock.values():
+        if entry.pair is None:  # the summarizer, a folder of one's own: no tiers
+            rows.append(_row(entry, True, False))
+            continue
+        if entry.pair in seen:
+            continue
+        seen.add(entry.pair)
+        tiers = tiers_of[entry.pair]
+        picked = models.pick_model(*entry.pair.split("-"), lock=lock, tier=machine["auto_tier"])
+        pairs.append({"pair": entry.pair, "tiers": list(tiers), "auto": picked.tier, "auto_model": picked.label,
+                      "auto_instead_of": picked.instead_of})
+        rows += [_row(member, member.name in lock, member.tier == picked.tier) for member in tiers.values()]
+    return rows, pairs
+
+
+def _row(entry, in_lock: bool, auto: bool) -> dict:
+    from ..models import model_status
+
+    status = vars(model_status(entry))
+    return {**status, "pair": entry.pair, "tier": entry.tier, "scores": entry.scores, "license": entry.license,
+            "in_lock": in_lock, "auto": auto}
+
+
+def scores_text(scores: dict) -> str:
+    """Published figures as `tk models list` shows them: 'flores200-devtest BLEU 46.0 chrF 69.35 COMET 81.1, ...'."""
+    names = {"bleu": "BLEU", "chrf": "chrF", "comet": "COMET"}
+    parts = [f"{bench} " + " ".join(f"{names.get(k, k)} {v}" for k, v in figures.items())
+             for bench, figures in scores.items() if isinstance(figures, dict)]
+    return ", ".join(parts)
 
 
 @models_app.command("verify")
@@ -106,14 +176,39 @@ def _say_verified(s) -> None:
 
 @models_app.command("pull")
 def pull(names: NamesArg = None, quiet: QuietOpt = False, as_json: JsonOpt = False) -> None:
-    """Download the locked revisions (configs, tokenizer, one weight format) into the Hugging Face cache."""
+    """Download the locked revisions (configs, tokenizer, one weight format) into the Hugging Face cache.
+
+    With no NAME: each pair's tier that --quality (TK_QUALITY, else auto) picks on this machine, and
+    every entry that is no pair (the summarizer); a big tier (~600 MB) only when named (fr-en.big)."""
     from ..models.hub import pull as run_pull  # huggingface_hub: only when it runs
 
+    if not names:
+        with options_or_exit():
+            names, line = default_pulls()
+        say(line)
     try:
         outcomes = run_pull(names, progress=not quiet and not as_json)
     except TkError as err:
         raise fail(err)
     _report(outcomes, as_json, lambda o: f"{o.entry.name}: {o.note or 'files'} in {o.path}")
+
+
+def default_pulls() -> tuple[list[str], str]:
+    """What `tk models pull` with no names fetches, and the line that says so."""
+    from .. import models
+
+    machine, lock = machine_tiers(), models.load_lock()
+    tier, skipped, pairs = machine["quality_tier"], [], []
+    for tiers in models.pair_tiers(lock).values():
+        pairs.append(tiers[tier].name if tier in tiers else tiers[models.BASE].name)
+        skipped += [entry.name for entry in tiers.values() if entry.name not in pairs]
+    others = [name for name, entry in lock.items() if entry.pair is None]
+    line = (f"pulling {', '.join(pairs) or 'no pair'} (the {tier} tier: what --quality {machine['quality']} "
+            f"uses on this machine, device {machine['device']})" + (f" and {', '.join(others)}" if others else ""))
+    if skipped:
+        size = ", ~600 MB each" if tier == models.BASE else ""
+        line += f"; not the other tiers (`tk models pull {' '.join(skipped)}` fetches them{size})"
+    return pairs + others, line
 
 
 @models_app.command("lock")
@@ -201,7 +296,8 @@ def doctor_report() -> dict:
         "torch": torch.__version__,
         "transformers": transformers.__version__,
         "huggingface_hub": huggingface_hub.__version__,
-        **_devices(torch, run.device),
+        **(devices := _devices(torch, run.device)),
+        "quality": _quality(devices["auto"].get("device", "cpu")),
         "threads": _threads(run.threads),
         "cache": _folder(run.cache_dir),
         "hf_hub_cache": _folder(models.hub_cache_dir()),
@@ -236,6 +332,17 @@ def _resolved(device: str) -> dict:
         return {"backend_requested": requested, **runtime.resolve(requested, device, "auto").describe()}
     except TkError as err:
         return {"device": device, "error": str(err)}
+
+
+def _quality(device: str) -> dict:
+    """The tier --quality auto picks on the device a run would use (the same runtime.resolve), and the
+    one the quality set here (TK_QUALITY, else auto) picks."""
+    from .. import models
+    from ..options import DecodeOptions, env
+
+    quality = DecodeOptions().quality
+    return {"TK_QUALITY": env("QUALITY") or "", "requested": quality, "auto_picks": models.auto_tier(device),
+            "picks": models.wanted_tier(quality, device)}
 
 
 def _threads(requested: int | None) -> dict:

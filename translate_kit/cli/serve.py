@@ -15,7 +15,7 @@ import typer
 
 from ..errors import UsageError
 from .common import (EXIT_USAGE, BackendOpt, BatchTokensOpt, BeamsOpt, CacheDirOpt, DeviceOpt, PrecisionOpt,
-                     ThreadsOpt, decode_options, fail, options_or_exit, say)
+                     QualityOpt, ThreadsOpt, decode_options, fail, options_or_exit, say)
 
 LOOPBACK = "127.0.0.1"
 # Seconds a SIGTERM leaves requests in flight to finish before they are abandoned (then the
@@ -57,6 +57,7 @@ def serve(
     batch_wait: Annotated[float, typer.Option("--batch-wait", min=0.0, help="Seconds to wait for more requests to share a model call.")] = 0.005,
     device: DeviceOpt = None,
     backend: BackendOpt = None,
+    quality: QualityOpt = None,
     beams: BeamsOpt = None,
     precision: PrecisionOpt = "auto",
     batch_tokens: BatchTokensOpt = None,
@@ -74,7 +75,7 @@ def serve(
 
     with options_or_exit():
         keys = read_keys(api_keys) if api_keys else frozenset()
-        decode = decode_options(beams, precision, backend)
+        decode = decode_options(beams, precision, backend, quality)
         run = RunOptions.from_env(device=device, batch_tokens=batch_tokens, threads=threads, cache_dir=cache_dir)
     if not is_loopback(host) and not keys:
         say(f"warning: listening on {host} with no --api-keys: anyone who can reach this machine can use it")

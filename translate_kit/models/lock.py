@@ -53,20 +53,33 @@ def load_lock(path: Path | None = None) -> dict[str, LockEntry]:
             commit=item.get("commit"),
             files=item.get("files", {}),
             path=folder,
+            tier=item.get("tier") or entry_tier(name, item.get("task", "translation")),
+            scores=item.get("scores", {}),
+            license=item.get("license"),
         )
     return entries
 
 
+def entry_tier(name: str, task: str = "translation") -> str | None:
+    """A pair entry's tier from its name: "fr-en" is the base tier, "fr-en.big" the big one;
+    None for a role (summarizer) or any other name."""
+    pair, _, tier = name.partition(".")
+    return (tier or "base") if PAIR.fullmatch(pair) and task == "translation" else None
 
-def pick_model(src: str, tgt: str, override: str | None = None, lock: dict | None = None) -> ModelRef:
-    """The model for a language pair: --model, else the lock's entry, else the conventional repo id."""
-    if override:
-        return model_from_name(override, lock)
-    lock = load_lock() if lock is None else lock
-    entry = lock.get(f"{src}-{tgt}")
+
+
+def pair_ref(src: str, tgt: str, lock: dict, tier: str = "base") -> ModelRef:
+    """A pair's model in the lock, by name alone (models.pick_model also looks at what is here): the
+    tier's entry ("fr-en.big"), else the base entry ("fr-en"), else the conventional repo id."""
+    entry = lock.get(tier_name(src, tgt, tier)) or lock.get(f"{src}-{tgt}")
     if entry:
         return entry_ref(entry)
-    return ModelRef(conventional_repo(src, tgt), "main")
+    return ModelRef(conventional_repo(src, tgt), "main", tier="base")
+
+
+def tier_name(src: str, tgt: str, tier: str = "base") -> str:
+    """The lock entry name of a pair's tier: "fr-en" (base), "fr-en.big"."""
+    return f"{src}-{tgt}" if tier == "base" else f"{src}-{tgt}.{tier}"
 
 
 def select_entries(names: list[str] | None, lock: dict | None = None) -> list[LockEntry]:
@@ -80,7 +93,7 @@ def select_entries(names: list[str] | None, lock: dict | None = None) -> list[Lo
         if name in lock:
             entries.append(lock[name])
         elif PAIR.fullmatch(name):
-            entries.append(LockEntry(name, conventional_repo(*PAIR.fullmatch(name).groups())))
+            entries.append(LockEntry(name, conventional_repo(*PAIR.fullmatch(name).groups()), tier="base"))
         else:
             ref = model_from_name(name, lock)  # a repo id or a local folder, else UnknownModel
             entries.append(LockEntry(name, ref.repo, ref.revision, path=ref.repo if ref.local else None))

@@ -17,6 +17,15 @@ class LockEntry:
     commit: str | None = None
     files: dict = field(default_factory=dict, hash=False, compare=False)
     path: str | None = None  # a local folder instead of a hub repo (resolved against the lock's folder)
+    tier: str | None = None  # a pair's quality tier: "base", "big" (from `tier = ...` or the name "fr-en.big")
+    scores: dict = field(default_factory=dict, hash=False, compare=False)  # published figures, with their source
+    license: str | None = None
+
+    @property
+    def pair(self) -> str | None:
+        """The language pair this entry translates ("fr-en" for fr-en and fr-en.big), else None."""
+        head = self.name.split(".", 1)[0]
+        return head if PAIR.fullmatch(head) and self.task == "translation" else None
 
     @property
     def locked(self) -> bool:
@@ -34,6 +43,10 @@ class ModelRef:
     name: str | None = None  # lock entry name, when it came from the lock
     locked: bool = False  # True: a models.lock entry with its commit and file hashes recorded (LockEntry.locked)
     local: bool = False  # True: `repo` is a directory given by the user
+    tier: str | None = field(default=None, compare=False)  # a pair's quality tier (LockEntry.tier); None: --model, or no pair
+    # The lock entry of the tier that was wanted but is not on this machine, when this (the base)
+    # was picked instead (models.pick_model): the run says so in one line.
+    instead_of: str | None = field(default=None, compare=False)
 
     @property
     def label(self) -> str:
@@ -44,8 +57,8 @@ class ModelRef:
 def entry_ref(entry: LockEntry) -> ModelRef:
     """The ModelRef a lock entry stands for: its commit when locked, a local folder for `path`."""
     if entry.path is not None:
-        return ModelRef(entry.path, "local", name=entry.name, local=True, locked=entry.locked)
-    return ModelRef(entry.repo, entry.commit or entry.revision, name=entry.name, locked=entry.locked)
+        return ModelRef(entry.path, "local", name=entry.name, local=True, locked=entry.locked, tier=entry.tier)
+    return ModelRef(entry.repo, entry.commit or entry.revision, name=entry.name, locked=entry.locked, tier=entry.tier)
 
 
 

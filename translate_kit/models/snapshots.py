@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .files import check_files, folder_size, weights_file
-from .lock import load_lock, pick_model
+from .lock import load_lock, pair_ref
 from .ref import LockEntry, ModelRef, entry_ref
 
 # --- finding files -----------------------------------------------------------------------
@@ -84,15 +84,16 @@ def resolved_revision(ref: ModelRef, path: Path) -> str:
 def direct_available(src: str, tgt: str, lock: dict | None = None) -> bool:
     """Is there a direct model for the pair that this run can use without guessing?
 
-    Yes when the lock names the pair (unless we are offline and it is not downloaded), or when
-    the conventional repo is already in the local cache. Never asks the network: routing a
+    Yes when the lock names the pair, in any tier (unless we are offline and none is downloaded),
+    or when the conventional repo is already in the local cache. Never asks the network: routing a
     document must not depend on a hub round-trip.
     """
     lock = load_lock() if lock is None else lock
-    ref = pick_model(src, tgt, lock=lock)
-    if local_snapshot(ref) is not None:
-        return True
-    return f"{src}-{tgt}" in lock and not offline()
+    pair = f"{src}-{tgt}"
+    tiers = {entry.tier for entry in lock.values() if entry.pair == pair and entry.tier} | {"base"}
+    if any(local_snapshot(pair_ref(src, tgt, lock, tier)) is not None for tier in tiers):
+        return True  # any tier of the pair (models.pick_model uses one that is here)
+    return any(entry.pair == pair for entry in lock.values()) and not offline()
 
 
 

@@ -17,7 +17,7 @@ from __future__ import annotations
 import importlib.util
 
 from ..errors import UsageError
-from .devices import choose_device
+from . import devices
 from .plan import Plan
 from .registry import AUTO_ORDER, CHOICES, REGISTRY, choose_backend, get
 
@@ -34,7 +34,7 @@ def resolve(backend: str = "auto", device: str = "auto", precision: str = "auto"
     """Decide once: the device, then the backend for it, then the precision that backend runs."""
     if backend != "auto":
         get(backend)  # an unknown name fails before any device probing
-    device = choose_device(device, backend)
+    device = devices.choose_device(device, backend)  # through the module: the one place, patched as one
     name = choose_backend(backend, device)
     return Plan(name, device, get(name).precision(device, precision), batch_tokens or 0)
 

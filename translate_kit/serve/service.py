@@ -142,7 +142,7 @@ def served_pairs() -> set[tuple[str, str]]:
     cache, and conventional OPUS-MT repos found there."""
     lock = models.load_lock()
     pairs = set()
-    for name in lock:
+    for name in dict.fromkeys(entry.pair for entry in lock.values() if entry.pair):  # fr-en and fr-en.big: fr-en
         match = models.PAIR.fullmatch(name)
         if match and models.direct_available(*match.groups(), lock=lock):
             pairs.add(match.groups())

@@ -524,7 +524,8 @@ def header_fields(result) -> list[tuple[str, str]]:
     doc = result.document
     fields = [("Source", result.source_name), ("Languages", f"{result.src_lang} → {result.tgt_lang}")]
     if result.model:
-        fields.append(("Model", f"{result.model} (revision {result.revision})"))
+        tier = f", {result.tier} tier" if getattr(result, "tier", None) else ""  # --quality (models/tiers.py)
+        fields.append(("Model", f"{result.model} (revision {result.revision}{tier})"))
     if getattr(result, "signature", ""):  # what the cache key says ran: backend:ct2|precision:int8|beams:4|...
         fields.append(("Signature", result.signature))
     if doc is not None and doc.blocks is not None:  # a read format: what the reader found about it
