@@ -13,6 +13,7 @@ module per rule:
 - length.py       content dropped or added (length against the pair's normal ratio, repeated tails)
 - attribution.py  who said it: "selon la police", "a annoncé le ministère" carried over
 - marks.py        quotation marks and brackets balanced like the source's
+- terms.py        glossary terms (--glossary) the translation lacks
 - degenerate      quality.problem (empty, looping, far too long or short), reused as it is
 
 verdict.py turns the findings (and, later, the model's score) into `ok`, `check` or `doubt`.

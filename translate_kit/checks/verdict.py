@@ -21,6 +21,7 @@ from .length import check_length
 from .marks import check_marks
 from .names import check_names
 from .numbers import check_numbers
+from .terms import as_required, check_terms
 from .untranslated import check_untranslated
 
 # Model score thresholds (mean log-probability per output token, <= 0). Placeholders until
@@ -73,11 +74,13 @@ def decide(found: Sequence[Check], score: float | None = None, median: float | N
 
 
 def assess(source: str, target: str, src: str, tgt: str, score: float | None = None,
-           median: float | None = None) -> Verdict:
-    """The verdict on one translated sentence (`median`: its document's median score, if known)."""
+           median: float | None = None, terms: Sequence[dict] = ()) -> Verdict:
+    """The verdict on one translated sentence (`median`: its document's median score, if known;
+    `terms`: the glossary terms it matched, Segment.terms)."""
     if not quality.LETTER_OR_DIGIT.search(source):
         return Verdict()
-    return decide(findings(source, target, src, tgt), score, median)
+    found = findings(as_required(source, terms) if terms else source, target, src, tgt)
+    return decide(found + check_terms(terms), score, median)
 
 
 def document_median(scores: Iterable[float | None]) -> float | None:
@@ -102,5 +105,5 @@ def assess_segments(segments: Iterable, src: str, tgt: str) -> None:
     for s in segments:
         s.verdict, s.checks = "ok", []
     for s in todo:
-        v = assess(s.text, s.target, src, tgt, getattr(s, "score", None), median)
+        v = assess(s.text, s.target, src, tgt, getattr(s, "score", None), median, getattr(s, "terms", ()))
         s.verdict, s.checks = v.verdict, [c.to_dict() for c in v.checks]

@@ -16,9 +16,10 @@ from ..errors import CacheError, TkError, UsageError
 from ..language import check_language, check_source
 from ..options import RunOptions
 from .common import (EXIT_FAILED, BackendOpt, DebugOpt, BatchTokensOpt, BeamsOpt, CacheDirOpt, CorpusOpt, DeviceOpt,
-                     DocumentProblems, FromOpt, JsonOpt, NoCacheOpt, PrecisionOpt, QuietOpt, ThreadsOpt,
-                     check_writable, corpus_dir, decode_options, echo_json, fail, options_or_exit, progress_bar,
-                     results_loop, say, setup_logging, terminate_as_interrupt)
+                     DocumentProblems, FromOpt, GlossaryModeOpt, GlossaryOpt, JsonOpt, NoCacheOpt, PrecisionOpt,
+                     QuietOpt, ThreadsOpt, check_writable, corpus_dir, decode_options, echo_json, fail,
+                     glossary_enforcer, options_or_exit, progress_bar, results_loop, say, setup_logging,
+                     terminate_as_interrupt)
 
 
 def translate(
@@ -46,6 +47,8 @@ def translate(
     as_json: JsonOpt = False,
     debug: DebugOpt = False,
     fail_on: Annotated[Optional[str], typer.Option("--fail-on", metavar="VERDICT", help="Exit 1 when a sentence is doubt (doubt), or check or worse (check); see tk check.")] = None,
+    glossary: GlossaryOpt = None,
+    glossary_mode: GlossaryModeOpt = None,
 ) -> None:
     """Translate documents into aligned bilingual documents.
 
@@ -70,6 +73,9 @@ def translate(
                                   shard=shard)
         runtime.check_engine(run.engine)
         decode = decode_options(beams, precision, backend)
+        enforcer = glossary_enforcer(glossary, glossary_mode, [to])
+    if enforcer is not None and run.shard:
+        raise fail("--glossary does not reach --shard workers yet; run without --shard", 2)
     bar, progress = progress_bar(quiet)
     if run.shard:  # documents go to the workers whole (sharded.py): written here as they come back
         from ..sharded import translate_sharded  # the [ray] side: only for --shard
@@ -78,7 +84,8 @@ def translate(
                                     corpus=corpus_dir(corpus), follow_links=follow_links, progress=progress)
     else:
         docs = load_documents(paths, corpus_dir(corpus), exclude=out, follow_links=follow_links)
-        parts = translate_parts(docs, to, src=src, decode=decode, run=run, model=model, progress=progress)
+        parts = translate_parts(docs, to, src=src, decode=decode, run=run, model=model, progress=progress,
+                                glossary=enforcer)
         results = write_documents(parts, writers, out)
     reports, failed = results_loop(
         results, bar, "interrupted; {done} document(s) written, finished batches are cached: run again to resume",
