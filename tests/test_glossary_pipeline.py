@@ -58,3 +58,117 @@ def test_terms_reach_the_model_and_are_reported(offline_hub, tmp_path):
         assert all(t["missing"] == (t["target"] not in s.target) for t in s.terms)
         if term_checks:
             assert s.verdict in ("check", "doubt")
+
+
+@pytest.mark.parametrize("mode", ["substitute", "both", "placeholder", "nbest", "verify"])
+@pytest.mark.parametrize("backend", ["torch", "ct2"])
+def test_every_mode_on_both_backends(offline_hub, tmp_path, backend, mode):
+    doc = write(tmp_path, "article.txt", ARTICLE)
+    enforcer = Enforcer(load_glossary(write(tmp_path, "style.tsv", GLOSSARY)), Policy(mode, 3))
+    (result,) = translate(load_documents([str(doc)]), "en", src="fr", decode=DecodeOptions(backend=backend),
+                          run=RunOptions(cache_dir=tmp_path / "cache"), glossary=enforcer)
+    assert result.error is None and backend in result.signature
+    text = [s for s in result.segments if s.kind == "text"]
+    assert [len(s.terms) for s in text] == [1, 0, 2, 0] and all(s.target for s in text)
+    if mode == "placeholder":  # the copy model copies the token; it comes back as the term
+        assert not any("TKX" in s.target for s in text)
+
+
+def test_editing_the_glossary_retranslates_exactly_the_sentences_it_changed(offline_hub, tmp_path, spy):
+    run(tmp_path, GLOSSARY, "substitute")
+    assert sent(spy) == 4
+    run(tmp_path, GLOSSARY, "substitute")
+    assert sent(spy) == 4  # all cached
+    run(tmp_path, GLOSSARY.replace("Zelenskyy", "Selenskyj"), "substitute")
+    assert sent(spy) == 5  # only the Zelensky sentence: its match changed
+    run(tmp_path, GLOSSARY + "budget\tbudget\n", "substitute")
+    assert sent(spy) == 6  # the budget sentence gained a match; the others keep their keys
+    segments = run(tmp_path, GLOSSARY + "budget\tbudget\n", "both")
+    assert sent(spy) == 9  # another mechanism: the three matched sentences again, the fourth shared
+    assert {s.origin for s in segments if not s.terms} == {"cache"}
+
+
+def test_a_run_without_the_glossary_shares_every_unmatched_sentence(offline_hub, tmp_path, spy):
+    run(tmp_path, None)
+    assert sent(spy) == 4
+    segments = run(tmp_path, GLOSSARY)
+    assert sent(spy) == 6  # the two matched sentences only
+    assert [s.origin for s in segments] == ["model", "cache", "model", "cache"]
+    plain = run(tmp_path, None)
+    assert sent(spy) == 6 and {s.origin for s in plain} == {"cache"} and all(not s.terms for s in plain)
+
+
+def test_verify_changes_nothing_and_shares_the_cache(offline_hub, tmp_path, spy):
+    before = run(tmp_path, None)
+    checked = run(tmp_path, GLOSSARY, "verify")
+    assert sent(spy) == 4 and [s.target for s in checked] == [s.target for s in before]
+    assert [len(s.terms) for s in checked] == [1, 0, 2, 0]
+
+
+def test_reviewed_translations_win_over_the_glossary(offline_hub, tmp_path, spy):
+    source = "L'OTAN a tenu un sommet à Bruxelles mardi."
+    cache = Cache(tmp_path / "cache")
+    cache.put_overrides("fr", "en", [(source, "The Atlantic Alliance met in Brussels on Tuesday.", "article")])
+    cache.close()
+    segments = run(tmp_path, GLOSSARY)
+    first = segments[0]
+    assert first.origin == "review" and first.target == "The Atlantic Alliance met in Brussels on Tuesday."
+    assert sent(spy) == 3  # the reviewed sentence never reaches the model
+    assert first.terms[0]["missing"] and any(c["code"] == "term" for c in first.checks)  # still said
+
+
+def test_through_a_pivot_the_terms_of_the_whole_pair(offline_hub, tmp_path, spy):
+    doc = write(tmp_path, "artikel.txt", "Die NATO hat am Dienstag in Brüssel getagt. Der Haushalt wurde lange besprochen.\n")
+    glossary = write(tmp_path, "de-fr.tsv", "de\tfr\nNATO\tOTAN\n")
+    for mode in ("both", "placeholder"):
+        enforcer = Enforcer(load_glossary(glossary), Policy(mode, 3))
+        (result,) = translate(load_documents([str(doc)]), "fr", src="de", decode=DecodeOptions(backend="torch"),
+                              run=RunOptions(cache_dir=tmp_path / "cache"), glossary=enforcer)
+        assert result.error is None and result.pivot == "en"
+        first, second = [s for s in result.segments if s.kind == "text"]
+        assert [t["target"] for t in first.terms] == ["OTAN"] and second.terms == []
+        assert "TKX" not in first.target
+    repos = [repo for repo, _ in spy]
+    assert repos[0].endswith("de-en") and repos[-1].endswith("en-fr")
+
+
+def test_cli_glossary_flag_env_and_outputs(offline_hub, tmp_path):
+    doc = write(tmp_path, "article.txt", ARTICLE)
+    style = write(tmp_path, "style.tsv", GLOSSARY)
+    out = tmp_path / "out"
+    result = runner.invoke(app, ["translate", str(doc), "--from", "fr", "--out", str(out), "--format", "jsonl,md,html",
+                                 "--glossary", str(style), "--json", "-q", "--cache-dir", str(tmp_path / "cache")])
+    assert result.exit_code == 0, result.output
+    (report,) = json.loads(result.stdout)["documents"]
+    rows = [json.loads(line) for line in (out / f"{report['id']}.fr-en.jsonl").read_text(encoding="utf-8").splitlines()]
+    rows = [r for r in rows if r.get("source")]
+    assert [len(r.get("terms", [])) for r in rows if r.get("kind", "text") == "text"][:4] == [1, 0, 2, 0]
+    misses = [c for r in rows for c in r.get("checks", []) if c["code"] == "term"]
+    md = (out / f"{report['id']}.fr-en.md").read_text(encoding="utf-8")
+    html = (out / f"{report['id']}.fr-en.html").read_text(encoding="utf-8")
+    for check in misses:  # every miss is shown wherever the checks are
+        assert check["detail"] in md and check["detail"].replace("'", "&#x27;") in html or check["detail"] in html
+    again = runner.invoke(app, ["translate", str(doc), "--from", "fr", "--out", str(out), "--format", "jsonl",
+                                "--json", "-q", "--cache-dir", str(tmp_path / "cache")], env={"TK_GLOSSARY": str(style)})
+    assert again.exit_code == 0 and json.loads(again.stdout)["documents"][0]["cached"] == 4  # the same keys
+
+
+@pytest.mark.parametrize("args, env, expected", [
+    (["--glossary", "{bad}"], {}, "{bad}:2: "),
+    (["--glossary", "{missing}"], {}, "--glossary {missing}: no such file"),
+    ([], {"TK_GLOSSARY": "{missing}"}, "TK_GLOSSARY {missing}: no such file"),
+    (["--glossary", "{conflict}"], {}, "conflicts with"),
+    (["--glossary", "{style}", "--glossary-mode", "sometimes"], {}, "unknown glossary mode 'sometimes'"),
+])
+def test_a_bad_glossary_is_one_line_and_exit_2_before_any_model(offline_hub, tmp_path, spy, args, env, expected):
+    files = {"bad": write(tmp_path, "bad.tsv", "fr\ten\nOTAN\n"), "missing": tmp_path / "nope.tsv",
+             "conflict": write(tmp_path, "conflict.tsv", "fr\ten\nOTAN\tNATO\nOTAN\tAtlantic Alliance\n"),
+             "style": write(tmp_path, "style.tsv", GLOSSARY)}
+    doc = write(tmp_path, "article.txt", ARTICLE)
+    fill = {k: str(v) for k, v in files.items()}
+    result = runner.invoke(app, ["translate", str(doc), "--from", "fr", "--out", str(tmp_path / "out"), "-q",
+                                 *[a.format(**fill) for a in args]], env={k: v.format(**fill) for k, v in env.items()})
+    assert result.exit_code == 2, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("tk: ") and expected.format(**fill) in lines[0], result.output
+    assert spy == []
