@@ -148,6 +148,7 @@ def test_cli_glossary_flag_env_and_outputs(offline_hub, tmp_path):
     md = (out / f"{report['id']}.fr-en.md").read_text(encoding="utf-8")
     page = html.unescape((out / f"{report['id']}.fr-en.html").read_text(encoding="utf-8"))
     assert misses  # the copy model mangles NATO (ATOO): misses to show
+    assert report["terms"] == 3 and report["terms_missing"] == len(misses) and report["to_check"] >= 1  # the run report
     for check in misses:  # every miss is shown wherever the checks are
         assert check["detail"] in md and check["detail"] in page
     again = runner.invoke(app, ["translate", str(doc), "--from", "fr", "--out", str(out), "--format", "jsonl",

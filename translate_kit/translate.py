@@ -116,6 +116,8 @@ def count_origins(segments: list[Segment]) -> dict:
         "flagged": sum(1 for s in segments if s.flag),
         "to_check": sum(1 for s in segments if getattr(s, "verdict", None) in ("check", "doubt")),  # checks/
         "doubt": sum(1 for s in segments if getattr(s, "verdict", None) == "doubt"),
+        "terms": sum(len(getattr(s, "terms", None) or ()) for s in segments),  # glossary terms matched (--glossary)
+        "terms_missing": sum(1 for s in segments for t in getattr(s, "terms", None) or () if t["missing"]),
     }
 
 

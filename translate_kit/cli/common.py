@@ -87,9 +87,10 @@ def decode_options(beams: int | None, precision: str, backend: str | None):
     return DecodeOptions(beams=beams, precision=precision, **({"backend": backend} if backend else {}))
 
 
-def glossary_enforcer(paths: list[Path] | None, mode: str | None, targets: list[str]):
+def glossary_enforcer(paths: list[Path] | None, mode: str | None, targets: list[str] | None):
     """--glossary/--glossary-mode (or TK_GLOSSARY/TK_GLOSSARY_MODE) read, checked and matched for
-    `targets` now, before any model loads: a bad setting, file or conflict is one line, exit 2.
+    `targets` (None: every language of the files) now, before any model loads: a bad setting,
+    file or conflict is one line, exit 2.
     None when the run has no glossary (the glossary package is then not imported)."""
     from ..errors import GlossaryError
     from ..options import GlossaryOptions

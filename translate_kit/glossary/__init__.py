@@ -34,12 +34,13 @@ def build_matcher(glossary: Glossary, src: str, tgt: str, strict: bool = True) -
 
 def load_enforcer(options, targets: list[str] | None = None) -> Enforcer | None:
     """A run's Enforcer from its GlossaryOptions (None without files): the files read, and the
-    matchers of every direction into `targets` built now, so that a bad file or a conflict fails
-    (GlossaryError) before any model loads."""
+    matchers of every direction into `targets` (None: into every language of the files, as a
+    server needs) built now, so that a bad file or a conflict fails (GlossaryError) before any
+    model loads."""
     if not options.paths:
         return None
     enforcer = Enforcer(load_glossary(options.paths), Policy(options.mode, options.hypotheses))
-    for tgt in targets or []:
+    for tgt in enforcer.glossary.languages if targets is None else targets:
         for src in enforcer.glossary.languages:
             if src.split("-")[0] != tgt.split("-")[0]:
                 enforcer.matcher(src, tgt)

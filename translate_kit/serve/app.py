@@ -56,6 +56,7 @@ class Settings:
     api_keys: frozenset[str] = frozenset()  # empty: no key needed
     cors_origins: tuple[str, ...] = ()
     file_ttl: float = 600.0
+    glossary: object = None  # a glossary.Enforcer every request follows (tk serve --glossary), or None
 
     @property
     def body_limit(self) -> int:
@@ -163,7 +164,7 @@ def alternatives_param(values: dict) -> int:
 
 def create_app(settings: Settings | None = None, make_service=None) -> FastAPI:
     settings = settings or Settings()
-    make_service = make_service or (lambda: service.Service(settings.decode, settings.run))
+    make_service = make_service or (lambda: service.Service(settings.decode, settings.run, settings.glossary))
     state: dict = {"languages": service.languages(), "languages_at": time.monotonic()}
     fields = _language_fields(state["languages"])  # the schema's examples: what was there at start
 
