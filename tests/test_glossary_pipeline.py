@@ -162,6 +162,7 @@ def test_cli_glossary_flag_env_and_outputs(offline_hub, tmp_path):
     ([], {"TK_GLOSSARY": "{missing}"}, "TK_GLOSSARY {missing}: no such file"),
     (["--glossary", "{conflict}"], {}, "conflicts with"),
     (["--glossary", "{style}", "--glossary-mode", "sometimes"], {}, "unknown glossary mode 'sometimes'"),
+    (["--glossary", "{style}"], {"TK_GLOSSARY_MODE": "often"}, "TK_GLOSSARY_MODE='often' is not a glossary mode"),
 ])
 def test_a_bad_glossary_is_one_line_and_exit_2_before_any_model(offline_hub, tmp_path, spy, args, env, expected):
     files = {"bad": write(tmp_path, "bad.tsv", "fr\ten\nOTAN\n"), "missing": tmp_path / "nope.tsv",

@@ -255,8 +255,11 @@ class GlossaryOptions:
             listed = env("GLOSSARY")
             paths = [Path(p).expanduser() for p in (listed or "").split(os.pathsep) if p.strip()]
             source = "TK_GLOSSARY"
-        return cls(tuple(Path(p) for p in paths), (mode or env("GLOSSARY_MODE", DEFAULT_GLOSSARY_MODE)).strip().lower(),
-                   hypotheses or DEFAULT_GLOSSARY_HYPOTHESES, source)
+        if mode is None:
+            mode = env("GLOSSARY_MODE", DEFAULT_GLOSSARY_MODE).strip().lower()
+            if mode not in GLOSSARY_MODES:
+                raise _usage(f"TK_GLOSSARY_MODE={mode!r} is not a glossary mode; known: {', '.join(GLOSSARY_MODES)}")
+        return cls(tuple(Path(p) for p in paths), mode.strip().lower(), hypotheses or DEFAULT_GLOSSARY_HYPOTHESES, source)
 
 
 @dataclass(frozen=True)
