@@ -173,21 +173,25 @@ def pipeline(args, texts: list[str], terms: list[Term]) -> dict:
     spent = timed_glossary_work()
     load_before = os.getloadavg()
     times: dict[str, list[float]] = {m: [] for m in hooks}
-    work: dict[str, list[float]] = {}  # share of each run's wall time spent in glossary code
+    work: dict[str, list[float]] = {}
+    cpu_times: dict[str, list[float]] = {}  # this process's CPU time (all threads): less at the load's mercy  # share of each run's wall time spent in glossary code
     for round_ in range(args.rounds):
         order = list(hooks.items())
         for mode, hook in order[round_ % len(order):] + order[:round_ % len(order)]:  # each mode leads a round
             translator.glossary = hook
             spent["s"] = 0.0
-            started = time.perf_counter()
+            started, cpu = time.perf_counter(), time.process_time()
             translator.translate_texts(sample, lambda n: None)
             times[mode].append(time.perf_counter() - started)
+            cpu_times.setdefault(mode, []).append(time.process_time() - cpu)
             work.setdefault(mode, []).append(spent["s"] / times[mode][-1])
     load_after = os.getloadavg()
     base = statistics.median(times["none"])
     rows = {m: {"median_s": round(statistics.median(t), 3), "runs_s": [round(x, 3) for x in t],
                 "sentences_per_s": round(len(sample) / statistics.median(t), 2),
                 "cost_percent": round(100 * (statistics.median(t) / base - 1), 1),
+                "cpu_s": [round(x, 3) for x in cpu_times[m]],
+                "cpu_cost_percent": round(100 * (statistics.median(cpu_times[m]) / statistics.median(cpu_times["none"]) - 1), 1),
                 "glossary_code_percent": round(100 * statistics.median(work[m]), 3)} for m, t in times.items()}
     return {"targets": args.targets, "model": "opus-mt-fr-en shapes, random weights, ct2 " + translator.engine.plan.precision,
             "beams": translator.engine.beams, "sentences": len(sample), "matched_sentences": matched,
