@@ -176,3 +176,31 @@ def test_a_bad_glossary_is_one_line_and_exit_2_before_any_model(offline_hub, tmp
     lines = result.output.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("tk: ") and expected.format(**fill) in lines[0], result.output
     assert spy == []
+
+
+@pytest.mark.parametrize("backend", ["torch", "ct2"])
+def test_nbest_is_asked_only_for_the_sentences_that_miss_a_term(offline_hub, tmp_path, monkeypatch, backend):
+    from translate_kit.runtime.ct2 import Ct2Engine
+    from translate_kit.runtime.torch import TorchEngine
+
+    asked = []
+    for cls in (TorchEngine, Ct2Engine):
+        hypotheses = cls.hypotheses
+
+        def recording(self, texts, k, _original=hypotheses):
+            asked.extend((t, k) for t in texts)
+            found = _original(self, texts, k)
+            assert all(len(h) == k for h in found)
+            return found
+
+        monkeypatch.setattr(cls, "hypotheses", recording)
+    doc = write(tmp_path, "article.txt", ARTICLE)
+    enforcer = Enforcer(load_glossary(write(tmp_path, "style.tsv", GLOSSARY)), Policy("both", 3))
+    (tmp_path / "plain").mkdir()
+    run(tmp_path / "plain", None)
+    assert asked == []  # a run without a glossary asks no hypotheses
+    (result,) = translate(load_documents([str(doc)]), "en", src="fr", decode=DecodeOptions(backend=backend),
+                          run=RunOptions(cache_dir=tmp_path / "cache"), glossary=enforcer)
+    text = [s for s in result.segments if s.kind == "text"]
+    substituted = {enforcer.prepare(s.text, "fr", "en").source for s in text if s.terms}
+    assert asked and {t for t, _ in asked} <= substituted and {k for _, k in asked} == {3}
