@@ -204,3 +204,25 @@ def test_nbest_is_asked_only_for_the_sentences_that_miss_a_term(offline_hub, tmp
     text = [s for s in result.segments if s.kind == "text"]
     substituted = {enforcer.prepare(s.text, "fr", "en").source for s in text if s.terms}
     assert asked and {t for t, _ in asked} <= substituted and {k for _, k in asked} == {3}
+
+
+def test_summarize_translations_follow_the_glossary(offline_hub, tmp_path, monkeypatch):
+    from translate_kit.runtime.engine import Engine
+
+    sent_texts = []
+    original = Engine.__dict__["run"]
+
+    def recording(self, texts, *args, **kwargs):
+        sent_texts.extend(texts)
+        yield from original(self, texts, *args, **kwargs)
+
+    monkeypatch.setattr(Engine, "run", recording)
+    doc = write(tmp_path, "article.txt", ARTICLE)
+    style = write(tmp_path, "style.tsv", GLOSSARY)
+    result = runner.invoke(app, ["summarize", str(doc), "--from", "fr", "--method", "extractive", "--backend", "torch",
+                                 "--glossary", str(style), "--json", "-q", "--cache-dir", str(tmp_path / "cache")])
+    assert result.exit_code == 0, result.output
+    assert any("NATO" in t for t in sent_texts)  # the OTAN sentences went to the model substituted
+    assert not any("OTAN" in t or "Zelensky " in t for t in sent_texts)
+    bad = runner.invoke(app, ["summarize", str(doc), "--glossary", str(tmp_path / "none.tsv"), "-q"])
+    assert bad.exit_code == 2 and "--glossary" in bad.output and "no such file" in bad.output

@@ -116,6 +116,8 @@ def summarize(
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
     debug: DebugOpt = False,
+    glossary: GlossaryOpt = None,
+    glossary_mode: GlossaryModeOpt = None,
 ) -> None:
     """Summarize documents, in English and their own language, aligned sentence by sentence."""
     from ..documents import load_documents  # the run's modules: only when a run starts
@@ -129,6 +131,7 @@ def summarize(
             check_writable(out)
         run = RunOptions.from_env(device=device, threads=threads, cache_dir=cache_dir, use_cache=not no_cache)
         decode = decode_options(beams, precision, backend)  # as `tk translate` builds it: the same cache entries
+        enforcer = glossary_enforcer(glossary, glossary_mode, None)  # the translations follow it
     bar, progress = progress_bar(quiet, "translating" if method == "abstractive" else "summarizing")
 
     def each(result, problems: DocumentProblems) -> None:
@@ -140,7 +143,8 @@ def summarize(
         if not result.error and not as_json:
             typer.echo(render_text(result))
 
-    results = run_summary(load_documents(docs, corpus_dir(corpus)), options, decode=decode, run=run, progress=progress)
+    results = run_summary(load_documents(docs, corpus_dir(corpus)), options, decode=decode, run=run, progress=progress,
+                          glossary=enforcer)
     _, failed = results_loop(results, bar, "interrupted; {done} document(s) done, finished batches are cached", each,
                              as_json)
     if failed:
