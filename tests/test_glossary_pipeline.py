@@ -226,3 +226,20 @@ def test_summarize_translations_follow_the_glossary(offline_hub, tmp_path, monke
     assert not any("OTAN" in t or "Zelensky " in t for t in sent_texts)
     bad = runner.invoke(app, ["summarize", str(doc), "--glossary", str(tmp_path / "none.tsv"), "-q"])
     assert bad.exit_code == 2 and "--glossary" in bad.output and "no such file" in bad.output
+
+
+def test_a_substituted_text_past_the_input_limit_goes_as_written(offline_hub, tmp_path, spy):
+    """Texts are fitted to the model's limit as written; a term whose target takes many more tokens
+    must not push one past it (the model would refuse it): such a text goes unsubstituted."""
+    long_target = " ".join(["the", "war-torn", "Eastern", "European", "republic", "of", "Ukraine"] * 6)
+    style = write(tmp_path, "style.tsv", f"fr\ten\nUkraine\t{long_target}\n")
+    seeds = sorted((Path(__file__).parents[1] / "seeds").glob("*.txt"))
+    seed = next(p for p in seeds if p.read_text(encoding="utf-8").count("Ukraine") >= 3)
+    result = runner.invoke(app, ["translate", str(seed), "--model", str(offline_hub.tiny_marian_64), "--out",
+                                 str(tmp_path / "out"), "-q", "--json", "--beams", "1", "--format", "jsonl",
+                                 "--glossary", str(style), "--glossary-mode", "substitute",
+                                 "--cache-dir", str(tmp_path / "cache")])
+    assert result.exit_code == 0, result.output
+    (doc,) = json.loads(result.stdout)["documents"]
+    assert doc["error"] is None and doc["terms"] >= 3
+    assert spy and max(n for _, lengths in spy for n in lengths) <= 64

@@ -111,7 +111,7 @@ def run_jobs(translator: Translator, jobs: Sequence[Job], advance: Callable[[int
     by_key = {(j.text, j.fragment): j for j in jobs}
     found = _lookup(translator, unique)
     advance(len(found))
-    misses = [by_key[k] for k in unique if k not in found]
+    misses = _fitting(translator, [by_key[k] for k in unique if k not in found])
     failed: dict[str, object] = {}
     sources = [j.source for j in misses]
     for positions, outputs in translator.generated(sources, failed):
@@ -125,6 +125,20 @@ def run_jobs(translator: Translator, jobs: Sequence[Job], advance: Callable[[int
         if j.source in failed:
             found[j.text, j.fragment] = Translation("", "failed", None, failed[j.source])
     return [found[j.text, j.fragment] for j in jobs]
+
+
+def _fitting(translator: Translator, jobs: list[Job]) -> list[Job]:
+    """Texts were fitted to the model's input limit as written (Translator.fit); a substituted one
+    that no longer fits (a sentence near the limit whose terms take more tokens) goes as written,
+    its terms then only checked, rather than fail."""
+    changed = [i for i, j in enumerate(jobs) if j.source != j.text]
+    if not changed:
+        return jobs
+    engine, jobs = translator.engine, list(jobs)
+    for i, length in zip(changed, engine.count_tokens([jobs[i].source for i in changed])):
+        if length > engine.max_input_tokens:
+            jobs[i] = replace(jobs[i], source=jobs[i].text)
+    return jobs
 
 
 def _lookup(translator: Translator, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Translation]:
