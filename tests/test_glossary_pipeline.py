@@ -243,3 +243,17 @@ def test_a_substituted_text_past_the_input_limit_goes_as_written(offline_hub, tm
     (doc,) = json.loads(result.stdout)["documents"]
     assert doc["error"] is None and doc["terms"] >= 3
     assert spy and max(n for _, lengths in spy for n in lengths) <= 64
+
+
+def test_a_run_all_in_the_cache_loads_no_model_with_a_glossary_too(offline_hub, tmp_path, monkeypatch):
+    from translate_kit import runtime
+
+    first = run(tmp_path, GLOSSARY)
+
+    def no_model(*args, **kwargs):
+        raise AssertionError("a model was loaded for a run that is all in the cache")
+
+    monkeypatch.setattr(runtime, "open_engine", no_model)
+    again = run(tmp_path, GLOSSARY)
+    assert [s.target for s in again] == [s.target for s in first] and {s.origin for s in again} == {"cache"}
+    assert [s.terms for s in again] == [s.terms for s in first]

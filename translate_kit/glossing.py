@@ -69,6 +69,14 @@ class Glossing:
             prepared[text] = self.enforcer.prepare(text, src, tgt)
         return {text: _with_terms(found, prepared[text], tgt) for text, found in done.items()}
 
+    def known(self, translator: Translator, texts: list[str]) -> set[str]:
+        """The texts whose translation needs no model: reviewed, or cached under their glossary key
+        (Translator.fit: a run that is all in the cache loads no model, with a glossary too)."""
+        src, tgt = translator.pair
+        reviewed = set(translator.cache.get_overrides(src, tgt, texts)) if src and tgt else set()
+        keys = [(t, self.enforcer.prepare(t, src, tgt).fragment) for t in texts if t not in reviewed]
+        return reviewed | {text for text, _ in _lookup(translator, keys)}
+
     def _pivot(self, pivot: PivotTranslator, texts: list[str], prepared: dict[str, Prepared],
                advance: Callable[[int], None]) -> dict[str, Translation]:
         """PivotTranslator._chain with the glossary: terms into the first leg, choice on the last."""

@@ -163,7 +163,7 @@ class Translator(ModelTask):
         """Segments split to the model's input budget. Texts already cached whole need no
         tokenizer: when every text is, the model is not loaded at all."""
         texts = [s.text for s in segments if s.kind == "text"]
-        known = set(self.cache.get_many(self.signature, texts))
+        known = set(self.cache.get_many(self.signature, texts)) if self.glossary is None else self.glossary.known(self, texts)
         if all(t in known for t in texts):
             return segments
         return fit_segments(segments, self.engine.count, self.engine.max_input_tokens, known)
