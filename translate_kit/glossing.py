@@ -86,7 +86,7 @@ class Glossing:
         pieces = {t: pivot._pieces(english[t].target) for t in texts}
         jobs: dict[tuple[str, str], Job] = {}
         for t in texts:
-            last = prepared[t] if prepared[t].matches and (prepared[t].n > 1 or prepared[t].slots) else None
+            last = _on_last_leg(prepared[t])
             for piece in pieces[t]:
                 job = Job(piece, piece, last.fragment if last else "", last)
                 jobs.setdefault((piece, job.fragment), job)
@@ -95,10 +95,16 @@ class Glossing:
         share.finish()
         out = {}
         for t in texts:
-            last = prepared[t] if prepared[t].matches and (prepared[t].n > 1 or prepared[t].slots) else None
+            last = _on_last_leg(prepared[t])
             key = last.fragment if last else ""
             out[t] = pivot._join(english[t], [final[piece, key] for piece in pieces[t]])
         return out
+
+
+def _on_last_leg(prepared: Prepared) -> Prepared | None:
+    """What the pivot's last leg needs of a sentence: its terms to choose among hypotheses or its
+    placeholders to restore (then its key gains the fragment); None when it translates the English as is."""
+    return prepared if prepared.matches and (prepared.n > 1 or prepared.slots) else None
 
 
 def _with_terms(found: Translation, prepared: Prepared, tgt: str) -> Translation:
