@@ -132,7 +132,6 @@ def pipeline_service(kind: str, backend: str):
     model = None
     if kind == "tiny":
         import os
-        import tempfile
 
         sys.path.insert(0, str(ROOT / "tests" / "fixtures"))
         import build_models
