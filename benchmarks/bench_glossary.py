@@ -13,6 +13,15 @@ substitute, cache fragment; then the n-best choice and the check on one hypothes
 The per-sentence cost is compared with the figures of docs/benchmarks.md#translation-speed-on-a-cpu for the default CPU path (ct2
 int8, 2 cores): 30.98 sentences/s at greedy and 9.85 at beam 4. Target: under 5% of translation
 time. Writes JSON to benchmarks/results/glossary-<time>.json.
+
+    python benchmarks/bench_glossary.py --pipeline      # end to end, through the real pipeline
+
+--pipeline measures the same glossary through the model service (Translator.translate_texts with
+the glossing hook), on the full-size random-weight opus-mt-fr-en (benchmarks/full_model.py), no
+cache, output lengths forced to 1.1x the source tokens as bench_translate.py does (a random model
+never stops by itself). Runs are interleaved, round after round: no glossary, then each --modes
+mode, so that the machine's load falls on all alike; the median of each is compared with the run
+without. The load average is recorded. Writes benchmarks/results/glossary-pipeline-<time>.json.
 """
 
 from __future__ import annotations
@@ -86,15 +95,136 @@ def pipeline_work(texts: list[str], matcher: Matcher, policy: Policy) -> int:
     return checks
 
 
+def force_lengths() -> None:
+    """Output lengths fixed by the source (1.1x its tokens), on both backends, as bench_translate.py
+    does: a random-weight model never stops by itself."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from bench_translate import forced_steps
+    from translate_kit.runtime import ct2, torch as tk_torch
+
+    ct2_options, torch_generate = ct2.Ct2Engine.options, tk_torch.TorchEngine.generate
+
+    def options(self, batch, **overrides):
+        steps = forced_steps(max(map(len, batch)))
+        return ct2_options(self, batch, **{**overrides, "min_length": steps + 1, "max_length": steps + 1})
+
+    def generate(self, texts, **overrides):
+        steps = forced_steps(max(self.count_tokens(texts)))
+        return torch_generate(self, texts, **{**overrides, "min_length": steps + 1, "max_length": steps + 1})
+
+    ct2.Ct2Engine.options, tk_torch.TorchEngine.generate = options, generate
+
+
+def timed_glossary_work() -> dict:
+    """Wrap the glossary's own steps in the pipeline (matching and preparing each text, the cache
+    keys' grouping, the check of each translation) with a clock: their share of a run's wall time
+    is the glossary's cost, measured inside the same process, so the machine's load weighs on it
+    and on the model alike (the end-to-end difference between runs is at the load's mercy)."""
+    from translate_kit import glossing
+    from translate_kit.glossary import Enforcer
+
+    spent = {"s": 0.0}
+
+    def clocked(function):
+        def wrapper(*args, **kwargs):
+            started = time.perf_counter()
+            try:
+                return function(*args, **kwargs)
+            finally:
+                spent["s"] += time.perf_counter() - started
+        return wrapper
+
+    Enforcer.prepare = clocked(Enforcer.prepare)
+    glossing._with_terms = clocked(glossing._with_terms)
+    glossing._lookup = clocked(glossing._lookup)
+    glossing._store = clocked(glossing._store)
+    glossing._enforced = clocked(glossing._enforced)  # restore/choose/verify; in `both` also the n-best's model time
+    return spent
+
+
+def pipeline(args, texts: list[str], terms: list[Term]) -> dict:
+    """Sentences per second through Translator.translate_texts, with and without the glossary."""
+    import os
+    import statistics
+
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    import full_model
+    from translate_kit.cache import NoCache
+    from translate_kit.glossary import Enforcer, Entry, Glossary, build_matcher
+    from translate_kit.glossing import Glossing
+    from translate_kit.options import DecodeOptions, RunOptions
+    from translate_kit.translators import Translators
+
+    force_lengths()
+    folder = full_model.model_dir("base")
+    sample = full_model.seed_sentences(args.sentences)
+    if args.targets == "same":  # phrases kept as written (as "Rassemblement national stays"): the model's input
+        terms = [t if not t.origin.startswith("phrase:") else Term(t.sources, t.sources, "fr", "en", origin=t.origin)
+                 for t in terms]  # keeps its length; "upper" triples its tokens (CAPITALS split into letters)
+    glossary = Glossary([Entry((("fr", t.sources), ("en", t.targets)), origin=t.origin) for t in terms])
+    run = RunOptions(cache_dir=full_model.MODELS, use_cache=False, threads=args.threads)
+    translators = Translators(DecodeOptions(beams=args.beams, backend="ct2"), run, NoCache(), str(folder))
+    translator = translators.get("fr", "en")
+    translator.engine  # loaded before the clock starts
+    hooks = {"none": None, **{m: Glossing(Enforcer(glossary, Policy(m, 8))) for m in args.modes.split(",")}}
+    for hook in list(hooks.values())[1:]:  # the made-up glossary has conflicts (phrases cut twice): tolerated here
+        hook.enforcer._matchers["fr", "en"] = build_matcher(glossary, "fr", "en", strict=False)
+    matched = sum(1 for t in sample if hooks[args.modes.split(",")[0]].enforcer.prepare(t, "fr", "en").matches)
+    spent = timed_glossary_work()
+    load_before = os.getloadavg()
+    times: dict[str, list[float]] = {m: [] for m in hooks}
+    work: dict[str, list[float]] = {}
+    cpu_times: dict[str, list[float]] = {}  # this process's CPU time (all threads): less at the load's mercy  # share of each run's wall time spent in glossary code
+    for round_ in range(args.rounds):
+        order = list(hooks.items())
+        for mode, hook in order[round_ % len(order):] + order[:round_ % len(order)]:  # each mode leads a round
+            translator.glossary = hook
+            spent["s"] = 0.0
+            started, cpu = time.perf_counter(), time.process_time()
+            translator.translate_texts(sample, lambda n: None)
+            times[mode].append(time.perf_counter() - started)
+            cpu_times.setdefault(mode, []).append(time.process_time() - cpu)
+            work.setdefault(mode, []).append(spent["s"] / times[mode][-1])
+    load_after = os.getloadavg()
+    base = statistics.median(times["none"])
+    rows = {m: {"median_s": round(statistics.median(t), 3), "runs_s": [round(x, 3) for x in t],
+                "sentences_per_s": round(len(sample) / statistics.median(t), 2),
+                "cost_percent": round(100 * (statistics.median(t) / base - 1), 1),
+                "cpu_s": [round(x, 3) for x in cpu_times[m]],
+                "cpu_cost_percent": round(100 * (statistics.median(cpu_times[m]) / statistics.median(cpu_times["none"]) - 1), 1),
+                "glossary_code_percent": round(100 * statistics.median(work[m]), 3)} for m, t in times.items()}
+    return {"targets": args.targets, "model": "opus-mt-fr-en shapes, random weights, ct2 " + translator.engine.plan.precision,
+            "beams": translator.engine.beams, "sentences": len(sample), "matched_sentences": matched,
+            "rounds": args.rounds, "load_average_before": [round(x, 2) for x in load_before],
+            "load_average_after": [round(x, 2) for x in load_after], "cpus": os.cpu_count(), "modes": rows}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--entries", type=int, default=5000)
     parser.add_argument("--corpus", type=Path, default=ROOT / "seeds")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--no-save", action="store_true")
+    parser.add_argument("--pipeline", action="store_true", help="end to end through the model service (see above)")
+    parser.add_argument("--modes", default="verify,substitute,both", help="--pipeline: glossary modes to time")
+    parser.add_argument("--sentences", type=int, default=48, help="--pipeline: seed sentences per run")
+    parser.add_argument("--beams", type=int, default=4, help="--pipeline: beam size")
+    parser.add_argument("--threads", type=int, default=None, help="--pipeline: CPU threads")
+    parser.add_argument("--targets", choices=("same", "upper"), default="same",
+                        help="--pipeline: the made-up phrases' targets: the phrase itself, or in capitals")
     args = parser.parse_args()
     texts = sentences(args.corpus)
     terms = glossary_terms(args.entries, texts)
+    if args.pipeline:
+        report = {"date": datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S"), "python": platform.python_version(),
+                  "entries": len(terms), **pipeline(args, texts, terms)}
+        print(json.dumps(report, indent=1))
+        if not args.no_save:
+            RESULTS.mkdir(exist_ok=True)
+            out = RESULTS / f"glossary-pipeline-{report['date']}.json"
+            out.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
+            print(f"wrote {out}")
+        return
     build_s = best_of(args.rounds, lambda: Matcher(terms, "fr"))
     matcher = Matcher(terms, "fr")
     matches = sum(len(matcher.match(t)) for t in texts)

@@ -573,3 +573,38 @@ def test_alternatives_are_the_beams_next_hypotheses(server, generated, monkeypat
     assert status == 200 and len(body["alternatives"]) <= 5  # capped: the beam is widened to alternatives + 1
     status, body, _ = call(server, "/translate", {"q": "Guten Tag. Wie geht es?", "source": "de", "target": "fr", "alternatives": 2})
     assert status == 200 and isinstance(body["alternatives"], list)  # through English: the second model's beam
+
+
+def test_every_request_follows_the_servers_glossary(settings, tmp_path, generated):
+    """tk serve --glossary: the model reads the substituted sentence, and the server and
+    tk translate --glossary share their cache entries (the same keys)."""
+    from dataclasses import replace
+
+    from translate_kit.glossary import Enforcer, load_glossary
+
+    style = tmp_path / "style.tsv"
+    style.write_text("fr\ten\nsyndicats\tunions\n", encoding="utf-8")
+    with running(replace(settings, glossary=Enforcer(load_glossary(style)))) as url:
+        status, body, _ = call(url, "/translate", {"q": TEXT, "source": "fr", "target": "en"})
+    assert status == 200 and body["translatedText"]
+    sent = [t for batch in generated for t in batch]
+    assert "Les unions appellent à la grève." in sent and not any("syndicats" in t for t in sent)
+    generated.clear()
+    doc = tmp_path / "doc.txt"
+    doc.write_text(TEXT + "\n", encoding="utf-8")
+    result = CliRunner().invoke(cli_app, ["translate", str(doc), "--from", "fr", "--to", "en", "--out", str(tmp_path / "out"),
+                                          "--cache-dir", str(settings.run.cache_dir), "--format", "jsonl", "--json",
+                                          "-q", "--glossary", str(style)])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["documents"][0]["cached"] == 4 and generated == []
+
+
+def test_serve_refuses_a_bad_glossary_before_starting(monkeypatch, tmp_path):
+    pytest.importorskip("uvicorn")
+    import uvicorn
+
+    monkeypatch.setattr(uvicorn.Server, "run", lambda self: pytest.fail("the server must not start"))
+    bad = tmp_path / "bad.tsv"
+    bad.write_text("fr\ten\nOTAN\tNATO\nOTAN\tAlliance\n", encoding="utf-8")
+    result = CliRunner().invoke(cli_app, ["serve", "--glossary", str(bad)])
+    assert result.exit_code == 2 and result.stderr.count("\n") == 1 and "conflicts with" in result.stderr

@@ -629,3 +629,41 @@ def test_a_flag_first_seen_in_a_later_part_is_explained_at_the_end():
             assert head == "" and "Flags" not in tail and "length" in prologue.split("\n\n", 1)[1], prologue
             continue
         assert "length" not in head and "Flags" in tail and "length" in tail and "repetition" not in tail, name
+
+
+# --- glossary terms (issue 25) ----------------------------------------------------------------------
+
+GLS = "urn:oasis:names:tc:xliff:glossary:2.0"
+
+
+def with_terms() -> DocResult:
+    result = make_result("terms", [(0, "L'OTAN a parlé.", " ", "NATO spoke."), (0, "Zelensky aussi.", "\n", "Zelensky too.")])
+    first, second = [s for s in result.segments if s.kind == "text"]
+    first.terms = [{"source": "OTAN", "target": "NATO", "note": "acronym", "origin": "style.tsv:2", "missing": False}]
+    second.terms = [{"source": "Zelensky", "target": "Zelenskyy", "note": "", "origin": "style.tsv:3", "missing": True}]
+    second.verdict, second.checks = "check", [{"code": "term", "detail": "term 'Zelenskyy' (for Zelensky) missing"}]
+    first.verdict = "ok"
+    return result
+
+
+def test_xliff_carries_the_terms_in_its_glossary_module():
+    parser = etree.XMLParser(no_network=True)
+    parser.resolvers.add(LocalSchemas())
+    schema = etree.XMLSchema(etree.parse(str(SCHEMAS / "xliff_with_glossary.xsd"), parser))
+    root = parse_xml(render("xliff", with_terms()))
+    assert schema.validate(root), schema.error_log
+    (glossary,) = root.iter(f"{{{GLS}}}glossary")
+    entries = [(e.find(f"{{{GLS}}}term").text, e.find(f"{{{GLS}}}translation").text) for e in glossary]
+    assert entries == [("OTAN", "NATO"), ("Zelensky", "Zelenskyy")]
+    assert glossary.getparent().tag.endswith("unit") and glossary.find(f".//{{{GLS}}}definition").text == "acronym"
+    assert "term 'Zelenskyy' (for Zelensky) missing" in render("xliff", with_terms())
+    broken = parse_xml(render("xliff", with_terms()).replace("<gls:term", "<gls:terms").replace("</gls:term>", "</gls:terms>"))
+    assert not schema.validate(broken)  # the module's schema really is applied
+
+
+def test_xliff12_jsonl_and_md_show_the_terms():
+    xliff12 = render("xliff12", with_terms())
+    assert "term: OTAN -&gt; NATO (acronym)" in xliff12 and "term 'Zelenskyy' (for Zelensky) missing" in xliff12
+    rows = [json.loads(line) for line in render("jsonl", with_terms()).splitlines()]
+    assert [r["terms"][0]["missing"] for r in rows if r.get("terms")] == [False, True]
+    assert "term 'Zelenskyy' (for Zelensky) missing" in render("md", with_terms())

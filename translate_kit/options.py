@@ -241,6 +241,49 @@ def node_cache_dir() -> Path | None:
     return Path(value) if value else None
 
 
+#: --glossary-mode choices (glossary/enforce.py's mechanisms, named here on the ground floor as BACKENDS
+#: is), and the default: substitution, with n hypotheses asked only when the translation still lacks
+#: a term (docs/glossaries.md says why)
+GLOSSARY_MODES = ("substitute", "nbest", "both", "placeholder", "verify")
+DEFAULT_GLOSSARY_MODE = "both"
+DEFAULT_GLOSSARY_HYPOTHESES = 8
+
+
+@dataclass(frozen=True)
+class GlossaryOptions:
+    """The glossary files of a run and how their terms are enforced (--glossary, --glossary-mode;
+    TK_GLOSSARY, paths separated by os.pathsep, and TK_GLOSSARY_MODE). Only the form is checked
+    here (a mode, files that exist); what the files say is read by glossary/ before any model loads."""
+
+    paths: tuple[Path, ...] = ()
+    mode: str = DEFAULT_GLOSSARY_MODE
+    hypotheses: int = DEFAULT_GLOSSARY_HYPOTHESES
+    source: str = "--glossary"  # where the paths came from, for messages
+
+    def __post_init__(self):
+        if self.mode not in GLOSSARY_MODES:
+            raise _usage(f"unknown glossary mode '{self.mode}'; known: {', '.join(GLOSSARY_MODES)}")
+        object.__setattr__(self, "hypotheses", _whole(self.hypotheses, "--glossary-hypotheses"))
+        for path in self.paths:
+            if not path.is_file():
+                raise _usage(f"{self.source} {path}: {'not a file' if path.exists() else 'no such file'}")
+
+    @classmethod
+    def from_env(cls, paths: list[Path] | None = None, mode: str | None = None,
+                 hypotheses: int | None = None) -> "GlossaryOptions":
+        """defaults < TK_GLOSSARY / TK_GLOSSARY_MODE < flags (--glossary given replaces TK_GLOSSARY)."""
+        source = "--glossary"
+        if not paths:
+            listed = env("GLOSSARY")
+            paths = [Path(p).expanduser() for p in (listed or "").split(os.pathsep) if p.strip()]
+            source = "TK_GLOSSARY"
+        if mode is None:
+            mode = env("GLOSSARY_MODE", DEFAULT_GLOSSARY_MODE).strip().lower()
+            if mode not in GLOSSARY_MODES:
+                raise _usage(f"TK_GLOSSARY_MODE={mode!r} is not a glossary mode; known: {', '.join(GLOSSARY_MODES)}")
+        return cls(tuple(Path(p) for p in paths), mode.strip().lower(), hypotheses or DEFAULT_GLOSSARY_HYPOTHESES, source)
+
+
 @dataclass(frozen=True)
 class RunOptions:
     """Settings that must not change results: where and how fast the work runs.

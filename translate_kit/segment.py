@@ -51,6 +51,7 @@ class Segment:
     verdict: str | None = None
     checks: list = field(default_factory=list)
     score: float | None = None
+    terms: list = field(default_factory=list)  # glossary terms matched: source, target, note, origin, missing
 
     @property
     def text(self) -> str:

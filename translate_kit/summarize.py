@@ -145,10 +145,10 @@ class SummaryModels:
     the summarizer and the translators (the document into English, the summary into the others)."""
 
     def __init__(self, options: SummaryOptions, decode: DecodeOptions, run: RunOptions, cache: Cache | NoCache,
-                 progress: Progress | None = None):
+                 progress: Progress | None = None, glossary=None):
         self.options, self.decode, self.run, self.cache = options, decode, run, cache
         self.progress = progress or Progress()
-        self.translators = Translators(decode, run, cache, progress=self.progress)
+        self.translators = Translators(decode, run, cache, progress=self.progress, glossary=glossing_hook(glossary))
 
     def summarizer(self) -> Summarizer:
         """Settled from local files (signature, window); its model loads only for a summary not cached."""
@@ -252,6 +252,7 @@ def summarize(
     decode: DecodeOptions | None = None,
     run: RunOptions | None = None,
     progress: Progress | None = None,
+    glossary=None,
 ) -> Iterator[SummaryResult]:
     """Summarize documents; yields one SummaryResult per input, in input order.
 
@@ -261,7 +262,7 @@ def summarize(
     options = (options or SummaryOptions()).check()
     decode, run, progress = decode or DecodeOptions(), run or RunOptions.from_env(), progress or Progress()
     cache = open_cache(run)
-    loaded = SummaryModels(options, decode, run, cache, progress)
+    loaded = SummaryModels(options, decode, run, cache, progress, glossary)
     try:
         if options.method == "extractive":
             yield from (_summarize_one(_extractive, doc, loaded) for doc in documents)
@@ -273,6 +274,16 @@ def summarize(
                 yield _summarize_one(_abstractive, translated, loaded)
     finally:
         cache.close()
+
+
+def glossing_hook(enforcer):
+    """The translations' glossary hook (`glossary`: a glossary.Enforcer, tk summarize --glossary):
+    the document's English and the summary's translations follow it; the summarizer does not."""
+    if enforcer is None:
+        return None
+    from .glossing import Glossing  # only for a run with a glossary
+
+    return Glossing(enforcer)
 
 
 def _summarizer_error(loaded: SummaryModels) -> TkError | None:

@@ -111,6 +111,8 @@ def count_origins(segments: list[Segment]) -> dict:
         "flagged": sum(1 for s in segments if s.flag),
         "to_check": sum(1 for s in segments if getattr(s, "verdict", None) in ("check", "doubt")),  # checks/
         "doubt": sum(1 for s in segments if getattr(s, "verdict", None) == "doubt"),
+        "terms": sum(len(getattr(s, "terms", None) or ()) for s in segments),  # glossary terms matched (--glossary)
+        "terms_missing": sum(1 for s in segments for t in getattr(s, "terms", None) or () if t["missing"]),
     }
 
 
@@ -153,6 +155,7 @@ def translate_parts(
     model: str | None = None,
     progress: Progress | None = None,
     translators: Translators | None = None,
+    glossary=None,
 ) -> Iterator[DocResult]:
     """Translate documents into `tgt`, yielding each document as one or more parts, in input order.
 
@@ -161,18 +164,28 @@ def translate_parts(
     every part carries the document's fields, its own segments, `part` (0, 1, ...) and `final`,
     and `counts`/`seconds` over the document so far. A part with an error is the document's last:
     its remaining parts are not translated (what was translated is cached). `translators`: a
-    model service to share (its settings then stand for decode, run and model)."""
+    model service to share (its settings then stand for decode, run, model and glossary);
+    `glossary`: a glossary.Enforcer whose terms every translation follows (glossing.py)."""
     tgt, src = check_language(tgt, "--to"), check_source(src)  # they go into repo ids and file names
     decode, run, progress = decode or DecodeOptions(), run or RunOptions.from_env(), progress or Progress()
     owned = translators is None  # a caller's model service (tk summarize's) keeps its cache open
     if owned:
-        translators = Translators(decode, run, open_cache(run), model, progress)
+        translators = Translators(decode, run, open_cache(run), model, progress, glossary=_glossing(glossary))
     try:
         for window in _windows(documents, lambda doc: source_language(doc, src, translators.cache)):
             yield from _translate_window(window, src, tgt, translators, progress)
     finally:
         if owned:
             translators.cache.close()
+
+
+def _glossing(enforcer):
+    """The model service's glossary hook for an Enforcer (None: none)."""
+    if enforcer is None:
+        return None
+    from .glossing import Glossing  # the glossary matcher's libraries: only for a run with --glossary
+
+    return Glossing(enforcer)
 
 
 def _windows(documents: Iterable[Document | DocumentError], language: Callable[[Document], str]

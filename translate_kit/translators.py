@@ -37,6 +37,7 @@ class Translation:
     origin: Origin
     flag: str | None = None
     error: TkError | None = None
+    terms: tuple[dict, ...] = ()  # glossary terms its text matched, each with `missing` (glossing.py)
 
 
 @dataclass
@@ -60,6 +61,7 @@ def fill(segment: Segment, found: Translation, duplicate: bool = False) -> None:
     segment.target = found.target
     segment.flag = str(found.error) if failed else found.flag
     segment.origin = "duplicate" if duplicate and not failed else found.origin
+    segment.terms = list(found.terms)
 
 
 def fill_copy(segment: Segment) -> None:
@@ -152,6 +154,7 @@ class Translator(ModelTask):
     """One language pair: a model, its cache signature, and the cache."""
 
     pivot: str | None = None  # a direct model (PivotTranslator sets it)
+    glossary = None  # a run's glossary hook (glossing.Glossing), set by Translators; None: no glossary
 
     def __init__(self, engine, signature, cache, pair: tuple[str, str] = ("", ""), ref=None, revision=None):
         super().__init__(engine, signature, cache, ref, revision)
@@ -161,7 +164,7 @@ class Translator(ModelTask):
         """Segments split to the model's input budget. Texts already cached whole need no
         tokenizer: when every text is, the model is not loaded at all."""
         texts = [s.text for s in segments if s.kind == "text"]
-        known = set(self.cache.get_many(self.signature, texts))
+        known = set(self.cache.get_many(self.signature, texts)) if self.glossary is None else self.glossary.known(self, texts)
         if all(t in known for t in texts):
             return segments
         return fit_segments(segments, self.engine.count, self.engine.max_input_tokens, known)
@@ -169,7 +172,9 @@ class Translator(ModelTask):
     def translate_texts(self, texts: list[str], advance: Callable[[int], None]) -> dict[str, Translation]:
         """Unique texts -> Translation. Reviewed translations first (any model), then the cache;
         misses go to the model batch by batch, and each finished batch is stored in one
-        transaction before the next starts."""
+        transaction before the next starts. With a glossary, its hook does all of it (glossing.py)."""
+        if self.glossary is not None:
+            return self.glossary.translate(self, texts, advance)
         reviewed = self.cache.get_overrides(*self.pair, texts) if all(self.pair) else {}
         rest = [t for t in texts if t not in reviewed]
         found = self.cache.get_many(self.signature, rest)
@@ -214,8 +219,9 @@ class PivotTranslator:
 
     pivot = PIVOT
 
-    def __init__(self, first: Translator, second: Translator):
+    def __init__(self, first: Translator, second: Translator, glossary=None):
         self.first, self.second = first, second
+        self.glossary = glossary  # the run's glossary hook (glossing.py), matched for the whole pair
 
     @property
     def label(self) -> str:
@@ -254,6 +260,8 @@ class PivotTranslator:
 
     def translate_texts(self, texts: list[str], advance: Callable[[int], None]) -> dict[str, Translation]:
         """Reviewed translations of the whole pair first (tk import-review), the rest through both legs."""
+        if self.glossary is not None:
+            return self.glossary.translate(self, texts, advance)
         reviewed = self.first.cache.get_overrides(*self.pair, texts) if all(self.pair) else {}
         advance(len(reviewed))
         results = self._chain([t for t in texts if t not in reviewed], advance)
@@ -348,8 +356,9 @@ class Translators:
     """The model service of one run: loads each model once, and remembers failures too."""
 
     def __init__(self, decode: DecodeOptions, run: RunOptions, cache, model_override: str | None = None,
-                 progress: Progress | None = None, plan: runtime.Plan | None = None):
+                 progress: Progress | None = None, plan: runtime.Plan | None = None, glossary=None):
         self.decode, self.run, self.cache, self.override = decode, run, cache, model_override
+        self.glossary = glossary  # a glossing.Glossing every translator of the run follows, or None
         self.progress = progress or Progress()
         self._loaded = Once()  # (src, tgt) -> Translator | PivotTranslator; summarizer name -> Summarizer
         self._plan = plan  # given: a sharded run's worker, which runs the driver's Plan
@@ -393,7 +402,7 @@ class Translators:
             except ModelUnavailable:
                 pass  # no such repo on the hub, or no network: English may still bridge the pair
         try:
-            return PivotTranslator(self.get(src, PIVOT), self.get(PIVOT, tgt))
+            return PivotTranslator(self.get(src, PIVOT), self.get(PIVOT, tgt), self.glossary)
         except TkError as pivot_error:
             legs = f"{models.conventional_repo(src, PIVOT)} + {models.conventional_repo(PIVOT, tgt)}"
             raise ModelUnavailable(f"no {src}-{tgt} model; tried {models.conventional_repo(src, tgt)} (neither in "
@@ -408,7 +417,9 @@ class Translators:
         if models.fallback_line(src, tgt, ref):
             log.warning(models.fallback_line(src, tgt, ref))
         signature, factory, _ = self._task(ref, TRANSLATE)
-        return Translator(factory, signature, self.cache, (src, tgt), ref, signature.revision)
+        translator = Translator(factory, signature, self.cache, (src, tgt), ref, signature.revision)
+        translator.glossary = self.glossary
+        return translator
 
     def _task(self, ref: models.ModelRef, task: str) -> tuple[Signature, Callable[[], Engine], runtime.Plan]:
         """The model's exact version and its Plan (beams and input limit from its files), hence the

@@ -21,6 +21,7 @@ from .length import check_length
 from .marks import check_marks
 from .names import check_names
 from .numbers import check_numbers
+from .terms import as_required, check_terms
 from .untranslated import check_untranslated
 
 # Model score thresholds (mean log-probability per output token, <= 0). Placeholders until
@@ -73,15 +74,16 @@ def decide(found: Sequence[Check], score: float | None = None, median: float | N
 
 
 def assess(source: str, target: str, src: str, tgt: str, score: float | None = None,
-           median: float | None = None, flag: str | None = None) -> Verdict:
+           median: float | None = None, flag: str | None = None, terms: Sequence[dict] = ()) -> Verdict:
     """The verdict on one translated sentence (`median`: its document's median score, if known;
-    `flag`: quality.py's flag from when it was translated, which a retry may have kept: it stays a reason)."""
+    `flag`: quality.py's flag from when it was translated, which a retry may have kept: it stays a
+    reason; `terms`: the glossary terms it matched, Segment.terms)."""
     if not quality.LETTER_OR_DIGIT.search(source):
         return Verdict()
-    found = findings(source, target, src, tgt)
+    found = findings(as_required(source, terms) if terms else source, target, src, tgt)
     if flag in DEGENERATE and not any(c.code == flag for c in found):
         found.insert(0, DEGENERATE[flag])
-    return decide(found, score, median)
+    return decide(found + check_terms(terms), score, median)
 
 
 def document_median(scores: Iterable[float | None]) -> float | None:
@@ -106,5 +108,5 @@ def assess_segments(segments: Iterable, src: str, tgt: str) -> None:
     for s in segments:
         s.verdict, s.checks = "ok", []
     for s in todo:
-        v = assess(s.text, s.target, src, tgt, getattr(s, "score", None), median, s.flag)
+        v = assess(s.text, s.target, src, tgt, getattr(s, "score", None), median, s.flag, getattr(s, "terms", ()))
         s.verdict, s.checks = v.verdict, [c.to_dict() for c in v.checks]

@@ -75,6 +75,8 @@ PrecisionOpt = Annotated[str, typer.Option("--precision", metavar="PRECISION", h
 BackendOpt = Annotated[Optional[str], typer.Option("--backend", metavar="BACKEND", help="auto (ct2 on CPU, torch on GPU), torch, ct2 (env TK_BACKEND).")]
 BatchTokensOpt = Annotated[Optional[int], typer.Option("--batch-tokens", min=1, metavar="N", help="Token budget per batch (source tokens x beams).")]
 QualityOpt = Annotated[Optional[str], typer.Option("--quality", metavar="QUALITY", help="auto (the big model tier on CUDA, the base one on a CPU), fast (base) or best (big, where models.lock has one) (env TK_QUALITY). --model overrides it.")]
+GlossaryOpt = Annotated[Optional[list[Path]], typer.Option("--glossary", metavar="FILE", help="Glossary file (.tsv, .csv, .tbx) whose terms the translation follows; repeatable (env TK_GLOSSARY, paths separated by ':'). See docs/glossaries.md.")]
+GlossaryModeOpt = Annotated[Optional[str], typer.Option("--glossary-mode", metavar="MODE", help="both (default: substitute terms, n-best on a miss), substitute, nbest, placeholder, verify (env TK_GLOSSARY_MODE).")]
 ThreadsOpt = Annotated[Optional[int], typer.Option("--threads", min=1, metavar="N", help="CPU threads (env TK_THREADS; default: all cores).")]
 
 
@@ -86,6 +88,25 @@ def decode_options(beams: int | None, precision: str, backend: str | None, quali
 
     given = {key: value for key, value in (("backend", backend), ("quality", quality)) if value}
     return DecodeOptions(beams=beams, precision=precision, **given)
+
+
+def glossary_enforcer(paths: list[Path] | None, mode: str | None, targets: list[str] | None):
+    """--glossary/--glossary-mode (or TK_GLOSSARY/TK_GLOSSARY_MODE) read, checked and matched for
+    `targets` (None: every language of the files) now, before any model loads: a bad setting,
+    file or conflict is one line, exit 2.
+    None when the run has no glossary (the glossary package is then not imported)."""
+    from ..errors import GlossaryError
+    from ..options import GlossaryOptions
+
+    options = GlossaryOptions.from_env(paths, mode)  # UsageError: exit 2 via options_or_exit
+    if not options.paths:
+        return None
+    from ..glossary import load_enforcer
+
+    try:
+        return load_enforcer(options, targets)
+    except GlossaryError as err:
+        raise fail(err, EXIT_USAGE) from None
 
 
 def corpus_dir(corpus: Path | None) -> Path:

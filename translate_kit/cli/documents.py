@@ -16,9 +16,10 @@ from ..errors import CacheError, TkError, UsageError
 from ..language import check_language, check_source
 from ..options import RunOptions
 from .common import (EXIT_FAILED, BackendOpt, DebugOpt, BatchTokensOpt, BeamsOpt, CacheDirOpt, CorpusOpt, DeviceOpt,
-                     DocumentProblems, FromOpt, JsonOpt, NoCacheOpt, PrecisionOpt, QualityOpt, QuietOpt, ThreadsOpt,
-                     check_writable, corpus_dir, decode_options, echo_json, fail, options_or_exit, progress_bar,
-                     results_loop, say, setup_logging, terminate_as_interrupt)
+                     DocumentProblems, FromOpt, GlossaryModeOpt, GlossaryOpt, JsonOpt, NoCacheOpt, PrecisionOpt,
+                     QualityOpt, QuietOpt, ThreadsOpt, check_writable, corpus_dir, decode_options, echo_json, fail,
+                     glossary_enforcer, options_or_exit, progress_bar, results_loop, say, setup_logging,
+                     terminate_as_interrupt)
 
 
 def translate(
@@ -47,6 +48,8 @@ def translate(
     as_json: JsonOpt = False,
     debug: DebugOpt = False,
     fail_on: Annotated[Optional[str], typer.Option("--fail-on", metavar="VERDICT", help="Exit 1 when a sentence is doubt (doubt), or check or worse (check); see tk check.")] = None,
+    glossary: GlossaryOpt = None,
+    glossary_mode: GlossaryModeOpt = None,
 ) -> None:
     """Translate documents into aligned bilingual documents.
 
@@ -71,6 +74,9 @@ def translate(
                                   shard=shard)
         runtime.check_engine(run.engine)
         decode = decode_options(beams, precision, backend, quality)
+        enforcer = glossary_enforcer(glossary, glossary_mode, [to])
+    if enforcer is not None and run.shard:
+        raise fail("--glossary does not reach --shard workers yet; run without --shard", 2)
     bar, progress = progress_bar(quiet)
     if run.shard:  # documents go to the workers whole (sharded.py): written here as they come back
         from ..sharded import translate_sharded  # the [ray] side: only for --shard
@@ -79,7 +85,8 @@ def translate(
                                     corpus=corpus_dir(corpus), follow_links=follow_links, progress=progress)
     else:
         docs = load_documents(paths, corpus_dir(corpus), exclude=out, follow_links=follow_links)
-        parts = translate_parts(docs, to, src=src, decode=decode, run=run, model=model, progress=progress)
+        parts = translate_parts(docs, to, src=src, decode=decode, run=run, model=model, progress=progress,
+                                glossary=enforcer)
         results = write_documents(parts, writers, out)
     reports, failed = results_loop(
         results, bar, "interrupted; {done} document(s) written, finished batches are cached: run again to resume",
@@ -111,6 +118,8 @@ def summarize(
     quiet: QuietOpt = False,
     as_json: JsonOpt = False,
     debug: DebugOpt = False,
+    glossary: GlossaryOpt = None,
+    glossary_mode: GlossaryModeOpt = None,
 ) -> None:
     """Summarize documents, in English and their own language, aligned sentence by sentence."""
     from ..documents import load_documents  # the run's modules: only when a run starts
@@ -124,6 +133,7 @@ def summarize(
             check_writable(out)
         run = RunOptions.from_env(device=device, threads=threads, cache_dir=cache_dir, use_cache=not no_cache)
         decode = decode_options(beams, precision, backend, quality)  # as `tk translate` builds it: the same cache entries
+        enforcer = glossary_enforcer(glossary, glossary_mode, None)  # the translations follow it
     bar, progress = progress_bar(quiet, "translating" if method == "abstractive" else "summarizing")
 
     def each(result, problems: DocumentProblems) -> None:
@@ -135,7 +145,8 @@ def summarize(
         if not result.error and not as_json:
             typer.echo(render_text(result))
 
-    results = run_summary(load_documents(docs, corpus_dir(corpus)), options, decode=decode, run=run, progress=progress)
+    results = run_summary(load_documents(docs, corpus_dir(corpus)), options, decode=decode, run=run, progress=progress,
+                          glossary=enforcer)
     _, failed = results_loop(results, bar, "interrupted; {done} document(s) done, finished batches are cached", each,
                              as_json)
     if failed:

@@ -14,8 +14,9 @@ from typing import Annotated, Optional
 import typer
 
 from ..errors import UsageError
-from .common import (EXIT_USAGE, BackendOpt, BatchTokensOpt, BeamsOpt, CacheDirOpt, DeviceOpt, PrecisionOpt,
-                     QualityOpt, ThreadsOpt, decode_options, fail, options_or_exit, say)
+from .common import (EXIT_USAGE, BackendOpt, BatchTokensOpt, BeamsOpt, CacheDirOpt, DeviceOpt, GlossaryModeOpt,
+                     GlossaryOpt, PrecisionOpt, QualityOpt, ThreadsOpt, decode_options, fail, glossary_enforcer,
+                     options_or_exit, say)
 
 LOOPBACK = "127.0.0.1"
 # Seconds a SIGTERM leaves requests in flight to finish before they are abandoned (then the
@@ -63,6 +64,8 @@ def serve(
     batch_tokens: BatchTokensOpt = None,
     threads: ThreadsOpt = None,
     cache_dir: CacheDirOpt = None,
+    glossary: GlossaryOpt = None,
+    glossary_mode: GlossaryModeOpt = None,
 ) -> None:
     """Serve the LibreTranslate HTTP API (and a page at /) with the local models and cache."""
     try:
@@ -77,10 +80,12 @@ def serve(
         keys = read_keys(api_keys) if api_keys else frozenset()
         decode = decode_options(beams, precision, backend, quality)
         run = RunOptions.from_env(device=device, batch_tokens=batch_tokens, threads=threads, cache_dir=cache_dir)
+        enforcer = glossary_enforcer(glossary, glossary_mode, None)  # every request follows it
     if not is_loopback(host) and not keys:
         say(f"warning: listening on {host} with no --api-keys: anyone who can reach this machine can use it")
     settings = Settings(decode=decode, run=run, char_limit=char_limit, file_limit=file_limit, timeout=timeout,
-                        queue=queue, batch_wait=batch_wait, api_keys=keys, cors_origins=tuple(cors_origin or ()))
+                        queue=queue, batch_wait=batch_wait, api_keys=keys, cors_origins=tuple(cors_origin or ()),
+                        glossary=enforcer)
     with options_or_exit():
         api = create_app(settings)  # reads models.lock and the local cache: what it can serve
     config = uvicorn.Config(api, host=host, port=port, log_level="warning",

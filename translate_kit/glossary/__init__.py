@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from ..errors import GlossaryError
 from .enforce import (MECHANISMS, Choice, Enforcer, Policy, Prepared, Slot, cache_fragment, choose, finish, missing,
-                      prepare, protect, required, restore, substitute, term_checks, term_records, verify)
+                      prepare, protect, required, restore, substitute, term_checks, term_records, term_report, verify)
 from .match import Match, Matcher, occurs
 from .read import load_glossary
 from .terms import Entry, Glossary, Problem, Term
@@ -32,7 +32,22 @@ def build_matcher(glossary: Glossary, src: str, tgt: str, strict: bool = True) -
     return matcher
 
 
+def load_enforcer(options, targets: list[str] | None = None) -> Enforcer | None:
+    """A run's Enforcer from its GlossaryOptions (None without files): the files read, and the
+    matchers of every direction into `targets` (None: into every language of the files, as a
+    server needs) built now, so that a bad file or a conflict fails (GlossaryError) before any
+    model loads."""
+    if not options.paths:
+        return None
+    enforcer = Enforcer(load_glossary(options.paths), Policy(options.mode, options.hypotheses))
+    for tgt in enforcer.glossary.languages if targets is None else targets:
+        for src in enforcer.glossary.languages:
+            if src.split("-")[0] != tgt.split("-")[0]:
+                enforcer.matcher(src, tgt)
+    return enforcer
+
+
 __all__ = ["MECHANISMS", "Choice", "Enforcer", "Entry", "Glossary", "GlossaryError", "Match", "Matcher", "Policy", "Prepared",
-           "Problem", "Slot", "Term", "build_matcher", "cache_fragment", "choose", "finish", "load_glossary",
-           "missing", "occurs", "prepare", "protect", "required", "restore", "substitute", "term_checks", "term_records",
+           "Problem", "Slot", "Term", "build_matcher", "cache_fragment", "load_enforcer", "choose", "finish", "load_glossary",
+           "missing", "occurs", "prepare", "protect", "required", "restore", "substitute", "term_checks", "term_records", "term_report",
            "verify"]

@@ -15,10 +15,11 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from ..errors import UsageError
+from ..options import DEFAULT_GLOSSARY_HYPOTHESES, DEFAULT_GLOSSARY_MODE, GLOSSARY_MODES
 from .match import Match, Matcher, absent, rules
 from .terms import Term
 
-MECHANISMS = ("substitute", "nbest", "both", "placeholder", "verify")
+MECHANISMS = GLOSSARY_MODES
 PLACEHOLDER = "TKX{n}"
 
 
@@ -26,8 +27,8 @@ PLACEHOLDER = "TKX{n}"
 class Policy:
     """How terms are enforced: the mechanism, and how many hypotheses nbest asks for."""
 
-    mechanism: str = "both"
-    hypotheses: int = 8
+    mechanism: str = DEFAULT_GLOSSARY_MODE
+    hypotheses: int = DEFAULT_GLOSSARY_HYPOTHESES
 
     def __post_init__(self):
         if self.mechanism not in MECHANISMS:
@@ -170,6 +171,20 @@ def term_records(matches: Sequence[Match]) -> list[dict]:
     for m in matches:
         seen.setdefault(m.term, {"source": m.text, "target": m.term.target, "note": m.term.note, "origin": m.term.origin})
     return list(seen.values())
+
+
+def term_report(matches: Sequence[Match], target: str, lang: str) -> tuple[dict, ...]:
+    """What a translated sentence carries (Segment.terms): each term it matched, once, as
+    `term_records` gives it, with `missing` true when the translation `target` lacks it. Checks
+    (checks/terms.py) and every output are made from this one record."""
+    gone = set(missing(target, required(matches), lang))
+    records, seen = [], set()
+    for m in matches:
+        if m.term not in seen:
+            seen.add(m.term)
+            records.append({"source": m.text, "target": m.term.target, "note": m.term.note,
+                            "origin": m.term.origin, "missing": m.term in gone})
+    return tuple(records)
 
 
 def cache_fragment(matches: Sequence[Match], policy: Policy) -> str:

@@ -65,6 +65,7 @@ class Settings:
     file_ttl: float = 600.0
     upload_limits: service.UploadLimits = field(default_factory=service.UploadLimits)  # what an upload may expand to
     read_timeout: float = 30.0  # seconds a request body may stall before a 408
+    glossary: object = None  # a glossary.Enforcer every request follows (tk serve --glossary), or None
 
     @property
     def body_limit(self) -> int:
@@ -297,7 +298,7 @@ def alternatives_param(values: dict) -> int:
 
 def create_app(settings: Settings | None = None, make_service=None) -> FastAPI:
     settings = settings or Settings()
-    make_service = make_service or (lambda: service.Service(settings.decode, settings.run))
+    make_service = make_service or (lambda: service.Service(settings.decode, settings.run, settings.glossary))
     state: dict = {"languages": service.languages(), "languages_at": time.monotonic()}
     fields = _language_fields(state["languages"])  # the schema's examples: what was there at start
 

@@ -34,6 +34,15 @@ NAMES = {
 }
 
 
+def _glossing(enforcer):
+    """The model service's hook for the server's glossary (a glossary.Enforcer), or None."""
+    if enforcer is None:
+        return None
+    from ..glossing import Glossing  # only for a server started with --glossary
+
+    return Glossing(enforcer)
+
+
 @dataclass
 class Piece:
     """One request text, segmented: what the batcher translates and assembles."""
@@ -79,9 +88,9 @@ class Piece:
 class Service:
     """Models (one per language pair, loaded once), the cache, and the pipeline steps."""
 
-    def __init__(self, decode: DecodeOptions, run: RunOptions):
+    def __init__(self, decode: DecodeOptions, run: RunOptions, glossary=None):
         self.cache = open_cache(run)
-        self.translators = Translators(decode, run, self.cache)
+        self.translators = Translators(decode, run, self.cache, glossary=_glossing(glossary))
 
     def translator(self, src: str, tgt: str):
         """The model service for a pair (a pivot through English when there is no direct model)."""

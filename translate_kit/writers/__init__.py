@@ -395,6 +395,8 @@ def record(result, s) -> dict:
     }
     if getattr(s, "piece", None):  # a sentence cut to fit the model: [i, n], its i-th of n pieces
         row["piece"] = list(s.piece)
+    if getattr(s, "terms", None):  # glossary terms matched (--glossary): source, target, note, origin, missing
+        row["terms"] = [dict(t) for t in s.terms]
     doc = result.document
     if doc is not None and doc.blocks is not None and s.kind != "meta":
         row["block"] = doc.kind_of(s.para)  # heading, paragraph, list item, quote, caption, table cell

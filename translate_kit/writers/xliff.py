@@ -4,7 +4,8 @@ One <file> per document, one <unit> per paragraph, one <segment> per sentence; t
 between sentences goes in <ignorable>, so units join back to the text. States: "initial" (machine
 output, or a sentence to check, with a <note category="check">), "translated" (passed the checks),
 "reviewed" (from an imported review). `xmlns` is written as an attribute and the <file> id is an
-NMTOKEN (the real id in a note): docs/design.md#writers
+NMTOKEN (the real id in a note); matched glossary terms go in the glossary module
+(`<gls:glossary>` first in the unit): docs/design.md#writers
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from . import Writer, document_metadata, reasons, to_check
 from ._xml import XML_NS, Frame, xml_safe
 
 NS = "urn:oasis:names:tc:xliff:document:2.0"
+GLS = "urn:oasis:names:tc:xliff:glossary:2.0"  # XLIFF 2.x's glossary module
 VERSION = "2.1"
 NOT_NMTOKEN = re.compile(r"[^\w.\-:]")
 
@@ -68,11 +70,31 @@ def _segment(unit: ET.Element, s) -> None:
     ET.SubElement(segment, "target").text = xml_safe(s.target.strip())
 
 
+def _glossary(unit: ET.Element, para: list) -> None:
+    """The glossary terms the paragraph's sentences matched, once each (the module's namespace
+    declared on its own element: files without terms stay as they were)."""
+    seen: dict[tuple[str, str], dict] = {}
+    for s in para:
+        for t in getattr(s, "terms", None) or ():
+            seen.setdefault((t["source"], t["target"]), t)
+    if not seen:
+        return
+    glossary = ET.SubElement(unit, "gls:glossary", {"xmlns:gls": GLS})
+    for t in seen.values():
+        entry = ET.SubElement(glossary, "gls:glossEntry")
+        origin = {"source": xml_safe(t["origin"])} if t.get("origin") else {}
+        ET.SubElement(entry, "gls:term", origin).text = xml_safe(t["source"])
+        ET.SubElement(entry, "gls:translation", origin).text = xml_safe(t["target"])
+        if t.get("note"):
+            ET.SubElement(entry, "gls:definition").text = xml_safe(t["note"])
+
+
 def _unit(para: list, continued: bool) -> ET.Element:
     """One paragraph; a later piece of a paragraph too long for one part is a unit of its own, whose
     id also names its first segment (unit ids are unique in a file)."""
     first = para[0]
     unit = ET.Element("unit", id=f"p{first.para}-s{first.seg}" if continued else f"p{first.para}")
+    _glossary(unit, para)
     _notes(unit, [("flag", f"s{s.seg}: {s.flag}") for s in para if s.flag]
            + [("check", f"s{s.seg}: {s.verdict}: {reasons(s)}") for s in para if to_check(s)])
     for s in para:

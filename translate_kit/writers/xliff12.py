@@ -65,6 +65,9 @@ def _trans_unit(s) -> ET.Element:
         _note(unit, s.flag, annotates="target")
     if to_check(s):
         _note(unit, f"{s.verdict}: {reasons(s)}", annotates="target")
+    for t in getattr(s, "terms", None) or ():  # glossary terms matched (--glossary): what 2.1 puts in <gls:glossary>
+        note = f" ({t['note']})" if t.get("note") else ""
+        _note(unit, f"term: {t['source']} -> {t['target']}{note}", annotates="source")
     return unit
 
 
