@@ -70,7 +70,7 @@ def engine_for(backend: str, model: str | None = None, beams: int | None = 1) ->
 
 def run_all(engine: Engine, texts: list[str], **overrides) -> dict[int, str]:
     out = {}
-    for positions, outputs in engine.run(texts, **overrides):
+    for positions, outputs, _ in engine.run(texts, **overrides):
         assert not set(positions) & set(out)  # every position once
         out.update(zip(positions, outputs))
     return out
@@ -189,7 +189,7 @@ def test_greedy_batched_equals_one_at_a_time(offline_hub, backend):
     texts = SENTENCES * 2 + [s.upper() for s in SENTENCES]
     batched = run_all(engine, texts, max_length=48)
     calls = engine.calls
-    single = [engine.generate([t], max_length=48)[0] for t in texts]
+    single = [engine.generate([t], max_length=48)[0][0] for t in texts]
     assert engine.calls - calls == len(texts) and calls < len(texts)
     assert [batched[i] for i in range(len(texts))] == single
 
@@ -316,7 +316,7 @@ def test_ct2_out_of_memory_backs_off(offline_hub, monkeypatch):
     def submit_failing_big(self, batch, overrides):
         if len(batch) > 2:
             failed.append(len(batch))
-            return [Failing() for _ in batch]
+            return [Failing() for _ in batch], {}
         return submit(self, batch, overrides)
 
     def generate_failing_big(self, batch_texts, **overrides):

@@ -11,7 +11,7 @@ def test_put_then_get_many(tmp_path):
     cache = Cache(tmp_path)
     cache.put_many("sig", "translate", "m@1", [("Bonjour.", "Hello.", "model", None), ("Oui.", "Yes.", "model", "length")])
     found = cache.get_many("sig", ["Bonjour.", "Oui.", "Non."])
-    assert found == {"Bonjour.": ("Hello.", "model", None), "Oui.": ("Yes.", "model", "length")}
+    assert found == {"Bonjour.": ("Hello.", "model", None, None), "Oui.": ("Yes.", "model", "length", None)}
     assert cache.get_many("other-signature", ["Bonjour."]) == {}
 
 

@@ -3,7 +3,11 @@
 tests/data/cache-v2/ was written by the code of commit c80b2a4 (`tk translate seeds
 --backend ct2|torch` with the test hub's copy model); outputs.sha256.json holds the
 sha256 of every md/jsonl/txt file that run wrote.  Opening that cache with today's code
-must give the same signatures (zero model calls) and byte-identical outputs.
+must give the same signatures (zero model calls) and byte-identical outputs. The txt hashes are
+still those of c80b2a4; the md and jsonl ones were recorded again at issue 24, whose verdict
+column (md) and score/checks/verdict keys (jsonl) those formats gained (phase 1 had left them
+stale). The cache file itself is format 1 (no score column): opening it upgrades it in place
+(cache._upgrade), and its entries answer with no score.
 """
 
 import hashlib
@@ -37,3 +41,6 @@ def test_old_cache_gives_hits_and_same_outputs(offline_hub, tmp_path, spy, monke
                 if k.startswith(backend + "/")}
     got = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(out.iterdir())}
     assert got == expected
+    records = [json.loads(line) for p in out.glob("*.jsonl") for line in p.read_text(encoding="utf-8").splitlines()]
+    text = [r for r in records if r["kind"] == "text"]
+    assert text and all(r["score"] is None and r["verdict"] in ("ok", "check", "doubt") for r in text)

@@ -193,9 +193,9 @@ def test_a_worker_with_another_model_revision_refuses_to_translate(offline_hub):
     good = models.resolved_revision(ref, models.ensure_local(ref))
     run = RunOptions.from_env()
     plan = resolve("torch", "cpu", "fp32").for_model(models.ensure_local(ref), 1)  # the driver's, as workers receive it
-    outputs, error = BatchWorker(ref, good, plan, decode, run).translate(["Bonjour."], {})
-    assert error == "" and len(outputs) == 1
-    outputs, error = BatchWorker(ref, "0" * 40, plan, decode, run).translate(["Bonjour."], {})
+    outputs, scores, error = BatchWorker(ref, good, plan, decode, run).translate(["Bonjour."], {})
+    assert error == "" and len(outputs) == 1 and isinstance(scores[0], float)  # each output's score comes back
+    outputs, scores, error = BatchWorker(ref, "0" * 40, plan, decode, run).translate(["Bonjour."], {})
     assert outputs == [] and f"the driver's is {'0' * 40}" in error and good in error
     with pytest.raises(WorkerModelError):
         _raise_worker_error(error)
