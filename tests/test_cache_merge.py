@@ -159,3 +159,21 @@ def test_merging_the_cache_into_itself_changes_nothing(tmp_path):
     result = merge(mine, cache=mine)
     assert result.exit_code == 1 and "this cache's own file" in lines(result)[0]
     assert entries(mine) == 1
+
+
+def test_merge_reads_a_format_1_file_and_carries_scores_across(tmp_path):
+    """A file written before scores (no score column) merges with NULL scores; a file with scores
+    gives them to the same entries here that have none (never a conflict), and new entries keep theirs."""
+    from test_cache import old_cache
+
+    old_cache(tmp_path / "old", [("Un.", "One.")])
+    cache = Cache(tmp_path / "mine")
+    merged = merge_file(cache, tmp_path / "old" / DB_NAME)["entries"]
+    assert merged.as_dict() == {"added": 1, "present": 0, "conflicts": 0, "skipped": 0}
+    assert cache.get_many("sig", ["Un."]) == {"Un.": ("One.", "model", None, None)}
+    scored = Cache(tmp_path / "scored")
+    scored.put_many("sig", "translate", "m@1", [("Un.", "One.", "model", None, -0.4), ("Deux.", "Two.", "model", None, -0.7)])
+    scored.close()
+    merged = merge_file(cache, tmp_path / "scored" / DB_NAME)["entries"]
+    assert merged.as_dict() == {"added": 1, "present": 1, "conflicts": 0, "skipped": 0}
+    assert cache.get_many("sig", ["Un.", "Deux."]) == {"Un.": ("One.", "model", None, -0.4), "Deux.": ("Two.", "model", None, -0.7)}

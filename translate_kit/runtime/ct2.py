@@ -375,6 +375,14 @@ class Ct2Engine(Engine):
         scores = [mean_logprob(r.scores[0], len(r.hypotheses[0]) + 1, penalty) if r.scores else None for r in results]
         return outputs, scores
 
+    def forced(self, sources: Sequence[str], targets: Sequence[str]) -> list[float]:
+        """Engine.forced with CTranslate2's score_batch (per-token log-probabilities, `</s>` included)."""
+        self.check_fits(max(map(len, self.pieces(sources))))
+        wanted = [self.tokenizer.convert_ids_to_tokens(ids) for ids in self.tokenizer(text_target=list(targets))["input_ids"]]
+        wanted = [pieces[:-1] if pieces and pieces[-1] == self.tokenizer.eos_token else pieces for pieces in wanted]
+        results = self.translator.score_batch(self.pieces(sources), wanted, max_input_length=0)
+        return [sum(r.log_probs) / max(len(r.log_probs), 1) for r in results]
+
     def hypotheses(self, texts: Sequence[str], k: int) -> list[list[str]]:
         """Engine.hypotheses: the `k` best of each text's beam, best first (num_hypotheses)."""
         batch = self.pieces(texts)

@@ -142,6 +142,21 @@ class Engine:
         log-probability (`mean_logprob`). Every input must already fit the input budget."""
         raise NotImplementedError
 
+    def score_pairs(self, sources: Sequence[str], targets: Sequence[str]) -> list[float]:
+        """Forced decoding: the mean token log-probability of each given target (its end token
+        included) for its source, on the scale of generate()'s scores (`tk check --score` on
+        translations tk did not make). Batched by the budget, like run()."""
+        lengths = [a + b for a, b in zip(self.count_tokens(sources), self.count_tokens(targets))]
+        scores: list[float] = [0.0] * len(sources)
+        for batch in plan_batches(lengths, self.budget):
+            for i, score in zip(batch, self.forced([sources[i] for i in batch], [targets[i] for i in batch])):
+                scores[i] = score
+        return scores
+
+    def forced(self, sources: Sequence[str], targets: Sequence[str]) -> list[float]:
+        """One batch of score_pairs (a backend supplies it)."""
+        raise NotImplementedError
+
     def hypotheses(self, texts: Sequence[str], k: int) -> list[list[str]]:
         """The `k` best translations of each text, best first: the beam's hypotheses, the beam
         widened to `k` when it is narrower (`tk serve`'s alternatives). One batch; inputs fit."""

@@ -135,6 +135,20 @@ class TorchEngine(Engine):
             lengths.append(n)
         return lengths
 
+    def forced(self, sources: Sequence[str], targets: Sequence[str]) -> list[float]:
+        """Engine.forced: one forward pass with the targets as labels, their tokens' log-probabilities."""
+        import torch  # loaded with the model already
+
+        batch = self.tokenizer(list(sources), text_target=list(targets), return_tensors="pt", padding=True)
+        self.check_fits(batch["input_ids"].shape[1])
+        labels = batch.pop("labels").to(self.model.device)
+        batch = {k: v.to(self.model.device) for k, v in batch.items()}
+        with torch.inference_mode():
+            logits = self.model(**batch, labels=labels).logits.float()
+        chosen = torch.log_softmax(logits, dim=-1).gather(-1, labels.clamp(min=0).unsqueeze(-1)).squeeze(-1)
+        real = labels.ne(self.tokenizer.pad_token_id) & labels.ge(0)
+        return ((chosen * real).sum(-1) / real.sum(-1).clamp(min=1)).tolist()
+
     def hypotheses(self, texts: Sequence[str], k: int) -> list[list[str]]:
         """Engine.hypotheses: the beam's `k` best, the beam widened to `k` when it is narrower."""
         outputs, _ = self.generate(texts, num_beams=max(self.beams, k), num_return_sequences=k)
