@@ -299,3 +299,13 @@ def test_a_retried_sentence_keeps_the_score_of_the_output_kept(offline_hub, monk
     retried = original(translator.engine, [looping], no_repeat_ngram_size=3, repetition_penalty=1.3)
     assert done[looping].target == retried[0][0] and done[looping].score == pytest.approx(retried[1][0], abs=1e-4)
     assert done[looping].score != -7.5 and isinstance(done["Il fait beau."].score, float)
+
+
+def test_the_run_report_says_how_many_sentences_to_check(offline_hub, tmp_path):
+    out = tmp_path / "out"
+    result = run_tk("translate", "004", "003", "--out", str(out), "--format", "jsonl")
+    assert result.exit_code == 0, result.output
+    rows = [r for p in out.glob("*.jsonl") for r in records(p) if r["kind"] != "meta"]
+    check = sum(r["verdict"] in ("check", "doubt") for r in rows)
+    doubt = sum(r["verdict"] == "doubt" for r in rows)
+    assert check > 0 and f"{check} of {len(rows)} sentences to check ({doubt} doubt)" in result.output
