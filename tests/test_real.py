@@ -197,7 +197,7 @@ def test_real_tests_skip_with_the_reason_when_offline(tmp_path):
     assert f"needs the Hugging Face hub: the Hugging Face hub (http://127.0.0.1:{port}) cannot be reached" in done.stdout
     offline = subprocess.run(command, capture_output=True, text=True, env={**env, "HF_HUB_OFFLINE": "1"},
                              cwd=tmp_path, timeout=600)
-    assert "3 skipped" in offline.stdout and "HF_HUB_OFFLINE (or TRANSFORMERS_OFFLINE) is set" in offline.stdout
+    assert "4 skipped" in offline.stdout and "HF_HUB_OFFLINE (or TRANSFORMERS_OFFLINE) is set" in offline.stdout
 
 
 def test_real_tests_are_deselected_by_default():
