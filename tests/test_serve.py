@@ -64,9 +64,9 @@ def generated(monkeypatch) -> list[list[str]]:
         original = cls.__dict__["run"]
 
         def recording(self, texts, *args, _original=original, **kwargs):
-            for positions, outputs in _original(self, texts, *args, **kwargs):
+            for positions, outputs, scores in _original(self, texts, *args, **kwargs):
                 batches.append([texts[i] for i in positions])
-                yield positions, outputs
+                yield positions, outputs, scores
 
         monkeypatch.setattr(cls, "run", recording)
     return batches
