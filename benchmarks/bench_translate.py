@@ -306,6 +306,7 @@ def load_method(name: str, tier: str, args):
     method.load(full_model.model_dir(tier), args)
     method.load_s = time.perf_counter() - started
     method.seconds, method.steps, method.alone = {b: [] for b in args.beams}, {}, None
+    method.cpu = {b: [] for b in args.beams}
     print(f"loaded {name} ({tier}) in {method.load_s:.1f} s", file=sys.stderr)
     return method
 
@@ -347,10 +348,11 @@ def measure(methods, sentences, args) -> None:
     for round_ in range(args.rounds):
         for beams in args.beams:
             for method in methods:
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), time.process_time()
                 method.steps[beams] = method.translate(sentences, beams)
                 elapsed = time.perf_counter() - started
                 method.seconds[beams].append(elapsed)
+                method.cpu[beams].append(time.process_time() - cpu)  # this process's CPU time, all its threads
                 print(f"round {round_ + 1} beam {beams} {method.name} ({method.tier}): {elapsed:.2f} s", file=sys.stderr)
 
 
@@ -366,6 +368,11 @@ def summarize(methods, sentences, args, source_tokens: list[int], extra: dict) -
             rows.append({
                 "tier": method.tier, "method": method.name, "beams": beams, "seconds": round(seconds, 3),
                 "all_seconds": [round(s, 3) for s in method.seconds[beams]],
+                # on a loaded machine wall time mostly measures the neighbours: the fastest round and the
+                # process's own CPU time (every thread of it, CTranslate2's workers included) say more
+                "min_seconds": round(min(method.seconds[beams]), 3),
+                "cpu_seconds": round(statistics.median(method.cpu[beams]), 3),
+                "all_cpu_seconds": [round(s, 3) for s in method.cpu[beams]],
                 "tokens_per_s": round(useful / seconds, 1), "sentences_per_s": round(len(sentences) / seconds, 2),
                 "ratio_to_naive": round(naive / seconds, 2) if naive else None,
                 # tokens/s of this tier over the same method's on the base tier (same tokens, same rounds)
@@ -403,13 +410,15 @@ def peak_rss_mb() -> float:
 
 
 def table(report: dict) -> str:
-    lines = ["| tier | method | beams | tokens/s | sentences/s | ratio to naive | ratio to base | model load s | peak RSS MB |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| tier | method | beams | tokens/s | sentences/s | ratio to naive | ratio to base | model load s | peak RSS MB "
+             "| fastest s | CPU s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in report["results"]:
         ratio = f"{r['ratio_to_naive']:.2f}x" if r["ratio_to_naive"] else "-"
         to_base = f"{r['ratio_to_base']:.2f}x" if r["ratio_to_base"] else "-"
         lines.append(f"| {r['tier']} | {r['method']} | {r['beams']} | {r['tokens_per_s']:,.0f} | {r['sentences_per_s']:.2f} "
-                     f"| {ratio} | {to_base} | {r['load_s']:.1f} | {r['peak_rss_mb'] or '-'} |")
+                     f"| {ratio} | {to_base} | {r['load_s']:.1f} | {r['peak_rss_mb'] or '-'} | {r['min_seconds']:.3f} "
+                     f"| {r['cpu_seconds']:.3f} |")
     return "\n".join(lines)
 
 
