@@ -110,7 +110,8 @@ class TkMethod:
         from translate_kit.checks import assess_document
         from translate_kit.translate import Translator
 
-        engine = replace(self.engine, decode=replace(self.engine.decode, beams=beams))
+        # the beam size is the Plan's (Engine.beams): replacing the decode options alone kept the model's own
+        engine = replace(self.engine, decode=replace(self.engine.decode, beams=beams), plan=replace(self.engine.plan, beams=beams))
         engine.steps = 0
         # a fresh key: every sentence is a miss, stored after its batch (cached: every one a hit)
         signature = f"{self.name}-{beams}" if self.cached else uuid.uuid4().hex
