@@ -66,7 +66,8 @@ class ModelScores:
         from ..options import DecodeOptions, RunOptions
         from ..translators import Translators
 
-        self.translators = Translators(DecodeOptions(), RunOptions.from_env(), NoCache())
+        # this process's engine (scoring needs the weights here, not on Ray's workers)
+        self.translators = Translators(DecodeOptions(), RunOptions.from_env(engine="local"), NoCache())
         self.absent: set[tuple[str, str]] = set()
 
     def __call__(self, doc, path: Path) -> list[float | None] | None:
