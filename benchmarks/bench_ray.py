@@ -194,13 +194,13 @@ def driver_costs(corpus: Path, model: Path, ray) -> dict:
     t = time.perf_counter()
     for batch in plan:
         pickle.loads(pickle.dumps(([texts[i] for i in batch], {}), protocol=5))
-        pickle.loads(pickle.dumps(([texts[i] for i in batch], ""), protocol=5))  # the outputs coming back
+        pickle.loads(pickle.dumps(([texts[i] for i in batch], [0.0] * len(batch), ""), protocol=5))  # outputs, scores back
     serialising = time.perf_counter() - t
 
     @ray.remote(num_cpus=0)
     class Echo:
         def translate(self, texts, overrides):
-            return list(texts), ""
+            return list(texts), [0.0] * len(texts), ""  # outputs, scores, error: as BatchWorker
 
     echo = Echo.remote()
     ray.get(echo.translate.remote(["warm up"], {}))

@@ -72,9 +72,9 @@ def count_batches() -> None:
         original = cls.__dict__["run"]
 
         def run(self, texts, *args, _original=original, **kwargs):
-            for positions, outputs in _original(self, texts, *args, **kwargs):
+            for positions, outputs, scores in _original(self, texts, *args, **kwargs):
                 BATCHES.append(len(positions))
-                yield positions, outputs
+                yield positions, outputs, scores
 
         cls.run = run
 

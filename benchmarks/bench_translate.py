@@ -62,6 +62,12 @@ RESULTS = Path(__file__).resolve().parent / "results"
 OUTPUT_RATIO = 1.1  # forced output length, relative to the source tokens (</s> included)
 METHODS = ("naive", "tk-torch", "tk-torch-int8", "tk-ct2", "raw-ct2")
 GPU_METHODS = ("tk-torch-fp16", "tk-ct2-fp16", "tk-ct2-int8")  # --device cuda only (gpu_check.sh)
+# The cost of the per-sentence signals (issue 24), measured against the same method without them:
+# -nochecks: the engine computes no scores (Engine.scoring False) and no verdicts are made;
+# -cached: a cached re-run (every sentence a hit, filled before the rounds) with scores in the
+# cache and verdicts made, against -cached-unscored: the same over entries stored without scores
+# (as every entry was before the cache kept them), verdicts made too.
+CHECK_METHODS = ("tk-ct2-nochecks", "tk-torch-nochecks", "tk-ct2-cached", "tk-ct2-cached-unscored")
 
 
 def forced_steps(source_tokens: int) -> int:
@@ -94,9 +100,14 @@ class Naive:
 
 
 class TkMethod:
-    """tk's Translator over one of tk's engines, with an empty cache each time."""
+    """tk's Translator over one of tk's engines, with an empty cache each time, then the verdicts
+    (checks.assess_document with the model's scores), as `tk translate` makes them."""
+
+    checks = True  # scores and verdicts (False: the -nochecks methods)
+    cached = False  # a cached re-run: one signature per beam size, filled by fill() before the rounds
 
     def translate(self, sentences: list[str], beams: int) -> int:
+        from translate_kit.checks import assess_document
         from translate_kit.translate import Translator
 
         # An engine reads its beams from its Plan (runtime/engine.py): the decode options alone would
@@ -104,16 +115,31 @@ class TkMethod:
         engine = replace(self.engine, decode=replace(self.engine.decode, beams=beams),
                          plan=replace(self.engine.plan, beams=beams))
         engine.steps = 0
-        signature = uuid.uuid4().hex  # a fresh key: every sentence is a miss, stored after its batch
+        # a fresh key: every sentence is a miss, stored after its batch (cached: every one a hit)
+        signature = f"{self.name}-{beams}" if self.cached else uuid.uuid4().hex
         done = Translator(engine, signature, self.cache).translate_texts(sentences, lambda n: None)
         assert len(done) == len(set(sentences))
+        if self.checks:
+            assess_document([(s, done[s].target) for s in sentences], "fr", "en", [done[s].score for s in sentences])
         return engine.steps
+
+    def fill(self, sentences: list[str], beams_list: list[int]) -> None:
+        """-cached methods: translate once per beam size, so that every round is a cached re-run."""
+        if self.cached:
+            for beams in beams_list:
+                self.translate(sentences, beams)
+
+    def signals(self, name: str) -> None:
+        """Scores and verdicts on or off, as the method's name says."""
+        self.checks = not name.endswith("-nochecks")
+        self.cached = "-cached" in name
+        type(self.engine).scoring = self.checks and not name.endswith("-unscored")
 
 
 class TkTorch(TkMethod):
-    def __init__(self, precision: str = "fp32"):
+    def __init__(self, precision: str = "fp32", suffix: str = ""):
         self.precision = precision
-        self.name = "tk-torch" if precision == "fp32" else f"tk-torch-{precision}"
+        self.name = ("tk-torch" if precision == "fp32" else f"tk-torch-{precision}") + suffix
 
     def load(self, folder: Path, args) -> None:
         from translate_kit import models, runtime
@@ -133,12 +159,13 @@ class TkTorch(TkMethod):
         plan = runtime.resolve("torch", args.device, self.precision, args.tk_batch_tokens).for_model(folder, decode.beams)
         self.engine = Forced(loaded, decode, plan)
         self.cache = args.cache
+        self.signals(self.name)
 
 
 class TkCt2(TkMethod):
-    def __init__(self, precision: str = "auto"):
+    def __init__(self, precision: str = "auto", suffix: str = ""):
         self.precision = precision
-        self.name = "tk-ct2" if precision == "auto" else f"tk-ct2-{precision}"
+        self.name = ("tk-ct2" if precision == "auto" else f"tk-ct2-{precision}") + suffix
 
     def load(self, folder: Path, args) -> None:
         from translate_kit import models, runtime
@@ -159,6 +186,7 @@ class TkCt2(TkMethod):
         generic.model.translator  # loaded lazily by tk; counted in the load time here
         self.engine = Forced(generic.loaded, generic.decode, generic.plan)
         self.cache = args.cache
+        self.signals(self.name)
         self.layout = (generic.model.workers, generic.model.threads)
 
 
@@ -222,7 +250,7 @@ def parse_args(argv=None):
     args = parser.parse_args(argv)
     args.beams = [int(b) for b in args.beams.split(",")]
     args.methods = [m.strip() for m in args.methods.split(",") if m.strip()]
-    unknown = set(args.methods) - set(METHODS) - set(GPU_METHODS)
+    unknown = set(args.methods) - set(METHODS) - set(GPU_METHODS) - set(CHECK_METHODS)
     if unknown:
         parser.error(f"unknown methods: {', '.join(sorted(unknown))}")
     layout = lambda text: tuple(int(x) for x in text.lower().split("x"))  # noqa: E731
@@ -236,7 +264,9 @@ def parse_args(argv=None):
 def make_method(name: str, tier: str = "base"):
     method = {"naive": Naive, "tk-torch": TkTorch, "tk-torch-int8": lambda: TkTorch("int8"),
               "tk-torch-fp16": lambda: TkTorch("fp16"), "tk-ct2": TkCt2, "tk-ct2-fp16": lambda: TkCt2("fp16"),
-              "tk-ct2-int8": lambda: TkCt2("int8"), "raw-ct2": RawCt2}[name]()
+              "tk-ct2-int8": lambda: TkCt2("int8"), "raw-ct2": RawCt2,
+              **{n: (lambda n=n: TkCt2(suffix=n[len("tk-ct2"):]) if n.startswith("tk-ct2")
+                     else TkTorch(suffix=n[len("tk-torch"):])) for n in CHECK_METHODS}}[name]()
     method.tier = tier
     return method
 
@@ -279,6 +309,7 @@ def load_method(name: str, tier: str, args):
     method.load(full_model.model_dir(tier), args)
     method.load_s = time.perf_counter() - started
     method.seconds, method.steps, method.alone = {b: [] for b in args.beams}, {}, None
+    method.cpu = {b: [] for b in args.beams}
     print(f"loaded {name} ({tier}) in {method.load_s:.1f} s", file=sys.stderr)
     return method
 
@@ -320,10 +351,11 @@ def measure(methods, sentences, args) -> None:
     for round_ in range(args.rounds):
         for beams in args.beams:
             for method in methods:
-                started = time.perf_counter()
+                started, cpu = time.perf_counter(), time.process_time()
                 method.steps[beams] = method.translate(sentences, beams)
                 elapsed = time.perf_counter() - started
                 method.seconds[beams].append(elapsed)
+                method.cpu[beams].append(time.process_time() - cpu)  # this process's CPU time, all its threads
                 print(f"round {round_ + 1} beam {beams} {method.name} ({method.tier}): {elapsed:.2f} s", file=sys.stderr)
 
 
@@ -339,6 +371,11 @@ def summarize(methods, sentences, args, source_tokens: list[int], extra: dict) -
             rows.append({
                 "tier": method.tier, "method": method.name, "beams": beams, "seconds": round(seconds, 3),
                 "all_seconds": [round(s, 3) for s in method.seconds[beams]],
+                # on a loaded machine wall time mostly measures the neighbours: the fastest round and the
+                # process's own CPU time (every thread of it, CTranslate2's workers included) say more
+                "min_seconds": round(min(method.seconds[beams]), 3),
+                "cpu_seconds": round(statistics.median(method.cpu[beams]), 3),
+                "all_cpu_seconds": [round(s, 3) for s in method.cpu[beams]],
                 "tokens_per_s": round(useful / seconds, 1), "sentences_per_s": round(len(sentences) / seconds, 2),
                 "ratio_to_naive": round(naive / seconds, 2) if naive else None,
                 # tokens/s of this tier over the same method's on the base tier (same tokens, same rounds)
@@ -376,13 +413,15 @@ def peak_rss_mb() -> float:
 
 
 def table(report: dict) -> str:
-    lines = ["| tier | method | beams | tokens/s | sentences/s | ratio to naive | ratio to base | model load s | peak RSS MB |",
-             "|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| tier | method | beams | tokens/s | sentences/s | ratio to naive | ratio to base | model load s | peak RSS MB "
+             "| fastest s | CPU s |",
+             "|---|---|---|---|---|---|---|---|---|---|---|"]
     for r in report["results"]:
         ratio = f"{r['ratio_to_naive']:.2f}x" if r["ratio_to_naive"] else "-"
         to_base = f"{r['ratio_to_base']:.2f}x" if r["ratio_to_base"] else "-"
         lines.append(f"| {r['tier']} | {r['method']} | {r['beams']} | {r['tokens_per_s']:,.0f} | {r['sentences_per_s']:.2f} "
-                     f"| {ratio} | {to_base} | {r['load_s']:.1f} | {r['peak_rss_mb'] or '-'} |")
+                     f"| {ratio} | {to_base} | {r['load_s']:.1f} | {r['peak_rss_mb'] or '-'} | {r['min_seconds']:.3f} "
+                     f"| {r['cpu_seconds']:.3f} |")
     return "\n".join(lines)
 
 
@@ -399,6 +438,9 @@ def main(argv=None) -> int:
               for tier in args.tiers}
     assert len({tuple(c) for c in counts.values()}) == 1, "the tiers must read the same tokens"
     source_tokens = counts[args.tier]
+    for method in methods:
+        if hasattr(method, "fill"):
+            method.fill(sentences, args.beams)
     measure(methods, sentences, args)
     if args.memory_sentences:
         own_process(methods, args)

@@ -114,9 +114,9 @@ def spy(monkeypatch):
 
         def recording(self, texts, *args, _original=original, **kwargs):
             lengths = self.count_tokens(texts)
-            for positions, outputs in _original(self, texts, *args, **kwargs):
+            for positions, outputs, scores in _original(self, texts, *args, **kwargs):
                 calls.append((self.loaded.ref.repo, [lengths[i] for i in positions]))
-                yield positions, outputs
+                yield positions, outputs, scores
 
         monkeypatch.setattr(cls, "run", recording)
     return calls

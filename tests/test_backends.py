@@ -70,7 +70,7 @@ def engine_for(backend: str, model: str | None = None, beams: int | None = 1) ->
 
 def run_all(engine: Engine, texts: list[str], **overrides) -> dict[int, str]:
     out = {}
-    for positions, outputs in engine.run(texts, **overrides):
+    for positions, outputs, _ in engine.run(texts, **overrides):
         assert not set(positions) & set(out)  # every position once
         out.update(zip(positions, outputs))
     return out
@@ -189,9 +189,47 @@ def test_greedy_batched_equals_one_at_a_time(offline_hub, backend):
     texts = SENTENCES * 2 + [s.upper() for s in SENTENCES]
     batched = run_all(engine, texts, max_length=48)
     calls = engine.calls
-    single = [engine.generate([t], max_length=48)[0] for t in texts]
+    single = [engine.generate([t], max_length=48)[0][0] for t in texts]
     assert engine.calls - calls == len(texts) and calls < len(texts)
     assert [batched[i] for i in range(len(texts))] == single
+
+
+def scored(engine: Engine, texts: list[str], **overrides) -> dict[int, tuple[str, float]]:
+    out = {}
+    for positions, outputs, scores in engine.run(texts, **overrides):
+        out.update((i, (o, s)) for i, o, s in zip(positions, outputs, scores))
+    return out
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+@pytest.mark.parametrize("beams", [1, 3])
+def test_every_output_has_a_score_and_batching_keeps_it(offline_hub, backend, beams):
+    """Each output's score is a mean log-probability (a float <= 0), the same (within 1e-4) whether
+    its sentence was decoded in a batch or alone: greedy and beam search, both backends (fp32)."""
+    engine = Translators(DecodeOptions(beams=beams, backend=backend, precision="fp32"), RunOptions.from_env(),
+                         NoCache()).get("fr", "en").engine
+    texts = SENTENCES + [s.upper() for s in SENTENCES]
+    batched = scored(engine, texts, max_length=48)
+    assert engine.calls < len(texts)  # some sentences did share a batch
+    for i, text in enumerate(texts):
+        (output,), (score,) = engine.generate([text], max_length=48)
+        assert isinstance(batched[i][1], float) and -50 < batched[i][1] <= 0
+        assert batched[i][0] == output and abs(batched[i][1] - score) < 1e-4, (text, batched[i], score)
+
+
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_greedy_score_is_the_mean_log_probability_of_the_output(offline_hub, backend):
+    """The generation score equals forced decoding of the same output (Engine.score_pairs: ct2
+    score_batch, torch a forward pass with labels): both are the mean token log-probability, end
+    token included, whatever each backend reports natively (ct2 divides by length ** penalty)."""
+    engine = Translators(DecodeOptions(beams=1, backend=backend, precision="fp32"), RunOptions.from_env(),
+                         NoCache()).get("fr", "en").engine
+    outputs, scores = engine.generate(SENTENCES[:4])
+    forced = engine.score_pairs(SENTENCES[:4], outputs)
+    assert all(s < 0 for s in scores)
+    assert forced == pytest.approx(scores, abs=2e-3)
+    other = engine.score_pairs(SENTENCES[:4], list(reversed(outputs)))  # someone else's, wrong translations
+    assert sum(other) < sum(forced)
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -316,7 +354,7 @@ def test_ct2_out_of_memory_backs_off(offline_hub, monkeypatch):
     def submit_failing_big(self, batch, overrides):
         if len(batch) > 2:
             failed.append(len(batch))
-            return [Failing() for _ in batch]
+            return [Failing() for _ in batch], {}
         return submit(self, batch, overrides)
 
     def generate_failing_big(self, batch_texts, **overrides):

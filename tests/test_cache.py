@@ -11,7 +11,7 @@ def test_put_then_get_many(tmp_path):
     cache = Cache(tmp_path)
     cache.put_many("sig", "translate", "m@1", [("Bonjour.", "Hello.", "model", None), ("Oui.", "Yes.", "model", "length")])
     found = cache.get_many("sig", ["Bonjour.", "Oui.", "Non."])
-    assert found == {"Bonjour.": ("Hello.", "model", None), "Oui.": ("Yes.", "model", "length")}
+    assert found == {"Bonjour.": ("Hello.", "model", None, None), "Oui.": ("Yes.", "model", "length", None)}
     assert cache.get_many("other-signature", ["Bonjour."]) == {}
 
 
@@ -77,3 +77,42 @@ def test_two_processes_write_at_once(tmp_path):
     assert [p.exitcode for p in procs] == [0, 0]
     db = sqlite3.connect(tmp_path / DB_NAME)
     assert db.execute("SELECT count(*) FROM entries").fetchone()[0] == 2 * 40 * 50
+
+
+OLD_ENTRIES = """CREATE TABLE entries (key TEXT PRIMARY KEY, signature TEXT NOT NULL, task TEXT NOT NULL,
+    model TEXT NOT NULL, source TEXT NOT NULL, target TEXT NOT NULL, origin TEXT NOT NULL DEFAULT 'model',
+    flag TEXT, created REAL NOT NULL)"""
+
+
+def old_cache(folder, items) -> None:
+    """A translations file as a tk of cache format 1 wrote it (no score column)."""
+    from translate_kit.cache import entry_key
+
+    folder.mkdir(parents=True, exist_ok=True)
+    db = sqlite3.connect(folder / DB_NAME)
+    db.execute(OLD_ENTRIES)
+    db.executemany("INSERT INTO entries VALUES (?,?,?,?,?,?,?,?,?)",
+                   [(entry_key("sig", s), "sig", "translate", "m@1", s, t, "model", None, 1.0) for s, t in items])
+    db.execute("PRAGMA user_version = 1")
+    db.commit()
+    db.close()
+
+
+def test_a_format_1_file_is_upgraded_and_its_entries_answer_with_no_score(tmp_path):
+    old_cache(tmp_path, [("Bonjour.", "Hello.")])
+    cache = Cache(tmp_path)
+    assert cache.get_many("sig", ["Bonjour."]) == {"Bonjour.": ("Hello.", "model", None, None)}
+    assert [r[1] for r in cache.db.execute("PRAGMA table_info(entries)")][-1] == "score"
+    assert cache.db.execute("PRAGMA user_version").fetchone()[0] == 2
+    cache.put_many("sig", "translate", "m@1", [("Oui.", "Yes.", "model", None, -0.25)])
+    assert cache.get_many("sig", ["Oui."])["Oui."] == ("Yes.", "model", None, -0.25)
+    cache.close()
+    assert Cache(tmp_path).get_many("sig", ["Bonjour.", "Oui."])["Bonjour."][3] is None  # opened again: as it was
+
+
+def test_the_score_is_kept_beside_the_target_and_is_no_part_of_the_key(tmp_path):
+    cache = Cache(tmp_path)
+    cache.put_many("sig", "translate", "m", [("Un.", "One.", "model", None, -0.5)])
+    cache.put_many("sig", "translate", "m", [("Un.", "One.", "model", None)])  # the same key: replaced, not added
+    assert cache.get_many("sig", ["Un."]) == {"Un.": ("One.", "model", None, None)}
+    assert cache.db.execute("SELECT count(*) FROM entries").fetchone()[0] == 1

@@ -7,6 +7,8 @@ must give the same signatures (zero model calls) and the same outputs: txt byte 
 jsonl byte for byte once the keys issue 24 added to every record (`score`, `checks`, `verdict`) are
 taken out again. md is left out: issue 24 gave it a verdict column and a "To check" header on purpose
 (with the copy model every sentence reads as French, so every row has one).
+The cache file itself is format 1 (no score column): opening it upgrades it in place
+(cache._upgrade), and its entries answer with no score.
 """
 
 import hashlib
@@ -41,6 +43,9 @@ def test_old_cache_gives_hits_and_same_outputs(offline_hub, tmp_path, spy, monke
     got = {p.name: hashlib.sha256(_as_before(p)).hexdigest() for p in sorted(out.iterdir())}
     assert {k: v for k, v in got.items() if not k.endswith(".md")} == {k: v for k, v in expected.items() if not k.endswith(".md")}
     assert sorted(got) == sorted(expected)
+    records = [json.loads(line) for p in out.glob("*.jsonl") for line in p.read_text(encoding="utf-8").splitlines()]
+    text = [r for r in records if r["kind"] == "text"]
+    assert text and all(r["score"] is None and r["verdict"] in ("ok", "check", "doubt") for r in text)
 
 
 NEW_KEYS = ("score", "checks", "verdict")  # issue 24, at the end of every record

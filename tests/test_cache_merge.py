@@ -55,7 +55,7 @@ def test_merge_is_a_union_and_counts_what_was_already_there(tmp_path):
     assert result.exit_code == 0, result.output
     cache = Cache(mine)
     found = cache.get_many(SIG, ["Un.", "Deux.", "Trois."])
-    assert {s: t for s, (t, _, _) in found.items()} == {"Un.": "One.", "Deux.": "Two.", "Trois.": "Three."}
+    assert {s: t for s, (t, *_) in found.items()} == {"Un.": "One.", "Deux.": "Two.", "Trois.": "Three."}
     assert cache.get_language("k2") == "de"
     assert cache.get_overrides("fr", "en", ["Trois."]) == {"Trois.": "THREE (reviewed)."}
     cache.close()
@@ -76,7 +76,7 @@ def test_the_same_key_with_another_translation_keeps_this_caches_and_says_so(tmp
     entries = report["files"][0]["entries"]
     assert entries == {"added": 0, "present": 0, "conflicts": 1, "skipped": 0}
     cache = Cache(mine)
-    assert cache.get_many(SIG, ["Un."]) == {"Un.": ("One.", "model", None)}
+    assert cache.get_many(SIG, ["Un."]) == {"Un.": ("One.", "model", None, None)}
     cache.close()
 
 
@@ -87,7 +87,7 @@ def test_rows_whose_key_is_not_their_content_are_skipped(tmp_path):
     forged = [("0" * 64, *entry_rows(SIG, "translate", "m", [("Faux.", "Fake.", "model", None)])[0][1:])]
     merged = cache.merge("entries", good + forged + [("too", "short")])
     assert (merged.added, merged.skipped) == (1, 2)
-    assert cache.get_many(SIG, ["Bon.", "Faux."]) == {"Bon.": ("Good.", "model", None)}
+    assert cache.get_many(SIG, ["Bon.", "Faux."]) == {"Bon.": ("Good.", "model", None, None)}
     cache.close()
 
 
@@ -159,3 +159,21 @@ def test_merging_the_cache_into_itself_changes_nothing(tmp_path):
     result = merge(mine, cache=mine)
     assert result.exit_code == 1 and "this cache's own file" in lines(result)[0]
     assert entries(mine) == 1
+
+
+def test_merge_reads_a_format_1_file_and_carries_scores_across(tmp_path):
+    """A file written before scores (no score column) merges with NULL scores; a file with scores
+    gives them to the same entries here that have none (never a conflict), and new entries keep theirs."""
+    from test_cache import old_cache
+
+    old_cache(tmp_path / "old", [("Un.", "One.")])
+    cache = Cache(tmp_path / "mine")
+    merged = merge_file(cache, tmp_path / "old" / DB_NAME)["entries"]
+    assert merged.as_dict() == {"added": 1, "present": 0, "conflicts": 0, "skipped": 0}
+    assert cache.get_many("sig", ["Un."]) == {"Un.": ("One.", "model", None, None)}
+    scored = Cache(tmp_path / "scored")
+    scored.put_many("sig", "translate", "m@1", [("Un.", "One.", "model", None, -0.4), ("Deux.", "Two.", "model", None, -0.7)])
+    scored.close()
+    merged = merge_file(cache, tmp_path / "scored" / DB_NAME)["entries"]
+    assert merged.as_dict() == {"added": 1, "present": 1, "conflicts": 0, "skipped": 0}
+    assert cache.get_many("sig", ["Un.", "Deux."]) == {"Un.": ("One.", "model", None, -0.4), "Deux.": ("Two.", "model", None, -0.7)}

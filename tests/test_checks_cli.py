@@ -117,3 +117,24 @@ def test_tk_check_runs_as_a_command_and_help_stays_light():
            "print(sorted(m for m in sys.modules if m.startswith('translate_kit.checks') or m in ('torch', 'lxml')))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert " check " in out and out.strip().endswith("[]")
+
+
+def test_score_uses_the_pairs_model_where_it_is_in_the_local_cache(offline_hub, tmp_path):
+    """--score: fr->en has a model in the (test) hub cache, so every pair gets its forced-decoding
+    score; a pair with no local model gets none, and one line says so. Nothing is downloaded."""
+    rows = [{"doc": d, "para": i, "seg": 0, "kind": "text", "src_lang": src, "tgt_lang": tgt, "source": s, "target": t}
+            for d, src, tgt, i, s, t in [("a", "fr", "en", 0, "Il pleut.", "It is raining."),
+                                         ("a", "fr", "en", 1, "Le chiffre est de 12 %.", "The figure is 21%."),
+                                         ("b", "fi", "en", 0, "Sataa.", "It is raining.")]]
+    path = tmp_path / "pairs.jsonl"
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    plain = json.loads(check("--json", path).stdout)
+    assert all(s["score"] is None for d in plain["documents"] for s in d["segments"])
+    run = check("--json", "--score", path)
+    assert run.exit_code == 0, run.output
+    a, b = json.loads(run.stdout)["documents"]
+    assert all(isinstance(s["score"], float) and s["score"] <= 0 for s in a["segments"])
+    assert [s["score"] for s in b["segments"]] == [None]
+    assert f"{path}: the model score is absent (no fi-en model in the local cache)" in run.stderr
+    for scored, unscored in zip(a["segments"], plain["documents"][0]["segments"]):  # a score only adds a finding
+        assert [c for c in scored["checks"] if c["code"] != "score"] == unscored["checks"]

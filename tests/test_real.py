@@ -12,6 +12,8 @@ can show:
   - glossaries (issue 25): through the real pipeline (benchmarks/eval_terms.py --pipeline real), the
     default mode keeps >= 95% of the required terms of tests/data/terms/ (fr, de, es -> en), and the
     chrF of the rest of each sentence loses at most 1 point against the run without a glossary.
+  - the model's score against sentence chrF on the same references: the correlation, reported
+    (printed with -s), with the score percentiles the verdict thresholds are calibrated from.
 The skipping path itself is tested offline (test_real_tests_skip_with_the_reason_when_offline).
 """
 
@@ -98,6 +100,56 @@ def test_translations_score_chrf(tk_env):
     assert len(hypotheses) == len(rows)
     chrf = sacrebleu.corpus_chrf(hypotheses, [[r["reference"] for r in rows]]).score
     assert chrf >= CHRF_FLOOR, (chrf, hypotheses)
+
+
+def ranks(values: list[float]) -> list[float]:
+    """Average ranks (ties share theirs), for Spearman's correlation."""
+    order = sorted(range(len(values)), key=values.__getitem__)
+    out = [0.0] * len(values)
+    i = 0
+    while i < len(order):
+        j = i
+        while j + 1 < len(order) and values[order[j + 1]] == values[order[i]]:
+            j += 1
+        for k in range(i, j + 1):
+            out[order[k]] = (i + j) / 2
+        i = j + 1
+    return out
+
+
+@pytest.mark.real
+def test_model_score_against_sentence_chrf_is_reported(tk_env):
+    """Calibration figures for checks/verdict.py: every reference sentence of tests/data/seeds-en.jsonl
+    translated by the real fr-en model, its model score (the lowest of its segments') against its
+    sentence chrF; prints Pearson's and Spearman's correlation and the score percentiles that
+    SCORE_FLOOR and SCORE_GAP are set from (docs/usage.md, "Which sentences to check")."""
+    import statistics
+
+    import sacrebleu
+
+    env, folder = tk_env
+    rows = [json.loads(line) for line in REFERENCES.read_text(encoding="utf-8").splitlines() if line.strip()]
+    source = folder / "calibration.fr.txt"
+    source.write_text("\n\n".join(r["source"] for r in rows) + "\n", encoding="utf-8")
+    done = tk(env, "translate", str(source), "--from", "fr", "--to", "en", "--out", str(folder / "calibration"), "-q",
+              "--format", "jsonl")
+    assert done.returncode == 0, done.stderr
+    records = [json.loads(line) for line in (folder / "calibration" / "calibration.fr-en.jsonl").read_text(encoding="utf-8").splitlines()]
+    text = [r for r in records if r["kind"] == "text"]
+    assert text and all(isinstance(r["score"], float) and r["score"] <= 0 for r in text)
+    by_para: dict[int, list[dict]] = {}
+    for r in text:
+        by_para.setdefault(r["para"], []).append(r)
+    assert len(by_para) == len(rows)
+    scores = [min(r["score"] for r in by_para[p]) for p in sorted(by_para)]
+    chrf = [sacrebleu.sentence_chrf(" ".join(r["target"] for r in by_para[p]), [row["reference"]]).score
+            for p, row in zip(sorted(by_para), rows)]
+    pearson = statistics.correlation(scores, chrf)
+    spearman = statistics.correlation(ranks(scores), ranks(chrf))
+    cuts = statistics.quantiles(scores, n=20)
+    print(f"\nmodel score vs sentence chrF over {len(rows)} sentences: Pearson {pearson:.3f}, Spearman {spearman:.3f}; "
+          f"scores: median {statistics.median(scores):.3f}, 5th percentile {cuts[0]:.3f}, min {min(scores):.3f}")
+    assert -1 <= pearson <= 1 and -1 <= spearman <= 1
 
 
 @pytest.mark.real

@@ -567,10 +567,10 @@ def _degenerate(monkeypatch, bad_output: str) -> list:
 
     def generate(self, texts, **overrides):
         calls.append((list(texts), overrides))
-        outputs = original(self, texts, **overrides)
+        outputs, scores = original(self, texts, **overrides)
         if not overrides:
             outputs = [bad_output if t == LOOPING else o for t, o in zip(texts, outputs)]
-        return outputs
+        return outputs, scores
 
     monkeypatch.setattr(Engine, "generate", generate)
     return calls

@@ -64,9 +64,9 @@ def generated(monkeypatch) -> list[list[str]]:
         original = cls.__dict__["run"]
 
         def recording(self, texts, *args, _original=original, **kwargs):
-            for positions, outputs in _original(self, texts, *args, **kwargs):
+            for positions, outputs, scores in _original(self, texts, *args, **kwargs):
                 batches.append([texts[i] for i in positions])
-                yield positions, outputs
+                yield positions, outputs, scores
 
         monkeypatch.setattr(cls, "run", recording)
     return batches
@@ -285,6 +285,7 @@ def _post_raw(url: str, data: bytes, content_type: str):
     ({"q": "Bonjour.", "source": "fr", "target": "en", "format": "pdf"}, 400, "pdf format is not supported"),
     ({"q": [1, 2], "source": "fr", "target": "en"}, 400, "list of strings"),
     ({"q": "Bonjour.", "source": "fr", "target": "en", "alternatives": "many"}, 400, "not a number"),
+    ({"q": "Bonjour.", "source": "fr", "target": "en", "checks": "perhaps"}, 400, "checks parameter must be true or false"),
 ])
 def test_bad_requests_are_400_with_an_error(server, body, status, words):
     got, answer, _ = call(server, "/translate", body)
@@ -608,3 +609,24 @@ def test_serve_refuses_a_bad_glossary_before_starting(monkeypatch, tmp_path):
     bad.write_text("fr\ten\nOTAN\tNATO\nOTAN\tAlliance\n", encoding="utf-8")
     result = CliRunner().invoke(cli_app, ["serve", "--glossary", str(bad)])
     assert result.exit_code == 2 and result.stderr.count("\n") == 1 and "conflicts with" in result.stderr
+
+
+def test_checks_true_adds_verdicts_and_the_answer_is_unchanged_without(server):
+    """`checks=true` (tk's own) adds `verdicts`, one per text: its worst sentence's verdict, every
+    finding with its sentence's number, its lowest model score, and each sentence's own. Without
+    it, the answer has LibreTranslate's keys only, and the translations are the same."""
+    texts = [TEXT, "Le budget atteint 80 millions d'euros."]
+    status, plain, _ = call(server, "/translate", {"q": texts, "source": "fr", "target": "en"})
+    assert status == 200 and set(plain) == {"translatedText"}
+    status, body, _ = call(server, "/translate", {"q": texts, "source": "fr", "target": "en", "checks": True})
+    assert status == 200 and body["translatedText"] == plain["translatedText"] and len(body["verdicts"]) == 2
+    for verdict in body["verdicts"]:
+        sentences = verdict["sentences"]
+        assert sentences and all(isinstance(s["score"], float) for s in sentences)  # the model's, or the cache's
+        assert verdict["score"] == min(s["score"] for s in sentences)
+        assert verdict["verdict"] == max((s["verdict"] for s in sentences), key=("ok", "check", "doubt").index)
+        assert len(verdict["checks"]) == sum(len(s["checks"]) for s in sentences)
+    status, form, _ = call(server, "/translate", {"q": texts[1], "source": "fr", "target": "en", "checks": "true"}, form=True)
+    assert status == 200 and form["verdicts"]["verdict"] == body["verdicts"][1]["verdict"]  # one text: one verdict
+    status, same, _ = call(server, "/translate", {"q": "Hello.", "source": "en", "target": "en", "checks": True})
+    assert status == 200 and same["verdicts"] == {"verdict": "ok", "checks": [], "score": None, "sentences": []}

@@ -148,7 +148,7 @@ def test_summarizer_ct2_honours_the_generation_settings(offline_hub):
     outputs = {}
     for backend in ("torch", "ct2"):
         engine = service(backend, "fp32").summarizer("summarizer").engine
-        outputs[backend] = [o for _, batch in engine.run(texts, num_beams=1, min_length=10, max_length=30) for o in batch]
+        outputs[backend] = [o for _, batch, _ in engine.run(texts, num_beams=1, min_length=10, max_length=30) for o in batch]
     assert outputs["torch"] == outputs["ct2"]
     engine = service("ct2").summarizer("summarizer").engine
     opts = engine.options(engine.pieces(texts), min_length=10, max_length=30)
@@ -156,7 +156,7 @@ def test_summarizer_ct2_honours_the_generation_settings(offline_hub):
     assert engine.prefix(1) == [["<s>"]]
     forced = engine.options(engine.pieces(texts), min_length=20, max_length=20)  # min = max: a forced length
     assert forced["min_decoding_length"] == forced["max_decoding_length"] == 18  # start and forced end not counted
-    assert [o for _, batch in engine.run(texts, min_length=20, max_length=20) for o in batch]
+    assert [o for _, batch, _ in engine.run(texts, min_length=20, max_length=20) for o in batch]
 
 
 def test_hypotheses_are_the_beam_best_first_on_both_backends(offline_hub):
@@ -167,7 +167,7 @@ def test_hypotheses_are_the_beam_best_first_on_both_backends(offline_hub):
         engine = service(backend, "fp32").get("fr", "en").engine
         assert engine.beams == 4
         found = engine.hypotheses(texts, 3)
-        assert [len(h) for h in found] == [3, 3] and [h[0] for h in found] == engine.generate(texts)
+        assert [len(h) for h in found] == [3, 3] and [h[0] for h in found] == engine.generate(texts)[0]
         assert [len(h) for h in service(backend, "fp32", beams=1).get("fr", "en").engine.hypotheses(texts, 2)] == [2, 2]
 
 
@@ -217,7 +217,7 @@ def test_conversion_that_does_not_load_is_reconverted(offline_hub, tmp_path, mon
     (folder / "model.bin").write_bytes(b"\x63" + data[1:])  # "Unsupported model binary version"
     ct2.write_checksums(folder)  # recorded as if CTranslate2 itself had written these files
     fresh = service("ct2").get("fr", "en").engine
-    assert [o for _, batch in fresh.run(["Bonjour à tous."]) for o in batch]
+    assert [o for _, batch, _ in fresh.run(["Bonjour à tous."]) for o in batch]
     assert any(p.name.startswith(f"{folder.name}.damaged-") for p in folder.parent.iterdir())
 
 

@@ -196,28 +196,35 @@ def test_outputs_inside_the_input_folder_are_not_inputs(offline_hub, tmp_path):
         assert [d["id"] for d in json.loads(result.stdout)["documents"]] == ["004_895ec00cc8f7060a"]
 
 
-def test_every_sentence_gets_a_verdict_and_a_cached_rerun_the_same(offline_hub, tmp_path):
+def test_every_sentence_gets_a_verdict_and_a_cached_rerun_the_same(offline_hub, tmp_path, spy):
     """The checks run on every translated sentence (translate.py, after a group's targets are filled).
-    The test hub's fr-en model copies its input, so its output is French: the checks must say so."""
+    The test hub's fr-en model copies its input, so its output is French: the checks must say so.
+    Every model translation carries the model's score (a float; None for copies), kept in the cache
+    with it: the cached re-run makes no model call and shows the same scores, verdicts and checks."""
     cache = tmp_path / "cache"
-    verdicts = []
+    verdicts, calls = [], []
     for run in ("first", "cached"):
         out = tmp_path / run
+        spy.clear()
         result = run_tk("translate", "004", "--out", str(out), "-q", "--format", "jsonl", "--cache-dir", str(cache))
         assert result.exit_code == 0, result.output
+        calls.append(len(spy))
         rows = records(next(out.glob("*.jsonl")))
         assert all({"score", "checks", "verdict"} <= set(r) for r in rows)
         text = [r for r in rows if r["kind"] == "text"]
-        assert all(r["verdict"] in ("ok", "check", "doubt") and r["score"] is None for r in text)
+        assert all(r["verdict"] in ("ok", "check", "doubt") for r in text)
+        assert all(isinstance(r["score"], float) and r["score"] <= 0 for r in text if r["origin"] != "copy")
+        assert all(r["score"] is None for r in rows if r["origin"] in ("copy", "passthrough") or r["kind"] == "meta")
         assert all(r["verdict"] is None and r["checks"] == [] for r in rows if r["kind"] == "meta")
         copied = [r for r in text if r["target"].strip() == r["source"].strip() and len(r["source"].split()) > 3]
         assert copied and all(r["verdict"] == "doubt" and r["checks"][0]["code"] == "untranslated" for r in copied)
-        verdicts.append([(r["verdict"], r["checks"]) for r in rows])
+        verdicts.append([(r["score"], r["verdict"], r["checks"]) for r in rows])
         report = json.loads(run_tk("translate", "004", "--out", str(out), "-q", "--format", "jsonl", "--cache-dir",
                                    str(cache), "--json").stdout)["documents"][0]
         assert report["to_check"] == sum(r["verdict"] in ("check", "doubt") for r in text) > 0
         assert report["doubt"] == sum(r["verdict"] == "doubt" for r in text)
     assert {r["origin"] for r in text} <= {"cache", "duplicate", "copy"}  # the second run: no model
+    assert calls[0] > 0 and calls[1] == 0
     assert verdicts[0] == verdicts[1]
 
 
@@ -238,3 +245,67 @@ def test_fail_on_sets_the_exit_code_from_the_verdicts(offline_hub, tmp_path):
     assert run_tk(*args, "--fail-on", "doubt").exit_code == 1
     assert run_tk(*args, "--fail-on", "check").exit_code == 1
     assert run_tk(*args, "--fail-on", "maybe").exit_code == 2
+
+
+def test_a_pivot_translation_has_the_score_of_its_weaker_leg(offline_hub, tmp_path):
+    """de -> en -> fr (no direct model in the test hub): each text's score is the lowest of its
+    first leg's and of its English pieces' second-leg scores, all from the same cache."""
+    from translate_kit.cache import Cache
+    from translate_kit.translators import PivotTranslator, Translators
+
+    pivot = Translators(DecodeOptions(beams=1), RunOptions.from_env(), Cache(tmp_path / "c")).get("de", "fr")
+    assert isinstance(pivot, PivotTranslator)
+    texts = ["Die Regierung hat am Dienstag einen Plan angekündigt.", "Er kostet 80 Millionen Euro."]
+    done = pivot.translate_texts(texts, lambda n: None)
+    english = pivot.first.translate_texts(texts, lambda n: None)  # cached now: the same scores
+    for text in texts:
+        pieces = pivot._pieces(english[text].target)
+        second = pivot.second.translate_texts(pieces, lambda n: None)
+        legs = [english[text].score] + [second[p].score for p in pieces]
+        assert all(isinstance(s, float) for s in legs)
+        assert done[text].score == min(legs)
+
+
+def test_pivot_join_keeps_the_lowest_known_score():
+    from translate_kit.translators import PivotTranslator, Translation
+
+    first = Translation("Hello all.", "model", score=-0.5)
+    seconds = [Translation("Bonjour", "cache", score=-0.2), Translation("à tous.", "model", score=-0.9)]
+    assert PivotTranslator._join(first, seconds).score == -0.9
+    reviewed = Translation("Hello.", "review")  # a human's first leg has no score: the model's leg counts
+    assert PivotTranslator._join(reviewed, [Translation("Bonjour.", "model", score=-0.3)]).score == -0.3
+    assert PivotTranslator._join(Translation("a", "cache"), [Translation("b", "cache")]).score is None
+
+
+def test_a_retried_sentence_keeps_the_score_of_the_output_kept(offline_hub, monkeypatch):
+    """A degenerate output is decoded again (quality.RETRY_DECODING); the output kept brings its own score."""
+    from translate_kit.cache import NoCache
+    from translate_kit.runtime.torch import TorchEngine
+    from translate_kit.translators import Translators
+
+    looping = "Le chat dort sur le canapé."
+    original = TorchEngine.generate
+
+    def generate(self, texts, **overrides):
+        outputs, scores = original(self, texts, **overrides)
+        if not overrides:  # the first decoding loops on `looping`, with a score of its own
+            pairs = [(("the " * 12).strip(), -7.5) if t == looping else p for t, p in zip(texts, zip(outputs, scores))]
+            outputs, scores = [o for o, _ in pairs], [s for _, s in pairs]
+        return outputs, scores
+
+    monkeypatch.setattr(TorchEngine, "generate", generate)
+    translator = Translators(DecodeOptions(beams=1, backend="torch"), RunOptions.from_env(), NoCache()).get("fr", "en")
+    done = translator.translate_texts([looping, "Il fait beau."], lambda n: None)
+    retried = original(translator.engine, [looping], no_repeat_ngram_size=3, repetition_penalty=1.3)
+    assert done[looping].target == retried[0][0] and done[looping].score == pytest.approx(retried[1][0], abs=1e-4)
+    assert done[looping].score != -7.5 and isinstance(done["Il fait beau."].score, float)
+
+
+def test_the_run_report_says_how_many_sentences_to_check(offline_hub, tmp_path):
+    out = tmp_path / "out"
+    result = run_tk("translate", "004", "003", "--out", str(out), "--format", "jsonl")
+    assert result.exit_code == 0, result.output
+    rows = [r for p in out.glob("*.jsonl") for r in records(p) if r["kind"] != "meta"]
+    check = sum(r["verdict"] in ("check", "doubt") for r in rows)
+    doubt = sum(r["verdict"] == "doubt" for r in rows)
+    assert check > 0 and f"{check} of {len(rows)} sentences to check ({doubt} doubt)" in result.output

@@ -35,7 +35,8 @@ CREATE TABLE IF NOT EXISTS entries (
     target TEXT NOT NULL,
     origin TEXT NOT NULL DEFAULT 'model',
     flag TEXT,
-    created REAL NOT NULL
+    created REAL NOT NULL,
+    score REAL  -- the model's mean token log-probability of `target`; NULL: none (written before format 2, summaries)
 );
 CREATE INDEX IF NOT EXISTS entries_model ON entries(model);
 CREATE TABLE IF NOT EXISTS languages (
@@ -57,14 +58,20 @@ CREATE TABLE IF NOT EXISTS overrides (
 """
 #: every table a cache file may hold, with its columns in order (salvage and merge copy these)
 COLUMNS = {
-    "entries": ("key", "signature", "task", "model", "source", "target", "origin", "flag", "created"),
+    "entries": ("key", "signature", "task", "model", "source", "target", "origin", "flag", "created", "score"),
     "languages": ("key", "lang"),
     "overrides": ("src_lang", "tgt_lang", "source", "target", "origin", "document", "created"),
 }
 TABLES = {table: len(columns) for table, columns in COLUMNS.items()}
-#: the files' layout (PRAGMA user_version; 0 in files from before it was written: the same layout).
-#: `tk cache merge` refuses a file of another one rather than guess what its columns mean.
-CACHE_FORMAT = 1
+#: columns added to a table since format 1, with their SQL type. ALTER TABLE adds them last, so an
+#: upgraded file and a new one have their columns in the same order; rows of an older file (merged,
+#: salvaged) get NULL there.
+ADDED = {"entries": {"score": "REAL"}}
+#: the files' layout (PRAGMA user_version; 0 in files from before it was written: format 1).
+#: 2: entries.score. A file of format 1 is upgraded when it is opened (_upgrade: its entries stay
+#: valid and get a NULL score); `tk cache merge` reads format 1 and 2, and refuses a newer one
+#: rather than guess what its columns mean.
+CACHE_FORMAT = 2
 CHUNK = 500  # rows per lookup query: well under SQLite's bound-parameter limit
 MERGE_ROWS = 20_000  # rows per merge transaction
 DEFAULT_TIMEOUT = DEFAULT_CACHE_TIMEOUT  # seconds to wait for another tk's write lock (TK_CACHE_TIMEOUT)
@@ -75,10 +82,17 @@ def entry_key(signature: str, source: str) -> str:
     return hashlib.sha256(f"{signature}\x00{source}".encode()).hexdigest()
 
 
-def entry_rows(signature: str, task: str, model: str, items: Iterable[tuple[str, str, str, str | None]]) -> list[tuple]:
-    """(source, target, origin, flag) items as whole `entries` rows, stamped now."""
+def entry_rows(signature: str, task: str, model: str, items: Iterable[Sequence]) -> list[tuple]:
+    """(source, target, origin, flag[, score]) items as whole `entries` rows, stamped now. The score
+    is never part of the key: a cached entry answers the same question with or without one."""
     now = time.time()
-    return [(entry_key(signature, s), signature, task, model, s, t, o, f, now) for s, t, o, f in items]
+    return [(entry_key(signature, item[0]), signature, task, model, *item[:4], now, item[4] if len(item) > 4 else None)
+            for item in items]
+
+
+def found(row: Sequence) -> tuple[str, str, str | None, float | None]:
+    """What a lookup serves from an `entries` row: (target, origin, flag, score)."""
+    return row[5], row[6], row[7], row[9]
 
 
 def problem(err: sqlite3.Error) -> str:
@@ -118,6 +132,22 @@ def _read_error(err: sqlite3.Error) -> bool:
     return name in ("SQLITE_IOERR", "SQLITE_IOERR_READ", "SQLITE_IOERR_SHORT_READ")
 
 
+def _upgrade(db: sqlite3.Connection) -> None:
+    """A file of an older format brought to CACHE_FORMAT in one write transaction: the columns added
+    since (ADDED) appended, NULL in every existing row. Another tk upgrading the same file at the
+    same time waits for the lock, then finds it done."""
+    with db:
+        db.execute("BEGIN IMMEDIATE")
+        if db.execute("PRAGMA user_version").fetchone()[0] >= CACHE_FORMAT:
+            return
+        for table, added in ADDED.items():
+            have = [r[1] for r in db.execute(f"PRAGMA table_info({table})")]
+            for column, kind in added.items():
+                if have and column not in have:
+                    db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {kind}")
+        db.execute(f"PRAGMA user_version = {CACHE_FORMAT}")
+
+
 class _Store:
     """One SQLite file of the cache folder: opening it, and what to do when SQLite complains."""
 
@@ -139,8 +169,8 @@ class _Store:
             db.execute("PRAGMA synchronous = NORMAL")
             db.executescript(self.schema)
             db.execute("SELECT count(*) FROM sqlite_master").fetchone()  # a non-database fails here
-            if db.execute("PRAGMA user_version").fetchone()[0] == 0:
-                db.execute(f"PRAGMA user_version = {CACHE_FORMAT}")
+            if db.execute("PRAGMA user_version").fetchone()[0] < CACHE_FORMAT:
+                _upgrade(db)
         except BaseException:
             db.close()
             raise
@@ -254,8 +284,10 @@ class _Store:
             with db:
                 db.execute("BEGIN")
                 for table, rows in tables.items():
-                    if table in mine:
-                        db.executemany(f"INSERT OR IGNORE INTO {table} VALUES ({','.join('?' * TABLES[table])})", rows)
+                    if table in mine:  # rows of an older format lack the columns added since: NULL there
+                        width = TABLES[table]
+                        db.executemany(f"INSERT OR IGNORE INTO {table} VALUES ({','.join('?' * width)})",
+                                       (tuple(r) + (None,) * (width - len(r)) for r in rows))
         finally:
             db.close()
         return mine
@@ -375,13 +407,13 @@ class Cache:
 
     # -- translations -------------------------------------------------------------------------------
 
-    def get_many(self, signature: str, sources: Sequence[str]) -> dict[str, tuple[str, str, str | None]]:
-        """source -> (target, origin, flag) for every source found."""
-        return {row[4]: (row[5], row[6], row[7]) for row in self.entry_rows(signature, sources)}
+    def get_many(self, signature: str, sources: Sequence[str]) -> dict[str, tuple[str, str, str | None, float | None]]:
+        """source -> (target, origin, flag, score) for every source found."""
+        return {row[4]: found(row) for row in self.entry_rows(signature, sources)}
 
     def entry_rows(self, signature: str, sources: Sequence[str]) -> list[tuple]:
         """The whole `entries` rows (key, signature, task, model, source, target, origin, flag,
-        created) of every source found."""
+        created, score) of every source found."""
         keys = {entry_key(signature, s): s for s in sources}
         key_list = list(keys)
 
@@ -396,8 +428,8 @@ class Cache:
 
         return self.entries.do(lookup)
 
-    def put_many(self, signature: str, task: str, model: str, items: Iterable[tuple[str, str, str, str | None]]) -> None:
-        """Store (source, target, origin, flag) rows in one transaction."""
+    def put_many(self, signature: str, task: str, model: str, items: Iterable[Sequence]) -> None:
+        """Store (source, target, origin, flag[, score]) rows in one transaction."""
         self.put_rows(entry_rows(signature, task, model, items))
 
     def put_rows(self, rows: list[tuple]) -> None:
@@ -523,12 +555,14 @@ def _insert(db: sqlite3.Connection, table: str, rows: list[tuple], verb: str = "
 # it answered is kept if this cache has no answer yet; a different answer (e.g. GPU batches that
 # rounded differently) is reported, and this cache's kept.
 
-#: per table: its key columns, and the columns a lookup serves (the same key with other values there is a conflict)
+#: per table: its key columns, and the columns a lookup serves (the same key with other values there is a conflict;
+#: the same values with a score where this cache has none gives it that score: FILLED)
 MERGE_KEYS = {
     "entries": (("key",), ("target", "origin", "flag")),
     "languages": (("key",), ("lang",)),
     "overrides": (("src_lang", "tgt_lang", "source"), ("target",)),
 }
+FILLED = {"entries": "score"}  # never a conflict: a score only adds to an entry that has none
 
 
 @dataclass
@@ -536,7 +570,7 @@ class Merged:
     """What a merge did with the rows it was given."""
 
     added: int = 0
-    present: int = 0  # the same key with the same value: nothing to do
+    present: int = 0  # the same key with the same value: nothing to do (but a score this cache lacked, taken)
     conflicts: int = 0  # the same key with another value: this cache's kept
     skipped: int = 0  # malformed: wrong shape or types, or a key that is not its content's
 
@@ -580,10 +614,10 @@ def _typed(table: str, row: tuple) -> bool:
     """Text where the schema says text (flag and document may be NULL), a number for `created`;
     an entry's key must be its content's. (Chained `is`: this runs for every merged row.)"""
     if table == "entries":
-        key, signature, task, model, source, target, origin, flag, created = row
+        key, signature, task, model, source, target, origin, flag, created, score = row
         return (type(key) is type(signature) is type(task) is type(model) is type(source) is type(target)
                 is type(origin) is str and (flag is None or type(flag) is str) and type(created) in (float, int)
-                and key == entry_key(signature, source))
+                and (score is None or type(score) in (float, int)) and key == entry_key(signature, source))
     if table == "languages":
         return type(row[0]) is type(row[1]) is str
     src, tgt, source, target, origin, document, created = row
@@ -594,7 +628,8 @@ def _typed(table: str, row: tuple) -> bool:
 def _merge_chunk(db: sqlite3.Connection, table: str, rows: list[tuple]) -> Merged:
     """Rows in one write transaction: existing keys looked up (CHUNK at a time), the missing rows inserted."""
     columns, (keys, values) = COLUMNS[table], MERGE_KEYS[table]
-    key_at, value_at = [columns.index(k) for k in keys], [columns.index(v) for v in values]
+    filled = (FILLED[table],) if table in FILLED else ()
+    key_at, value_at = [columns.index(k) for k in keys], [columns.index(v) for v in values + filled]
     step = max(1, CHUNK // len(keys))  # bound parameters per query
     counts = Merged()
     with db:
@@ -606,18 +641,23 @@ def _merge_chunk(db: sqlite3.Connection, table: str, rows: list[tuple]) -> Merge
                 where = f"{keys[0]} IN ({','.join('?' * len(part))})"
             else:
                 where = f"({','.join(keys)}) IN (VALUES {','.join('(' + ','.join('?' * len(keys)) + ')' for _ in part)})"
-            found = db.execute(f"SELECT {','.join(keys + values)} FROM {table} WHERE {where}",
+            found = db.execute(f"SELECT {','.join(keys + values + filled)} FROM {table} WHERE {where}",
                                [row[i] for row in part for i in key_at])
             here.update((tuple(r[: len(keys)]), tuple(r[len(keys):])) for r in found)
-        new = []
+        new, scores = [], []
         for row in rows:
-            value = here.get(tuple(row[i] for i in key_at))
+            key = tuple(row[i] for i in key_at)
+            value, theirs = here.get(key), tuple(row[i] for i in value_at)
             if value is None:
                 new.append(row)
-            elif value == tuple(row[i] for i in value_at):
+            elif value[: len(values)] == theirs[: len(values)]:
                 counts.present += 1
+                if filled and value[-1] is None and theirs[-1] is not None:
+                    scores.append((theirs[-1], *key))
             else:
                 counts.conflicts += 1
+        if scores:
+            db.executemany(f"UPDATE {table} SET {filled[0]} = ? WHERE {' AND '.join(k + ' = ?' for k in keys)}", scores)
         if new:
             inserted = db.executemany(f"INSERT OR IGNORE INTO {table} VALUES ({','.join('?' * len(columns))})", new)
             counts.added = inserted.rowcount
@@ -688,10 +728,15 @@ def _mergeable_tables(db: sqlite3.Connection, path: Path) -> list[str]:
         raise _damaged(path, "; ".join(damage))
     for table in tables:
         found = tuple(r[1] for r in db.execute(f"PRAGMA table_info({table})"))
-        if found != COLUMNS[table]:
+        if found not in (COLUMNS[table], _older(table)):
             raise CacheFileError(f"{path}: another cache schema ({table} has columns {', '.join(found)}; this tk's "
                                  f"has {', '.join(COLUMNS[table])}); merge it with the tk that wrote it")
     return tables
+
+
+def _older(table: str) -> tuple[str, ...]:
+    """A table's columns in a file of format 1 (before ADDED)."""
+    return tuple(c for c in COLUMNS[table] if c not in ADDED.get(table, {}))
 
 
 def _damaged(path: Path, why: str) -> CacheFileError:
@@ -703,9 +748,12 @@ def _damaged(path: Path, why: str) -> CacheFileError:
 
 
 def _rows(db: sqlite3.Connection, table: str, path: Path) -> Iterator[tuple]:
-    """A table's rows, CHUNK at a time (a node's cache may be large)."""
+    """A table's rows, CHUNK at a time (a node's cache may be large), in this tk's COLUMNS order: the
+    columns a file of format 1 lacks read as NULL."""
     try:
-        cursor = db.execute(f"SELECT * FROM {table}")
+        have = {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
+        wanted = ", ".join(c if c in have else "NULL" for c in COLUMNS[table])
+        cursor = db.execute(f"SELECT {wanted} FROM {table}")
         while rows := cursor.fetchmany(CHUNK):
             yield from rows
     except sqlite3.Error as err:

@@ -128,12 +128,13 @@ def run_jobs(translator: Translator, jobs: Sequence[Job], advance: Callable[[int
     misses = _fitting(translator, [by_key[k] for k in unique if k not in found])
     failed: dict[str, object] = {}
     sources = [j.source for j in misses]
-    for positions, outputs in translator.generated(sources, failed):
-        rows = translator.checked([sources[i] for i in positions], outputs)
+    for positions, outputs, scores in translator.generated(sources, failed):
+        rows = translator.checked([sources[i] for i in positions], outputs, scores)
         batch = [misses[i] for i in positions]
-        chosen = _enforced(translator, batch, [out for _, out, _, _ in rows], [flag for *_, flag in rows])
+        chosen = _enforced(translator, batch, [r[1] for r in rows], [r[3] for r in rows], [r[4] for r in rows])
         _store(translator, batch, chosen)
-        found.update({(j.text, j.fragment): Translation(target, "model", flag) for j, (target, flag) in zip(batch, chosen)})
+        found.update({(j.text, j.fragment): Translation(target, "model", flag, None, score)
+                      for j, (target, flag, score) in zip(batch, chosen)})
         advance(len(batch))
     for j in misses:
         if j.source in failed:
@@ -162,26 +163,27 @@ def _lookup(translator: Translator, keys: list[tuple[str, str]]) -> dict[tuple[s
         groups.setdefault(fragment, []).append(text)
     found = {}
     for fragment, texts in groups.items():
-        for text, (target, origin, flag) in translator.cache.get_many(signature_of(translator, fragment), texts).items():
-            found[text, fragment] = Translation(target, "review" if origin == "review" else "cache", flag)
+        for text, (target, origin, flag, score) in translator.cache.get_many(signature_of(translator, fragment), texts).items():
+            found[text, fragment] = Translation(target, "review" if origin == "review" else "cache", flag, None, score)
     return found
 
 
-def _store(translator: Translator, jobs: list[Job], chosen: list[tuple[str, str | None]]) -> None:
+def _store(translator: Translator, jobs: list[Job], chosen: list[tuple[str, str | None, float | None]]) -> None:
     groups: dict[str, list[tuple]] = {}
-    for job, (target, flag) in zip(jobs, chosen):
-        groups.setdefault(job.fragment, []).append((job.text, target, "model", flag))
+    for job, (target, flag, score) in zip(jobs, chosen):
+        groups.setdefault(job.fragment, []).append((job.text, target, "model", flag, score))
     for fragment, rows in groups.items():
         translator.cache.put_many(signature_of(translator, fragment), TRANSLATE, translator.label, rows)
 
 
-def _enforced(translator: Translator, jobs: list[Job], outputs: list[str],
-              flags: list[str | None]) -> list[tuple[str, str | None]]:
-    """(target, flag) per job: placeholders restored, and for nbest/both a translation that lacks a
-    term replaced by the best of n hypotheses holding more of them."""
+def _enforced(translator: Translator, jobs: list[Job], outputs: list[str], flags: list[str | None],
+              scores: list[float | None]) -> list[tuple[str, str | None, float | None]]:
+    """(target, flag, score) per job: placeholders restored, and for nbest/both a translation that
+    lacks a term replaced by the best of n hypotheses holding more of them (its score then unknown:
+    Engine.hypotheses gives none, so None rather than the first output's)."""
     chosen = []
-    for job, out, flag in zip(jobs, outputs, flags):
-        chosen.append((finish(job.prepared, [out], _target_language(job.prepared))[0] if job.prepared else out, flag))
+    for job, out, flag, score in zip(jobs, outputs, flags, scores):
+        chosen.append((finish(job.prepared, [out], _target_language(job.prepared))[0] if job.prepared else out, flag, score))
     again = [i for i, job in enumerate(jobs) if job.prepared and job.prepared.n > 1
              and missing(chosen[i][0], required(job.prepared.matches), _target_language(job.prepared))]
     if not again or not _has_hypotheses(translator.engine):
@@ -191,7 +193,7 @@ def _enforced(translator: Translator, jobs: list[Job], outputs: list[str],
         job = jobs[i]
         target, _ = finish(job.prepared, [outputs[i], *hypotheses], _target_language(job.prepared))
         if target != chosen[i][0]:
-            chosen[i] = (target, quality.problem(job.source, target))
+            chosen[i] = (target, quality.problem(job.source, target), None)
     return chosen
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from .cache import Cache, Merged, NoCache, entry_rows
+from .cache import Cache, Merged, NoCache, entry_rows, found
 from .documents import assign_ids, expand_inputs, fetched_document, input_bytes, is_url, read_document, read_stdin
 from .errors import CacheError, DocumentError, InternalError, OutputError, TkError
 from .incidents import internal
@@ -305,7 +305,7 @@ class ShardCache:
     def get_many(self, signature, sources):
         rows = self.cache.entry_rows(signature, sources)
         self.entries.update((row[0], row) for row in rows)
-        return {row[4]: (row[5], row[6], row[7]) for row in rows}
+        return {row[4]: found(row) for row in rows}
 
     def put_many(self, signature, task, model, items):
         rows = entry_rows(signature, task, model, items)

@@ -5,7 +5,7 @@ completed per model from its files) and gives out `get(src, tgt)` (a Translator,
 PivotTranslator through English) and `summarizer(name)`, each with its signature settled from the
 local files and its model loaded on first use (`Once`); the cache-then-model loop lives here once
 (ModelTask). Results are types: a `Translation`, a TkError in `error` when the model could not
-take the text. docs/design.md#the-model-side-models-and-runtime
+take the text, `score` the model's mean token log-probability (cached beside it). docs/design.md#the-model-side-models-and-runtime
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ from . import models, quality, runtime
 from .cache import Cache, NoCache
 from .errors import ModelUnavailable, TkError
 from .options import DecodeOptions, RunOptions, Signature
-from .runtime.engine import Engine, GenerationFailed
+from .runtime.engine import Engine, GenerationFailed, Generated
 from .segment import Segment, fit_segments, split_to_budget
 
 log = logging.getLogger("translate_kit")
@@ -31,12 +31,15 @@ Origin = Literal["model", "cache", "review", "duplicate", "copy", "passthrough",
 
 @dataclass(frozen=True)
 class Translation:
-    """One text's translation: where it came from, its quality flag, and (origin "failed") why not."""
+    """One text's translation: where it came from, its quality flag, (origin "failed") why not, and
+    the model's score: its mean token log-probability, None for reviews, copies and entries cached
+    before scores were kept; through a pivot, the weaker leg's."""
 
     target: str
     origin: Origin
     flag: str | None = None
     error: TkError | None = None
+    score: float | None = None  # the model's mean token log-probability (kept in the cache beside it)
     terms: tuple[dict, ...] = ()  # glossary terms its text matched, each with `missing` (glossing.py)
 
 
@@ -61,6 +64,7 @@ def fill(segment: Segment, found: Translation, duplicate: bool = False) -> None:
     segment.target = found.target
     segment.flag = str(found.error) if failed else found.flag
     segment.origin = "duplicate" if duplicate and not failed else found.origin
+    segment.score = found.score
     segment.terms = list(found.terms)
 
 
@@ -130,7 +134,7 @@ class ModelTask:
         """The model as output headers and reports show it."""
         return self.label if self.locked else f"{self.label} (not locked)"
 
-    def generated(self, texts: Sequence[str], failed: dict[str, TkError], **overrides) -> Iterator[tuple[list[int], list[str]]]:
+    def generated(self, texts: Sequence[str], failed: dict[str, TkError], **overrides) -> Iterator[Generated]:
         """engine.run(), except that a text the model cannot take even alone (out of memory after
         every halving) goes into `failed` and the others still go on: after such a failure the rest
         run one at a time, to tell which of them fail too (rare; slow only then)."""
@@ -138,14 +142,14 @@ class ModelTask:
             return
         finished: set[int] = set()
         try:
-            for positions, outputs in self.engine.run(texts, **overrides):
+            for positions, outputs, scores in self.engine.run(texts, **overrides):
                 finished.update(positions)
-                yield positions, outputs
+                yield positions, outputs, scores
         except GenerationFailed:
             for i in (i for i in range(len(texts)) if i not in finished):
                 try:
-                    for _, outputs in self.engine.run([texts[i]], **overrides):
-                        yield [i], outputs
+                    for _, outputs, scores in self.engine.run([texts[i]], **overrides):
+                        yield [i], outputs, scores
                 except GenerationFailed as err:
                     failed[texts[i]] = err
 
@@ -179,30 +183,35 @@ class Translator(ModelTask):
         rest = [t for t in texts if t not in reviewed]
         found = self.cache.get_many(self.signature, rest)
         advance(len(reviewed) + len(found))
-        results = {text: Translation(t, "review" if o == "review" else "cache", f) for text, (t, o, f) in found.items()}
+        results = {text: Translation(t, "review" if o == "review" else "cache", f, None, score)
+                   for text, (t, o, f, score) in found.items()}
         results.update({text: Translation(target, "review") for text, target in reviewed.items()})
         misses = [t for t in rest if t not in found]
         failed: dict[str, TkError] = {}
-        for positions, outputs in self.generated(misses, failed):
-            rows = self.checked([misses[i] for i in positions], outputs)  # before the cache: store the flag too
+        for positions, outputs, scores in self.generated(misses, failed):
+            rows = self.checked([misses[i] for i in positions], outputs, scores)  # before the cache: flag and score too
             self.cache.put_many(self.signature, TRANSLATE, self.label, rows)
-            results.update({src: Translation(tgt, "model", flag) for src, tgt, _, flag in rows})
+            results.update({src: Translation(tgt, "model", flag, None, score) for src, tgt, _, flag, score in rows})
             advance(len(rows))
         results.update({text: Translation("", "failed", None, err) for text, err in failed.items()})
         return results
 
-    def checked(self, sources: list[str], outputs: list[str]) -> list[tuple[str, str, str, str | None]]:
-        """Cache rows for one batch, degenerate outputs (quality.py) retried once with anti-repetition
-        decoding, the better output kept and flagged."""
-        outputs = list(outputs)
+    def checked(self, sources: list[str], outputs: list[str], scores: Sequence[float | None]
+                ) -> list[tuple[str, str, str, str | None, float | None]]:
+        """Cache rows (source, target, origin, flag, score) for one batch, degenerate outputs
+        (quality.py) retried once with anti-repetition decoding, the better output kept and flagged,
+        with the score of the output kept."""
+        outputs, scores = list(outputs), list(scores)
         flags = [quality.problem(src, out) for src, out in zip(sources, outputs)]
         bad = [i for i, flag in enumerate(flags) if flag]
         if bad and self.engine.decode.repetition_retry:
-            for positions, retries in self.engine.run([sources[i] for i in bad], **quality.RETRY_DECODING):
-                for j, retry in zip(positions, retries):
+            for positions, retries, retry_scores in self.engine.run([sources[i] for i in bad], **quality.RETRY_DECODING):
+                for j, retry, retry_score in zip(positions, retries, retry_scores):
                     i = bad[j]
-                    outputs[i], flags[i] = quality.choose(sources[i], outputs[i], retry)
-        return [(src, out, "model", flag) for src, out, flag in zip(sources, outputs, flags)]
+                    kept, flags[i] = quality.choose(sources[i], outputs[i], retry)
+                    if kept is not outputs[i]:
+                        outputs[i], scores[i] = kept, retry_score
+        return [(src, out, "model", flag, score) for src, out, flag, score in zip(sources, outputs, flags, scores)]
 
 
 class PivotTranslator:
@@ -286,14 +295,17 @@ class PivotTranslator:
 
     @staticmethod
     def _join(first: Translation, seconds: list[Translation]) -> Translation:
-        """One Translation: "cache" only when both legs came from the cache."""
+        """One Translation: "cache" only when both legs came from the cache; the score is the weaker
+        leg's (the lowest of the first leg's and of the second's pieces that have one: a reviewed
+        or copied piece has none)."""
         lost = next((leg for leg in (first, *seconds) if leg.origin == "failed"), None)
         if lost:  # a leg could not translate it (ModelTask.generated): the document reports it
             return lost
         target = " ".join(t.target for t in seconds if t.target)
         from_model = first.origin == "model" or any(t.origin == "model" for t in seconds)
         flag = first.flag or next((t.flag for t in seconds if t.flag), None)
-        return Translation(target, "model" if from_model else "cache", flag)
+        score = min((leg.score for leg in (first, *seconds) if leg.score is not None), default=None)
+        return Translation(target, "model" if from_model else "cache", flag, None, score)
 
 
 class _ProgressShare:
@@ -338,11 +350,11 @@ class Summarizer(ModelTask):
         batch stored as it finishes. A Window the model cannot take even alone raises."""
         key = self.signature_for(bounds).key
         unique = list(dict.fromkeys(windows))
-        done = {src: target for src, (target, _, _) in self.cache.get_many(key, unique).items()}
+        done = {src: found[0] for src, found in self.cache.get_many(key, unique).items()}
         advance(len(done))
         misses = [w for w in unique if w not in done]
         failed: dict[str, TkError] = {}
-        for positions, outputs in self.generated(misses, failed, min_length=bounds[0], max_length=bounds[1]):
+        for positions, outputs, _ in self.generated(misses, failed, min_length=bounds[0], max_length=bounds[1]):
             rows = [(misses[i], out, "model", None) for i, out in zip(positions, outputs)]
             self.cache.put_many(key, SUMMARIZE, self.label, rows)
             done.update({src: out for src, out, _, _ in rows})

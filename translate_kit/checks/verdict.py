@@ -5,8 +5,10 @@
 - `check`: one kind of finding, or a model score below SCORE_FLOOR or far below its document's;
 - `ok`: nothing found.
 
-The score is the model's length-normalised log-probability of its output (phase 2 of issue 24
-passes it in; None means there is none, as for `tk check` on someone else's translations).
+The score is the model's mean token log-probability of its output (runtime/engine.py
+mean_logprob: the same scale on every backend), carried from the model or the cache on
+Segment.score; None means there is none (a copy, a review, an entry cached before scores were
+kept, `tk check` without --score or without a local model).
 """
 
 from __future__ import annotations
@@ -24,11 +26,12 @@ from .numbers import check_numbers
 from .terms import as_required, check_terms
 from .untranslated import check_untranslated
 
-# Model score thresholds (mean log-probability per output token, <= 0). Placeholders until
-# calibrated on real-model figures: run an OPUS-MT model with return_scores over the references
-# in tests/data (good translations) and over corrupted copies; SCORE_FLOOR should sit near the
-# 5th percentile of good translations' scores, SCORE_GAP near the gap below a document's median
-# that separates the corrupted ones (both per model family if they differ much).
+# Model score thresholds (mean log-probability per output token, <= 0). Placeholders: no real
+# model could be downloaded where this was written. To calibrate (docs/usage.md, "Which sentences
+# to check"): `pytest -m real -s -k chrf` prints, over the references in tests/data (good
+# translations), the scores' median and 5th percentile and their correlation with sentence chrF;
+# SCORE_FLOOR goes near that 5th percentile, SCORE_GAP near the distance below a document's median
+# that separates bad translations from good ones (per model family if they differ much).
 SCORE_FLOOR = -1.5
 SCORE_GAP = 1.0
 MIN_DOCUMENT = 5  # scores needed in a document before one is compared with the others

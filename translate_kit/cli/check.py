@@ -24,6 +24,7 @@ def check(
     files: Annotated[list[Path], typer.Argument(metavar="FILE", help="TMX, XLIFF (2.x or 1.2) or tk jsonl files.")],
     fail_on: Annotated[Optional[str], typer.Option("--fail-on", metavar="VERDICT", help="Exit 1 when a sentence is `check` or worse (check), or `doubt` (doubt).")] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print one machine-readable report on stdout.")] = False,
+    score: Annotated[bool, typer.Option("--score", help="Also score each translation under the pair's model, where one is in the local cache (forced decoding; no download), and use it in the verdicts.")] = False,
 ) -> None:
     """Check translations sentence by sentence: numbers, names, untranslated or dropped text, quotes.
 
@@ -37,9 +38,10 @@ def check(
     from ..errors import TkError
 
     documents, errors = [], []
+    scorer = ModelScores() if score else None
     for path in files:
         try:
-            found = [check_document(doc) for doc in read_pairs(path)]
+            found = [check_document(doc, scorer(doc, path) if scorer else None) for doc in read_pairs(path)]
         except TkError as err:
             errors.append({"file": str(path), "error": str(err)})
             say(str(err))
@@ -52,6 +54,48 @@ def check(
         typer.echo(json.dumps({"documents": documents, "errors": errors, "counts": counts}, ensure_ascii=False, indent=2))
     if errors or _fails(counts, fail_on):
         raise typer.Exit(EXIT_FAILED)
+
+
+class ModelScores:
+    """`--score`: each pair's model score by forced decoding (Engine.score_pairs), with the model of
+    its language pair when that is in the local cache (never downloaded: a direct model only, as a
+    pivot's English is not the text checked); else one line says the score is absent."""
+
+    def __init__(self):
+        from ..cache import NoCache
+        from ..options import DecodeOptions, RunOptions
+        from ..translators import Translators
+
+        # this process's engine (scoring needs the weights here, not on Ray's workers)
+        self.translators = Translators(DecodeOptions(), RunOptions.from_env(engine="local"), NoCache())
+        self.absent: set[tuple[str, str]] = set()
+
+    def __call__(self, doc, path: Path) -> list[float | None] | None:
+        from .. import models
+        from ..errors import TkError
+
+        pair = (doc.src_lang, doc.tgt_lang)
+        if pair in self.absent:
+            return None
+        try:
+            if not all(pair) or models.local_snapshot(models.pick_model(*pair)) is None:
+                raise TkError(f"no {pair[0] or '?'}-{pair[1] or '?'} model in the local cache")
+            return self.scores(self.translators.get(*pair).engine, doc.pairs)
+        except TkError as err:
+            self.absent.add(pair)
+            say(f"{path}: the model score is absent ({err})")
+            return None
+
+    @staticmethod
+    def scores(engine, pairs) -> list[float | None]:
+        """Scores of the pairs that fit the model's input; None for a pair that does not."""
+        fits = [i for i, (_, s, t) in enumerate(pairs)
+                if max(engine.count_tokens([s, t])) <= engine.max_input_tokens and s.strip() and t.strip()]
+        found = engine.score_pairs([pairs[i][1] for i in fits], [pairs[i][2] for i in fits]) if fits else []
+        scores: list[float | None] = [None] * len(pairs)
+        for i, value in zip(fits, found):
+            scores[i] = value
+        return scores
 
 
 def _fails(counts: dict, fail_on: str | None) -> bool:

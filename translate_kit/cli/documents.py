@@ -94,8 +94,16 @@ def translate(
     if not as_json and not quiet:
         done = sum(1 for r in reports if not r["error"])
         say(f"{done} of {len(reports)} document(s) translated into {out}/")
+        say(to_check_line(reports))
     if failed or (fail_on and sum(r.get("doubt" if fail_on == "doubt" else "to_check", 0) for r in reports)):
         raise typer.Exit(EXIT_FAILED)  # --fail-on: counts from translate.count_origins
+
+
+def to_check_line(reports: list[dict]) -> str:
+    """The run's verdicts in one line, from the per-document counts (translate.count_origins)."""
+    total = sum(r.get("segments", 0) for r in reports)
+    check, doubt = (sum(r.get(key, 0) for r in reports) for key in ("to_check", "doubt"))
+    return f"{check} of {total} sentences to check ({doubt} doubt)"
 
 
 def summarize(

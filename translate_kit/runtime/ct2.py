@@ -25,7 +25,7 @@ from ..errors import ModelUnavailable, UsageError, first_line
 from ..models import ModelRef, describe_files, ensure_local, file_problems, resolved_revision
 from ..options import RunOptions
 from .devices import choose_device, cpu_layout, device_index
-from .engine import Engine, LoadedModel, is_out_of_memory, load_without_weights, plan_batches, quiet_transformers, spread_budget
+from .engine import Engine, Generated, LoadedModel, is_out_of_memory, mean_logprob, load_without_weights, plan_batches, quiet_transformers, spread_budget
 from .plan import Plan
 
 log = logging.getLogger("translate_kit")
@@ -311,7 +311,7 @@ class Ct2Engine(Engine):
         longest = max(map(len, batch))
         self.check_fits(longest)
         opts = {"beam_size": self.beams, "max_decoding_length": self.max_new_tokens(longest),
-                "max_input_length": 0, "max_batch_size": 0, **self.model_settings()}
+                "max_input_length": 0, "max_batch_size": 0, "return_scores": self.scoring, **self.model_settings()}
         # transformers forces the end token into the last place when a model sets forced_eos_token_id
         # (BART); CTranslate2 does not count an end token it never writes there: one less.
         forced_end = 1 if getattr(self.model.generation_config, "forced_eos_token_id", None) is not None else 0
@@ -349,12 +349,30 @@ class Ct2Engine(Engine):
         ids = self.tokenizer.convert_tokens_to_ids(hypothesis)
         return self.tokenizer.decode(ids, skip_special_tokens=True).strip()
 
-    def generate(self, texts: Sequence[str], **overrides) -> list[str]:
-        """One batch through the model. Every input must already fit the input budget."""
+    def generate(self, texts: Sequence[str], **overrides) -> tuple[list[str], list[float]]:
+        """One batch through the model: (outputs, scores). Every input must already fit the input budget."""
         batch = self.pieces(texts)
-        results = self.translator.translate_batch(batch, target_prefix=self.prefix(len(batch)), **self.options(batch, **overrides))
+        opts = self.options(batch, **overrides)
+        results = self.translator.translate_batch(batch, target_prefix=self.prefix(len(batch)), **opts)
         self.calls += 1
-        return [self.detokenize(r.hypotheses[0]) for r in results]
+        return self._outputs(results, opts)
+
+    def _outputs(self, results, opts: dict) -> tuple[list[str], list[float]]:
+        """Best hypotheses as text, and their scores as mean token log-probabilities: CTranslate2's
+        score is the sum of the token log-probabilities, the end token included, divided by
+        (hypothesis tokens + 1) ** length_penalty (checked against score_batch, tests/test_backends.py)."""
+        penalty = opts.get("length_penalty", 1.0)
+        outputs = [self.detokenize(r.hypotheses[0]) for r in results]
+        scores = [mean_logprob(r.scores[0], len(r.hypotheses[0]) + 1, penalty) if r.scores else None for r in results]
+        return outputs, scores
+
+    def forced(self, sources: Sequence[str], targets: Sequence[str]) -> list[float]:
+        """Engine.forced with CTranslate2's score_batch (per-token log-probabilities, `</s>` included)."""
+        self.check_fits(max(map(len, self.pieces(sources))))
+        wanted = [self.tokenizer.convert_ids_to_tokens(ids) for ids in self.tokenizer(text_target=list(targets))["input_ids"]]
+        wanted = [pieces[:-1] if pieces and pieces[-1] == self.tokenizer.eos_token else pieces for pieces in wanted]
+        results = self.translator.score_batch(self.pieces(sources), wanted, max_input_length=0)
+        return [sum(r.log_probs) / max(len(r.log_probs), 1) for r in results]
 
     def hypotheses(self, texts: Sequence[str], k: int) -> list[list[str]]:
         """Engine.hypotheses: the `k` best of each text's beam, best first (num_hypotheses)."""
@@ -365,8 +383,8 @@ class Ct2Engine(Engine):
         self.calls += 1
         return [[self.detokenize(h) for h in r.hypotheses] for r in results]
 
-    def run(self, texts: Sequence[str], **overrides) -> Iterator[tuple[list[int], list[str]]]:
-        """Generate for `texts`; yields (positions in `texts`, outputs) per batch, in plan order.
+    def run(self, texts: Sequence[str], **overrides) -> Iterator[Generated]:
+        """Generate for `texts`; yields (positions in `texts`, outputs, scores) per batch, in plan order.
 
         Batches are submitted asynchronously, a few per worker ahead, so all workers decode at
         once; results still come back in plan order, each batch as soon as it and those before
@@ -388,19 +406,20 @@ class Ct2Engine(Engine):
 
     def _submit(self, batch: list[list[str]], overrides: dict):
         self.calls += 1
-        return self.translator.translate_batch(batch, asynchronous=True, target_prefix=self.prefix(len(batch)),
-                                               **self.options(batch, **overrides))
+        opts = self.options(batch, **overrides)
+        return self.translator.translate_batch(batch, asynchronous=True, target_prefix=self.prefix(len(batch)), **opts), opts
 
-    def _collect(self, batch: list[int], futures, texts: Sequence[str], overrides: dict):
+    def _collect(self, batch: list[int], submitted, texts: Sequence[str], overrides: dict):
         """Wait for one submitted batch; out of memory falls back to the halving of Engine."""
+        futures, opts = submitted
         try:
-            outputs = [self.detokenize(f.result().hypotheses[0]) for f in futures]
+            outputs, scores = self._outputs([f.result() for f in futures], opts)
         except Exception as err:
             if not is_out_of_memory(err):
                 raise
             yield from self._generate_backing_off(batch, texts, **overrides)
             return
-        yield batch, outputs
+        yield batch, outputs, scores
 
 
 def engine(ref: ModelRef, plan: Plan, decode, run: RunOptions, note=None) -> Ct2Engine:

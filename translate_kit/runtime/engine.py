@@ -28,6 +28,11 @@ from .plan import Plan
 
 log = logging.getLogger("translate_kit")
 
+# What Engine.run yields per batch: positions in its input, outputs, and each output's model score
+# (mean token log-probability, <= 0; None where a backend gives none). The score travels with the
+# output from here to the cache and the verdict (translators.Translation.score, checks/verdict.py).
+Generated = tuple[list[int], list[str], list["float | None"]]
+
 
 class GenerationFailed(TkError):
     """One segment could not be generated even alone (e.g. out of memory at batch size 1)."""
@@ -93,6 +98,7 @@ class Engine:
     decode: DecodeOptions  # backend and precision as the Plan says (the user's "auto" resolved)
     plan: Plan
     calls: int = 0  # generate() calls made, for reports and tests
+    scoring = True  # each output's score computed (False: None, what benchmarks/bench_translate.py compares with)
 
     @property
     def tokenizer(self):
@@ -131,8 +137,24 @@ class Engine:
         if longest > self.max_input_tokens:  # a bug upstream, never a silent truncation
             raise GenerationFailed(f"internal error: input of {longest} tokens exceeds the model's {self.max_input_tokens}")
 
-    def generate(self, texts: Sequence[str], **overrides) -> list[str]:
-        """One batch through the model. Every input must already fit the input budget."""
+    def generate(self, texts: Sequence[str], **overrides) -> tuple[list[str], list[float | None]]:
+        """One batch through the model: (outputs, scores), each score the output's mean token
+        log-probability (`mean_logprob`). Every input must already fit the input budget."""
+        raise NotImplementedError
+
+    def score_pairs(self, sources: Sequence[str], targets: Sequence[str]) -> list[float]:
+        """Forced decoding: the mean token log-probability of each given target (its end token
+        included) for its source, on the scale of generate()'s scores (`tk check --score` on
+        translations tk did not make). Batched by the budget, like run()."""
+        lengths = [a + b for a, b in zip(self.count_tokens(sources), self.count_tokens(targets))]
+        scores: list[float] = [0.0] * len(sources)
+        for batch in plan_batches(lengths, self.budget):
+            for i, score in zip(batch, self.forced([sources[i] for i in batch], [targets[i] for i in batch])):
+                scores[i] = score
+        return scores
+
+    def forced(self, sources: Sequence[str], targets: Sequence[str]) -> list[float]:
+        """One batch of score_pairs (a backend supplies it)."""
         raise NotImplementedError
 
     def hypotheses(self, texts: Sequence[str], k: int) -> list[list[str]]:
@@ -140,17 +162,17 @@ class Engine:
         widened to `k` when it is narrower (`tk serve`'s alternatives). One batch; inputs fit."""
         raise NotImplementedError
 
-    def run(self, texts: Sequence[str], **overrides) -> Iterator[tuple[list[int], list[str]]]:
-        """Generate for `texts` batch by batch; yields (positions in `texts`, outputs) per batch.
-        `overrides` go to every generate() call (e.g. min_length / max_length for summaries)."""
+    def run(self, texts: Sequence[str], **overrides) -> Iterator[Generated]:
+        """Generate for `texts` batch by batch; yields (positions in `texts`, outputs, scores) per
+        batch. `overrides` go to every generate() call (e.g. min_length / max_length for summaries)."""
         lengths = self.count_tokens(texts)
         for batch in plan_batches(lengths, self.budget, self.beams):
             yield from self._generate_backing_off(batch, texts, **overrides)
 
-    def _generate_backing_off(self, batch: list[int], texts: Sequence[str], **overrides) -> Iterator[tuple[list[int], list[str]]]:
+    def _generate_backing_off(self, batch: list[int], texts: Sequence[str], **overrides) -> Iterator[Generated]:
         """Out of memory: halve the batch and retry, down to one segment, then report that segment."""
         try:
-            outputs = self.generate([texts[i] for i in batch], **overrides)
+            outputs, scores = self.generate([texts[i] for i in batch], **overrides)
         except Exception as err:
             if not is_out_of_memory(err):
                 raise
@@ -162,7 +184,15 @@ class Engine:
             yield from self._generate_backing_off(batch[:half], texts, **overrides)
             yield from self._generate_backing_off(batch[half:], texts, **overrides)
             return
-        yield batch, outputs
+        yield batch, outputs, scores
+
+
+def mean_logprob(score: float, tokens: int, length_penalty: float = 1.0) -> float:
+    """The mean log-probability per output token (the end token included) from a beam score
+    `score` = sum / tokens ** length_penalty, as both CTranslate2 and transformers report it: one
+    scale for every backend, whatever length penalty the search ranked with."""
+    tokens = max(tokens, 1)
+    return float(score) * tokens ** (length_penalty - 1) if length_penalty != 1 else float(score)
 
 
 def is_out_of_memory(err: BaseException) -> bool:

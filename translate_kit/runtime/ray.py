@@ -22,7 +22,7 @@ from ..errors import CacheError, OutputError, RunAborted, TkError, first_line
 from ..models import ModelRef, ensure_local, resolved_revision
 from ..options import DecodeOptions, RunOptions
 from . import registry
-from .engine import Engine, GenerationFailed, load_without_weights, plan_batches, spread_budget
+from .engine import Engine, GenerationFailed, Generated, load_without_weights, plan_batches, spread_budget
 from .plan import Plan
 
 log = logging.getLogger("translate_kit")
@@ -156,8 +156,8 @@ class RayEngine(Engine):
                                         self.run_options)
         return self._actors
 
-    def run(self, texts: Sequence[str], **overrides) -> Iterator[tuple[list[int], list[str]]]:
-        """Yields (positions in `texts`, outputs) per batch as the actors finish them, each batch
+    def run(self, texts: Sequence[str], **overrides) -> Iterator[Generated]:
+        """Yields (positions in `texts`, outputs, scores) per batch as the actors finish them, each batch
         once; QUEUED_PER_WORKER batches per actor are in flight, never the whole of `texts`."""
         if not texts:
             return
@@ -173,11 +173,11 @@ class RayEngine(Engine):
                         k, batch = todo.pop()
                         ref = self.actors[i].translate.remote([texts[j] for j in batch], overrides)
                         flying[ref], load[i] = (k, i), load[i] + 1
-                ref, outputs = self._next_finished(flying)
+                ref, (outputs, scores) = self._next_finished(flying)
                 k, i = flying.pop(ref)
                 load[i] -= 1
                 self.calls += 1
-                yield plan[k], outputs
+                yield plan[k], outputs, scores
         except GenerationFailed:  # one segment too big for a worker: the caller retries one by one, same actors
             raise
         except BaseException:  # a failed or interrupted run: its actors free their CPUs/GPUs now
@@ -191,11 +191,11 @@ class RayEngine(Engine):
         self._actors = []
 
     def _next_finished(self, flying: dict):
-        """(ref, outputs) of one finished batch; a worker's error, or a lost cluster, ends the run."""
-        ref, (outputs, error) = wait_one(flying, "finished batches are cached")
+        """(ref, (outputs, scores)) of one finished batch; a worker's error, or a lost cluster, ends the run."""
+        ref, (outputs, scores, error) = wait_one(flying, "finished batches are cached")
         if error:
             _raise_worker_error(error)
-        return ref, outputs
+        return ref, (outputs, scores)
 
     def _spread_budget(self, lengths: list[int]) -> int:
         """The batch budget, lowered when the work is too small to give every actor a batch
@@ -262,15 +262,16 @@ class BatchWorker:
         except TkError as err:
             self.error = f"WorkerModelError: worker on {socket.gethostname()}: {err}"
 
-    def translate(self, texts: list[str], overrides: dict) -> tuple[list[str], str]:
-        """(outputs in input order, "") or ([], "Kind: message")."""
+    def translate(self, texts: list[str], overrides: dict) -> tuple[list[str], list[float | None], str]:
+        """(outputs and their scores in input order, "") or ([], [], "Kind: message")."""
         if self.error:
-            return [], self.error
+            return [], [], self.error
         try:
-            done = dict(p for positions, out in self.engine.run(texts, **overrides) for p in zip(positions, out))
+            done = {i: (out, score) for positions, outputs, scores in self.engine.run(texts, **overrides)
+                    for i, out, score in zip(positions, outputs, scores)}
         except GenerationFailed as err:
-            return [], f"GenerationFailed: {err}"
-        return [done[i] for i in range(len(texts))], ""
+            return [], [], f"GenerationFailed: {err}"
+        return [done[i][0] for i in range(len(texts))], [done[i][1] for i in range(len(texts))], ""
 
 
 def _worker_engine(ref: ModelRef, revision: str, plan: Plan, decode: DecodeOptions, run: RunOptions) -> Engine:

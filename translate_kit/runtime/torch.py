@@ -11,7 +11,7 @@ from typing import Sequence
 
 from ..errors import UsageError
 from ..models import ModelRef, ensure_local, resolved_revision
-from .engine import Engine, LoadedModel, damaged, quiet_transformers
+from .engine import Engine, LoadedModel, damaged, mean_logprob, quiet_transformers
 from .devices import choose_device, torch_threads
 from .plan import Plan
 
@@ -90,8 +90,14 @@ def _quantize_int8(model):
 class TorchEngine(Engine):
     """Engine's contract over transformers' generate()."""
 
-    def generate(self, texts: Sequence[str], **overrides) -> list[str]:
-        """One batch through the model. Every input must already fit the input budget."""
+    def generate(self, texts: Sequence[str], **overrides) -> tuple[list[str], list[float]]:
+        """One batch through the model: (outputs, scores). Every input must already fit the input budget.
+
+        Scores: beam search's own `sequences_scores` (sum / length ** length_penalty, turned into
+        the mean); greedy search's chosen-token log-probabilities, recorded step by step by
+        `_StepScores` (what compute_transition_scores would give, without keeping every step's
+        logits: a CPU batch of 175 sentences would hold ~2 GB of them). Beam search has no such
+        hook: transformers keeps each step's log-probabilities while it runs (output_scores)."""
         import torch  # loaded with the model already
 
         batch = self.tokenizer(list(texts), return_tensors="pt", padding=True, truncation=False)
@@ -100,12 +106,74 @@ class TorchEngine(Engine):
         batch = {k: v.to(self.model.device) for k, v in batch.items()}
         kwargs = {"num_beams": self.beams, "max_length": self.max_new_tokens(longest) + 1}
         kwargs.update(overrides)
+        beams = kwargs["num_beams"] > 1
+        steps = None if beams or not self.scoring else _StepScores()
+        extra = {"output_scores": True, "return_dict_in_generate": True} if beams else {"logits_processor": [steps]}
         with torch.inference_mode():
-            out = self.model.generate(**batch, **kwargs)
+            out = self.model.generate(**batch, **kwargs, **(extra if self.scoring else {}))
         self.calls += 1
-        return [t.strip() for t in self.tokenizer.batch_decode(out, skip_special_tokens=True)]
+        sequences = out.sequences if beams and self.scoring else out
+        lengths = self._generated_lengths(sequences) if self.scoring else []
+        if not self.scoring:
+            scores = [None] * len(sequences)
+        elif beams:
+            penalty = kwargs.get("length_penalty", self.model.generation_config.length_penalty)
+            penalty = 1.0 if penalty is None else penalty
+            scores = [mean_logprob(s, n, penalty) for s, n in zip(out.sequences_scores.tolist(), lengths)]
+        else:
+            scores = steps.means(lengths)
+        return [t.strip() for t in self.tokenizer.batch_decode(sequences, skip_special_tokens=True)], scores
+
+    def _generated_lengths(self, sequences) -> list[int]:
+        """Tokens generated per output, its end token included (the decoder start token and the
+        padding after the end are not)."""
+        end = self.model.generation_config.eos_token_id
+        ends = set(end) if isinstance(end, (list, tuple)) else {end}
+        lengths = []
+        for row in sequences[:, 1:].tolist():
+            n = next((i + 1 for i, token in enumerate(row) if token in ends), len(row))
+            lengths.append(n)
+        return lengths
+
+    def forced(self, sources: Sequence[str], targets: Sequence[str]) -> list[float]:
+        """Engine.forced: one forward pass with the targets as labels, their tokens' log-probabilities."""
+        import torch  # loaded with the model already
+
+        batch = self.tokenizer(list(sources), text_target=list(targets), return_tensors="pt", padding=True)
+        self.check_fits(batch["input_ids"].shape[1])
+        labels = batch.pop("labels").to(self.model.device)
+        batch = {k: v.to(self.model.device) for k, v in batch.items()}
+        with torch.inference_mode():
+            logits = self.model(**batch, labels=labels).logits.float()
+        chosen = torch.log_softmax(logits, dim=-1).gather(-1, labels.clamp(min=0).unsqueeze(-1)).squeeze(-1)
+        real = labels.ne(self.tokenizer.pad_token_id) & labels.ge(0)
+        return ((chosen * real).sum(-1) / real.sum(-1).clamp(min=1)).tolist()
 
     def hypotheses(self, texts: Sequence[str], k: int) -> list[list[str]]:
         """Engine.hypotheses: the beam's `k` best, the beam widened to `k` when it is narrower."""
-        outputs = self.generate(texts, num_beams=max(self.beams, k), num_return_sequences=k)
+        outputs, _ = self.generate(texts, num_beams=max(self.beams, k), num_return_sequences=k)
         return [outputs[i * k:(i + 1) * k] for i in range(len(texts))]
+
+
+class _StepScores:
+    """A logits processor, last in the list, that records at each greedy step the log-probability
+    of the token greedy search then picks (the best one, under every processor before it):
+    one number per row and step."""
+
+    def __init__(self):
+        self.steps: list = []
+
+    def __call__(self, input_ids, scores):
+        import torch  # loaded with the model already
+
+        self.steps.append(torch.log_softmax(scores.float(), dim=-1).max(dim=-1).values)
+        return scores
+
+    def means(self, lengths: list[int]) -> list[float]:
+        """Each row's mean over its first `lengths[i]` steps (the steps after its end token are padding)."""
+        import torch  # loaded with the model already
+
+        if not self.steps:
+            return [0.0] * len(lengths)
+        table = torch.stack(self.steps, dim=1).cpu()
+        return [float(table[i, :n].mean()) if n else 0.0 for i, n in enumerate(lengths)]

@@ -277,6 +277,18 @@ def texts_param(values: dict) -> tuple[list[str], bool]:
     return texts, batch
 
 
+def checks_param(values: dict) -> bool:
+    """tk's own `checks=true`: add each text's verdicts to the answer (LibreTranslate's stays as it is without)."""
+    raw = values.get("checks", False)
+    if isinstance(raw, bool):
+        return raw
+    if str(raw).strip().lower() in ("true", "1", "yes", "on"):
+        return True
+    if str(raw).strip().lower() in ("", "false", "0", "no", "off"):
+        return False
+    raise ApiError(400, "Invalid request: checks parameter must be true or false")
+
+
 def alternatives_param(values: dict) -> int:
     """A whole number (JSON 2 or 2.0, form "2"); anything else, 1e999 and NaN included, is a 400."""
     raw = values.get("alternatives")
@@ -400,13 +412,15 @@ def create_app(settings: Settings | None = None, make_service=None) -> FastAPI:
         check_key(values)
         texts, batch = texts_param(values)
         alternatives = alternatives_param(values)
+        checks = checks_param(values)
         fmt = text_param(values, "format", required=False) or "text"
         if fmt not in ("text", "html"):
             raise ApiError(400, f"{fmt} format is not supported")
         check_chars(texts)
         src, tgt, found = await request_pair(values, texts)
         others: list[list[str]] = [[] for _ in texts]
-        if fmt == "html":  # alternatives of marked-up text: none (as LibreTranslate)
+        verdicts = None
+        if fmt == "html":  # alternatives (as LibreTranslate) and verdicts of marked-up text: none
             outputs = await _translate_html(translated, src, tgt, texts)
         else:
             pieces = await translated(src, tgt, texts, alternatives)
@@ -414,11 +428,16 @@ def create_app(settings: Settings | None = None, make_service=None) -> FastAPI:
             if alternatives:
                 others = [piece.alternatives(piece.others, alternatives) if isinstance(piece, service.Piece) else []
                           for piece in pieces]
+            if checks:
+                verdicts = [piece.verdict(src, tgt) if isinstance(piece, service.Piece) else _Same.VERDICT
+                            for piece in pieces]
         result: dict = {"translatedText": outputs if batch else outputs[0]}
         if found is not None:
             result["detectedLanguage"] = [found] * len(texts) if batch else found
         if alternatives:
             result["alternatives"] = others if batch else others[0]
+        if verdicts is not None:
+            result["verdicts"] = verdicts if batch else verdicts[0]
         return result
 
     @app.post("/translate_segments", openapi_extra=_body(fields, ["q", "source", "target"]), responses=RESPONSES)
@@ -541,6 +560,8 @@ def create_app(settings: Settings | None = None, make_service=None) -> FastAPI:
 class _Same:
     """A text passed through (source and target language are the same)."""
 
+    VERDICT = {"verdict": "ok", "checks": [], "score": None, "sentences": []}
+
     def __init__(self, text: str):
         self._text = text
         self.segments = []
@@ -623,6 +644,7 @@ TRANSLATE_FIELDS = {
     "target": {"type": "string"},
     "format": {"type": "string", "enum": ["text", "html"]},
     "alternatives": {"type": "integer", "minimum": 0},
+    "checks": {"type": "boolean", "description": "tk's own: add `verdicts` (per text: verdict, checks, score)"},
     "api_key": {"type": "string"},
 }
 ERROR = {"content": {"application/json": {"schema": {"type": "object", "properties": {"error": {"type": "string"}}}}}}

@@ -72,6 +72,20 @@ class Piece:
             out.append(lead + (mine[rank] if rank < len(mine) else s.target) + s.space_after)
         return "".join(out)
 
+    def verdict(self, src: str, tgt: str) -> dict:
+        """`checks=true`: the text's verdict (its worst sentence's), every finding with the number
+        of its sentence, its lowest model score, and each sentence's own (checks.assess_segments)."""
+        from ..checks import assess_segments
+        from ..checks.base import worst
+
+        assess_segments(self.segments, src, tgt)
+        sentences = [{"source": s.text, "target": s.target.strip(), "verdict": s.verdict, "checks": s.checks,
+                      "score": s.score} for s in self.segments if s.kind != "meta"]
+        scores = [s["score"] for s in sentences if s["score"] is not None]
+        return {"verdict": worst("ok", *(s["verdict"] for s in sentences)),
+                "checks": [{**c, "sentence": i} for i, s in enumerate(sentences) for c in s["checks"]],
+                "score": min(scores, default=None), "sentences": sentences}
+
     def alternatives(self, others: dict[str, list[str]], n: int) -> list[str]:
         """Up to `n` other translations of the whole text, as LibreTranslate gives them: the k-th
         joins each sentence's k-th alternative (its best where it has fewer)."""

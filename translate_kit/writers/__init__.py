@@ -389,7 +389,7 @@ def record(result, s) -> dict:
         "space_after": s.space_after,
         "origin": s.origin,
         "flag": s.flag or None,  # every record has every key: null when the segment is not flagged
-        "score": getattr(s, "score", None),  # the model's confidence (null where there is none)
+        "score": _score(getattr(s, "score", None)),  # the model's confidence (null where there is none)
         "checks": list(getattr(s, "checks", None) or []),  # [{code, detail}]: why the verdict
         "verdict": getattr(s, "verdict", None),  # ok | check | doubt (null for meta records)
     }
@@ -543,3 +543,9 @@ def header_fields(result) -> list[tuple[str, str]]:
     if result.note:
         fields.append(("Note", result.note))
     return fields
+
+
+def _score(score: float | None) -> float | None:
+    """The model's score to 4 decimals: what a reader compares, and the same whichever batch a
+    sentence was decoded in (batching moves it by well under 1e-4; tests/test_backends.py)."""
+    return None if score is None else round(score, 4)
