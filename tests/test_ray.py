@@ -278,6 +278,20 @@ def test_shard_writes_what_local_writes_and_its_merged_cache_serves_a_local_reru
     assert same_files(tmp_path / "again", tmp_path / "local-again")
 
 
+def test_shard_follows_the_glossary_as_a_local_run_does(sharded, offline_hub, tmp_path):
+    """--glossary reaches the sharded workers (the Enforcer pickles): the same files and term
+    reports as a local run with the same glossary, every term of the seeds it matched."""
+    style = tmp_path / "style.tsv"
+    style.write_text("fr\ten\ngouvernement\tgovernment\nFrance\tFrance\n", encoding="utf-8")
+    docs = ["000", "001"]
+    local = translate(tmp_path / "local", "--engine", "local", "--glossary", str(style), cache=tmp_path / "c-local",
+                      docs=docs)
+    remote = translate(tmp_path / "shard", "--engine", "ray", "--workers", "2", "--shard", "--glossary", str(style),
+                       cache=tmp_path / "c-driver", docs=docs)
+    assert totals(local, "terms") > 0 and without_timing(remote) == without_timing(local)
+    assert same_files(tmp_path / "shard", tmp_path / "local")
+
+
 def test_shard_a_worker_killed_mid_run_still_writes_every_document_once(sharded, offline_hub, tmp_path, monkeypatch):
     """After the first finished shard the driver kills a model actor that still has shards; Ray
     restarts it and retries them: the outputs are complete and identical, each file written once."""

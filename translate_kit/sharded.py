@@ -38,7 +38,7 @@ from .runtime.ray import (
     wait_one,
 )
 from .readers._fetch import fetch
-from .translate import DocResult, translate_parts
+from .translate import DocResult, glossing_hook, translate_parts
 from .translators import Progress, Translators, open_cache
 from . import writers as output  # by module: a test (and a user) may wrap its functions
 
@@ -95,9 +95,10 @@ class ShardResult:
 def translate_sharded(paths: Iterable[str], tgt: str, out: Path, writers: list, *, run: RunOptions, src: str = "auto",
                       decode: DecodeOptions | None = None, model: str | None = None,
                       corpus: Path | None = None, follow_links: bool = False,
-                      progress: Progress | None = None) -> Iterator[ShardDocument]:
+                      progress: Progress | None = None, glossary=None) -> Iterator[ShardDocument]:
     """`tk translate`'s work, sharded over Ray workers; yields one ShardDocument per input, in input
-    order, once its files are in `out` (or its error is known). See the module docstring."""
+    order, once its files are in `out` (or its error is known). See the module docstring.
+    `glossary`: a glossary.Enforcer every worker follows (it pickles), as a local run does."""
     decode, progress = decode or DecodeOptions(), progress or Progress()
     connect(run)
     run_plan = plan_run(decode, run)  # decided once, here; every worker receives it
@@ -113,7 +114,7 @@ def translate_sharded(paths: Iterable[str], tgt: str, out: Path, writers: list, 
                              cache_dir=Path(run.cache_dir).resolve())
         progress.note(f"starting {plan.workers} Ray worker(s)")
         actors = start_actors(ShardWorker, plan, tgt, src, decode, worker_run, model, [w.name for w in writers],
-                              reviews, run_plan)
+                              reviews, run_plan, glossary)
         check = ModelCheck(decode, run, model, run_plan)
         waiting: dict[int, ShardDocument] = {}
         next_index = 0
@@ -345,7 +346,7 @@ class ShardWorker:
     """One Ray actor: one model service (models load once, on first use) and the node's cache."""
 
     def __init__(self, tgt: str, src: str, decode: DecodeOptions, run: RunOptions, model: str | None,
-                 formats: list[str], reviews: list[tuple[str, str, str, str]], plan: Plan):
+                 formats: list[str], reviews: list[tuple[str, str, str, str]], plan: Plan, glossary=None):
         self.tgt, self.src = tgt, src
         self.host, self.error = socket.gethostname(), ""
         _remove_stale_scratch()
@@ -365,7 +366,7 @@ class ShardWorker:
             self.error = self.error or (f"WorkerModelError: worker on {self.host} cannot run {plan.backend} "
                                         f"{plan.precision} on {plan.device} ({err}); use --backend and --precision "
                                         f"that every node supports")
-        self.translators = Translators(decode, run, self.cache, model, plan=plan)
+        self.translators = Translators(decode, run, self.cache, model, plan=plan, glossary=glossing_hook(glossary))
 
     def translate(self, shard: list[Input]) -> tuple[ShardResult | None, str]:
         """(the shard's result, "") or (None, "Kind: message") for what stops the run."""

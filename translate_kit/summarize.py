@@ -24,7 +24,7 @@ from .incidents import internal
 from .language import language_warnings, source_language
 from .options import DecodeOptions, RunOptions
 from .segment import LETTER, Segment, segment_document, split_sentences, split_to_budget
-from .translate import DocResult, translate
+from .translate import DocResult, glossing_hook, translate
 from .translators import Progress, Summarizer, Translator, Translators, open_cache
 
 TASK = "summarize"
@@ -275,15 +275,6 @@ def summarize(
     finally:
         cache.close()
 
-
-def glossing_hook(enforcer):
-    """The translations' glossary hook (`glossary`: a glossary.Enforcer, tk summarize --glossary):
-    the document's English and the summary's translations follow it; the summarizer does not."""
-    if enforcer is None:
-        return None
-    from .glossing import Glossing  # only for a run with a glossary
-
-    return Glossing(enforcer)
 
 
 def _summarizer_error(loaded: SummaryModels) -> TkError | None:

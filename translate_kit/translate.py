@@ -170,7 +170,7 @@ def translate_parts(
     decode, run, progress = decode or DecodeOptions(), run or RunOptions.from_env(), progress or Progress()
     owned = translators is None  # a caller's model service (tk summarize's) keeps its cache open
     if owned:
-        translators = Translators(decode, run, open_cache(run), model, progress, glossary=_glossing(glossary))
+        translators = Translators(decode, run, open_cache(run), model, progress, glossary=glossing_hook(glossary))
     try:
         for window in _windows(documents, lambda doc: source_language(doc, src, translators.cache)):
             yield from _translate_window(window, src, tgt, translators, progress)
@@ -179,8 +179,9 @@ def translate_parts(
             translators.cache.close()
 
 
-def _glossing(enforcer):
-    """The model service's glossary hook for an Enforcer (None: none)."""
+def glossing_hook(enforcer):
+    """The model service's glossary hook for an Enforcer (None: none); tk translate, summarize,
+    serve and the sharded workers all make theirs here."""
     if enforcer is None:
         return None
     from .glossing import Glossing  # the glossary matcher's libraries: only for a run with --glossary

@@ -75,14 +75,13 @@ def translate(
         runtime.check_engine(run.engine)
         decode = decode_options(beams, precision, backend, quality)
         enforcer = glossary_enforcer(glossary, glossary_mode, [to])
-    if enforcer is not None and run.shard:
-        raise fail("--glossary does not reach --shard workers yet; run without --shard", 2)
     bar, progress = progress_bar(quiet)
     if run.shard:  # documents go to the workers whole (sharded.py): written here as they come back
         from ..sharded import translate_sharded  # the [ray] side: only for --shard
 
         results = translate_sharded(paths, to, out, writers, src=src, decode=decode, run=run, model=model,
-                                    corpus=corpus_dir(corpus), follow_links=follow_links, progress=progress)
+                                    corpus=corpus_dir(corpus), follow_links=follow_links, progress=progress,
+                                    glossary=enforcer)
     else:
         docs = load_documents(paths, corpus_dir(corpus), exclude=out, follow_links=follow_links)
         parts = translate_parts(docs, to, src=src, decode=decode, run=run, model=model, progress=progress,
@@ -93,17 +92,17 @@ def translate(
         as_json=as_json)
     if not as_json and not quiet:
         done = sum(1 for r in reports if not r["error"])
-        say(f"{done} of {len(reports)} document(s) translated into {out}/")
-        say(to_check_line(reports))
+        say(f"{done} of {len(reports)} document(s) translated into {out}/{to_check_line(reports)}")
     if failed or (fail_on and sum(r.get("doubt" if fail_on == "doubt" else "to_check", 0) for r in reports)):
         raise typer.Exit(EXIT_FAILED)  # --fail-on: counts from translate.count_origins
 
 
 def to_check_line(reports: list[dict]) -> str:
-    """The run's verdicts in one line, from the per-document counts (translate.count_origins)."""
-    total = sum(r.get("segments", 0) for r in reports)
-    check, doubt = (sum(r.get(key, 0) for r in reports) for key in ("to_check", "doubt"))
-    return f"{check} of {total} sentences to check ({doubt} doubt)"
+    """The run's verdicts, from the per-document counts (translate.count_origins): the end of the
+    run's one closing line, empty when no sentence was translated."""
+    total = sum(r.get("segments", 0) for r in reports if not r.get("error"))
+    check, doubt = (sum(r.get(key, 0) for r in reports if not r.get("error")) for key in ("to_check", "doubt"))
+    return f"; {check} of {total} sentences to check ({doubt} doubt)" if total else ""
 
 
 def summarize(

@@ -18,6 +18,7 @@ from ..documents import Document, make_document
 from ..errors import TkError
 from ..options import DecodeOptions, RunOptions
 from ..segment import Segment, iter_segments
+from ..translate import glossing_hook
 from ..translators import PIVOT, Translation, Translators, fill, fill_copy, open_cache
 
 PLAIN_SUFFIXES = (".txt", ".md")  # read as text, markup and all, and answered in the same format
@@ -33,14 +34,6 @@ NAMES = {
     "sv": "Swedish", "th": "Thai", "tr": "Turkish", "uk": "Ukrainian", "vi": "Vietnamese", "zh": "Chinese",
 }
 
-
-def _glossing(enforcer):
-    """The model service's hook for the server's glossary (a glossary.Enforcer), or None."""
-    if enforcer is None:
-        return None
-    from ..glossing import Glossing  # only for a server started with --glossary
-
-    return Glossing(enforcer)
 
 
 @dataclass
@@ -104,7 +97,7 @@ class Service:
 
     def __init__(self, decode: DecodeOptions, run: RunOptions, glossary=None):
         self.cache = open_cache(run)
-        self.translators = Translators(decode, run, self.cache, glossary=_glossing(glossary))
+        self.translators = Translators(decode, run, self.cache, glossary=glossing_hook(glossary))
 
     def translator(self, src: str, tgt: str):
         """The model service for a pair (a pivot through English when there is no direct model)."""
