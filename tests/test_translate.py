@@ -309,3 +309,23 @@ def test_the_run_report_says_how_many_sentences_to_check(offline_hub, tmp_path):
     check = sum(r["verdict"] in ("check", "doubt") for r in rows)
     doubt = sum(r["verdict"] == "doubt" for r in rows)
     assert check > 0 and f"{check} of {len(rows)} sentences to check ({doubt} doubt)" in result.output
+
+
+def test_a_cached_rerun_loads_no_language_detector(offline_hub, tmp_path, monkeypatch):
+    """The checks' language detector answers are cached with the translations (language.remembering):
+    a re-run gives the same verdicts without loading the detector (~0.5 s of a warm run)."""
+    from translate_kit import language
+
+    args = ["translate", "003", "004", "--corpus", str(SEEDS), "--format", "jsonl", "-q", "--cache-dir", str(tmp_path / "c")]
+    first = runner.invoke(app, [*args, "--out", str(tmp_path / "a")])
+    assert first.exit_code == 0, first.output
+
+    def no_detector():
+        raise AssertionError("the language detector was loaded on a cached re-run")
+
+    monkeypatch.setattr(language, "_identifier", no_detector)
+    again = runner.invoke(app, [*args, "--out", str(tmp_path / "b")])
+    assert again.exit_code == 0, again.output
+    verdicts = {d: [(r.get("verdict"), r.get("checks")) for r in map(json.loads, (tmp_path / d / name).read_text(encoding="utf-8").splitlines())]
+                for d in "ab" for name in [next((tmp_path / d).glob("003*.jsonl")).name]}
+    assert verdicts["a"] == verdicts["b"] and any(v for v, _ in verdicts["a"])

@@ -445,6 +445,11 @@ class Cache:
     def put_language(self, key: str, lang: str) -> None:
         self.entries.do(lambda db: _insert(db, "languages", [(key, lang)]))
 
+    def put_languages(self, rows: list[tuple[str, str]]) -> None:
+        """Many (key, value) rows of the languages table in one transaction (language.remembering)."""
+        if rows:
+            self.entries.do(lambda db: _insert(db, "languages", rows))
+
     # -- overrides (reviews.sqlite3) ----------------------------------------------------------------
 
     def put_overrides(self, src_lang: str, tgt_lang: str, items: Iterable[tuple[str, str, str | None]],

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import threading
+from contextlib import contextmanager
 from functools import lru_cache
 
 SAMPLE_CHARS = 4000
@@ -136,7 +137,57 @@ def _base(lang: str) -> str:
     return lang.replace("_", "-").split("-")[0].lower()
 
 
+_remembering = threading.local()  # the log_odds answers of the block `remembering(cache)` runs, per thread
+
+
+class _Odds:
+    """log_odds answers read from and written to a cache's languages table: a cached re-run then
+    loads no detector (loading it takes ~0.5 s, more than the rest of a warm run)."""
+
+    def __init__(self, cache):
+        self.cache, self.new = cache, {}
+
+    def get(self, key: str) -> str | None:
+        return self.new.get(key) or self.cache.get_language(key)
+
+    def flush(self) -> None:
+        rows, self.new = list(self.new.items()), {}
+        if hasattr(self.cache, "put_languages"):
+            self.cache.put_languages(rows)  # one transaction
+        else:
+            for key, value in rows:
+                self.cache.put_language(key, value)
+
+
+@contextmanager
+def remembering(cache):
+    """Inside the block, log_odds remembers its answers in `cache` (None: nothing remembered)."""
+    if cache is None:
+        yield
+        return
+    previous, _remembering.odds = getattr(_remembering, "odds", None), _Odds(cache)
+    try:
+        yield
+    finally:
+        odds, _remembering.odds = _remembering.odds, previous
+        odds.flush()
+
+
 def log_odds(text: str, lang: str, other: str) -> float:
+    """log_odds_detected, remembered in the cache of a `remembering(cache)` block."""
+    odds = getattr(_remembering, "odds", None)
+    if odds is None:
+        return log_odds_detected(text, lang, other)
+    import hashlib
+
+    key = hashlib.sha256(f"py3langid-0.4:odds:{_base(lang)}:{_base(other)}:{text}".encode()).hexdigest()
+    found = odds.get(key)
+    if found is None:
+        found = odds.new[key] = repr(log_odds_detected(text, lang, other))
+    return float(found)
+
+
+def log_odds_detected(text: str, lang: str, other: str) -> float:
     """How much likelier `text` is in `lang` than in `other` (natural log; > 0: `lang`), for the
     checks of a translation left in its source language (checks/untranslated.py). The two languages
     are compared alone: a short English sentence is never mistaken for Pidgin or Scots there.

@@ -21,7 +21,7 @@ from .documents import Document
 from .errors import CacheError, DocumentError, DocumentFailed, InternalError, RunAborted, TkError
 from .incidents import internal
 from .runtime.engine import GenerationFailed
-from .language import check_language, check_source, source_language
+from .language import check_language, check_source, remembering, source_language
 from .options import DecodeOptions, RunOptions
 from .segment import Segment, iter_segments, renumber
 from .translators import (  # noqa: F401  (re-exported: the service's names, as before)
@@ -356,10 +356,16 @@ def _translate_group(results: list[DocResult], translator: Translator, progress:
         for text, done_text in done.items():
             for k, s in enumerate(by_text[text]):
                 fill(s, done_text, duplicate=k > 0)
-    for r in results:
-        _fail_on_lost_segments(r)
-        if not r.error:
-            assess_segments(r.segments, r.src_lang, r.tgt_lang)  # the checks: microseconds a sentence
+    with remembering(translator_cache(translator)):  # the detector's answers cached: a re-run loads none
+        for r in results:
+            _fail_on_lost_segments(r)
+            if not r.error:
+                assess_segments(r.segments, r.src_lang, r.tgt_lang)  # the checks: microseconds a sentence
+
+
+def translator_cache(translator):
+    """The cache a pair's translator (or a pivot's first leg) reads and writes."""
+    return getattr(translator, "cache", None) or getattr(getattr(translator, "first", None), "cache", None)
 
 
 def _fail_on_lost_segments(result: DocResult) -> None:
