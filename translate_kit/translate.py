@@ -243,7 +243,7 @@ def _translate_window(window, src: str, tgt: str, translators: Translators, prog
     for pair in sorted({(r.src_lang, r.tgt_lang) for r in results if not r.error and not r.note}):
         group = [r for r in results if (r.src_lang, r.tgt_lang) == pair and not r.error and not r.note]
         try:
-            _translate_group(group, translators.get(*pair), progress)
+            _translate_group(group, translators.get(*pair), progress, translators.cache)
         except (CacheError, RunAborted):  # the cache or the cluster, not these documents: the run stops with one line
             raise
         except TkError as err:  # finished batches are cached already; the other pairs go on
@@ -338,7 +338,7 @@ def _pass_through(result: DocResult) -> None:
     assess_segments(result.segments, result.src_lang, result.tgt_lang)  # all ok: nothing was translated
 
 
-def _translate_group(results: list[DocResult], translator: Translator, progress: Progress) -> None:
+def _translate_group(results: list[DocResult], translator: Translator, progress: Progress, cache=None) -> None:
     """All documents of one language pair in this window: unique texts, one pass through cache and model."""
     todo = [s for r in results for s in r.segments if s.kind == "text"]
     for s in (s for r in results for s in r.segments if s.kind == "copy"):
@@ -356,16 +356,11 @@ def _translate_group(results: list[DocResult], translator: Translator, progress:
         for text, done_text in done.items():
             for k, s in enumerate(by_text[text]):
                 fill(s, done_text, duplicate=k > 0)
-    with remembering(translator_cache(translator)):  # the detector's answers cached: a re-run loads none
+    with remembering(cache):  # the checks' detector answers kept in the run's cache: a re-run loads no detector
         for r in results:
             _fail_on_lost_segments(r)
             if not r.error:
                 assess_segments(r.segments, r.src_lang, r.tgt_lang)  # the checks: microseconds a sentence
-
-
-def translator_cache(translator):
-    """The cache a pair's translator (or a pivot's first leg) reads and writes."""
-    return getattr(translator, "cache", None) or getattr(getattr(translator, "first", None), "cache", None)
 
 
 def _fail_on_lost_segments(result: DocResult) -> None:
