@@ -20,7 +20,10 @@ A random model never chooses to stop, so decoding is bounded at 1.1x the source 
 
 Targets (issue 27, replacing issue 17's 5x): 16 concurrent clients get at least 85% of the
 throughput of one client sending lists of 16 (the same sentences batched by the client), and their
-p95 latency stays within 3x of one client's p95, at greedy (--beams 1) and at beam 4. The load
+p95 latency stays within 3x of one client's p95, at greedy (--beams 1) and at beam 4. Clients that
+wait for each answer before sending the next see, by Little's law, a mean latency of 16 / the
+throughput: at best they wait as long as one client sending all 16 at once, and the report gives
+that client's p95 over one client's too (p95_lists_of_16_vs_1). The load
 average is recorded before and after: on a shared machine, read the figures with it. Writes JSON
 to benchmarks/results/.
 """
@@ -187,6 +190,9 @@ def main(argv=None) -> int:
         "ceiling_list_of_16_vs_1": round(summary["list"]["sentences_per_s"] / one["sentences_per_s"], 2),
         "p95_16_vs_1": round(many["p95_s"] / one["p95_s"], 2),
         "model_alone": alone,
+        # Little's law: 16 clients that each wait for their answer see a mean latency of 16 / the
+        # throughput, so at best they wait as one client sending all 16 at once does (same run)
+        "p95_lists_of_16_vs_1": round(summary["list"]["p95_s"] / one["p95_s"], 2),
     }
     report["targets_met"] = report["throughput_16_vs_lists_of_16"] >= 0.85 and report["p95_16_vs_1"] <= 3
     path = args.out or RESULTS / f"serve-{time.strftime('%Y%m%d-%H%M%S')}.json"
@@ -210,6 +216,8 @@ def table(report: dict) -> str:
     lines.append(f"16 vs 1 client: {report['throughput_16_vs_1']}x throughput, p95 {report['p95_16_vs_1']}x; "
                  f"one client sending lists of 16: {report['ceiling_list_of_16_vs_1']}x; the model alone, a batch "
                  f"of 16 vs one at a time: {report['model_alone']['ratio']}x")
+    lines.append(f"one client sending lists of 16 waits {report['p95_lists_of_16_vs_1']}x one client's p95 (16 waiting "
+                 f"clients can do no better: Little's law)")
     return "\n".join(lines)
 
 

@@ -109,3 +109,52 @@ def test_concurrent_clients_end_up_in_one_group_not_two_cohorts():
         batcher.close()
     sizes = [len(c) for c in fake.calls]
     assert sizes[6:11] == [8] * 5, sizes
+
+
+def test_clients_back_before_the_worker_are_not_counted_twice():
+    """The worker can reach its next group after the clients it just answered are back (a busy
+    machine, the GIL): those requests are the returning clients, not new ones to wait for on top,
+    so the group goes at once, not after the whole pause (a fifth of the last group's time: 4 s)."""
+    fake = FakeService(seconds=0.05)
+    batcher = Batcher(lambda: fake, wait=0.0, max_wait=5.0)
+    translate = batcher._translate
+    late = threading.Event()
+
+    def slow_to_come_back(service, group):
+        translate(service, group)
+        batcher._last_seconds = 20.0  # as if that group took 20 s
+        if late.is_set():
+            time.sleep(0.3)  # every client of this group is back before the worker looks
+
+    batcher._translate = slow_to_come_back
+    try:
+        jobs = [Job("fr", "en", [f"a{i}"]) for i in range(4)]
+        late.set()
+        futures = [batcher.submit(job) for job in jobs]
+        [f.result(10) for f in futures]
+        late.clear()
+        started = time.monotonic()
+        again = [batcher.submit(Job("fr", "en", [f"b{i}"])) for i in range(4)]
+        [f.result(10) for f in again]
+        assert time.monotonic() - started < 2.0
+        assert [len(c) for c in fake.calls][-1] == 4
+    finally:
+        batcher.close()
+
+
+def test_a_burst_after_a_small_group_is_one_group():
+    """The last group's size says how many clients will come back only just after it was
+    answered: a burst of sixteen new clients right after a group of four forms one group of
+    sixteen, not one of four and the rest after it."""
+    fake = FakeService(seconds=1.0)
+    batcher = Batcher(lambda: fake, wait=0.05, max_wait=1.0)
+    try:
+        [f.result(10) for f in [batcher.submit(Job("fr", "en", [f"a{i}"])) for i in range(4)]]
+        burst = []
+        for i in range(16):
+            burst.append(batcher.submit(Job("fr", "en", [f"b{i}"])))
+            time.sleep(0.002)
+        [f.result(30) for f in burst]
+        assert [len(c) for c in fake.calls] == [4, 16]
+    finally:
+        batcher.close()

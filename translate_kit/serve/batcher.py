@@ -9,12 +9,15 @@ length-sorted token-budgeted batches that CTranslate2's workers decode at once).
 forms WHILE the previous one decodes, and is handed over the moment the worker is free.
 
 When to hand it over: after a group of several requests, the clients just answered send their
-next requests within milliseconds; the worker waits for them (up to `max_wait`, at most a fifth
-of the last group's time) rather than leave with only the requests that queued meanwhile. With no
-one to wait for, it goes once `wait` passes with no new request (requests still arriving, as when
-many clients start at once, keep the group open up to `max_wait`). Without
-that wait, 16 clients split into two cohorts of 8 that take turns for ever, each a model batch of
-half the size (issue 27). With it, the groups grow to every client at work.
+next requests within milliseconds; the worker waits for them (up to a fifth of the last group's
+time, at most `max_wait`) rather than leave with only the requests that queued meanwhile. Requests
+already forming when the group was answered are new clients, counted on top; those that came after
+are the returning ones, never counted twice. Once everyone expected is in (or with no one to
+expect: a single client, or the first group after an idle spell), it goes once `wait` passes with
+no new request (or three times the burst's mean gap, when requests come further apart), so a
+burst of clients starting at once keeps the group open up to `max_wait`.
+Without that wait, 16 clients split into two cohorts of 8 that take turns for ever, each a model
+batch of half the size (issue 27). With it, the groups grow to every client at work.
 
 The queue is bounded (`limit` jobs waiting for the model): past it `submit` raises QueueFull and
 the server answers 429 with a Retry-After, never an unbounded backlog. A job whose client gave up
@@ -61,7 +64,7 @@ class Job:
     future: concurrent.futures.Future = field(default_factory=concurrent.futures.Future)
     alternatives: int = 0  # other translations asked for each text (its Pieces' `others`)
     gone: threading.Event = field(default_factory=threading.Event)  # set when its client has left
-
+    arrived: float = 0.0  # when it joined a group being formed (time.monotonic())
 
     @property
     def pair(self) -> tuple[str, str]:
@@ -74,6 +77,7 @@ class Batcher:
         self.limit, self.wait, self.budget, self.max_wait = limit, wait, budget, max_wait
         self._last_jobs = 1  # requests in the last group: how many clients seem to be working at once
         self._last_seconds = 1.0
+        self._answered = 0.0  # when the last group's requests were answered (time.monotonic())
         self.groups = self.grouped = 0  # groups translated, and the requests they held (for /stats)
         self.formed_while_busy = 0  # requests that joined a group while the worker was translating (for /stats)
         self._queue: queue.Queue[Job | None] = queue.Queue()
@@ -144,7 +148,7 @@ class Batcher:
                 elif self._joins(job):
                     self._forming.append(job)
                     self._forming_size += self._estimate(job)
-                    self._arrived = time.monotonic()
+                    self._arrived = job.arrived = time.monotonic()
                     self.formed_while_busy += self._busy
                 else:
                     self._backlog.append(job)
@@ -182,13 +186,16 @@ class Batcher:
             if not self._forming:
                 return None
             started = time.monotonic()
-            returning = self._last_jobs if self._last_jobs > 1 else 0
-            expect = len(self._forming) + returning if returning else self.limit + 1  # without: only time ends it
+            # The clients of the last group come back only if they were answered just now; those
+            # already here when it was answered are new ones (counting them twice would hold the
+            # group for the whole pause), and after an idle spell nobody is coming back.
+            returning = self._last_jobs if self._last_jobs > 1 and started - self._answered < self.max_wait else 0
+            expect = sum(job.arrived <= self._answered for job in self._forming) + returning
             pause = max(self.wait, min(self.max_wait, 0.2 * self._last_seconds)) if returning else self.max_wait
-            while len(self._forming) < expect and self._forming_size < self.budget and not self._stop_seen:
+            while self._forming_size < self.budget and not self._stop_seen:
                 deadline = started + pause
-                if not returning:  # no one to wait for: go once `wait` passes with no new request
-                    deadline = min(deadline, max(self._arrived, started - self.wait) + self.wait)
+                if len(self._forming) >= expect:  # all expected here: go once arrivals have stopped
+                    deadline = min(deadline, max(self._arrived, started - self.wait) + self._quiet())
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break
@@ -203,6 +210,15 @@ class Batcher:
             self._last_jobs = len(group)
             self.groups, self.grouped = self.groups + 1, self.grouped + len(group)
         return group
+
+    def _quiet(self) -> float:
+        """How long without a new request means no more are coming (caller holds _cond): `wait`, or
+        three times the mean gap between the requests that came since the last answer when they
+        arrive further apart (a burst of clients starting at once on a busy machine)."""
+        times = [job.arrived for job in self._forming if job.arrived > self._answered]
+        if len(times) < 2:
+            return self.wait
+        return max(self.wait, 3 * (max(times) - min(times)) / (len(times) - 1))
 
     # --- the worker: owns the Service ----------------------------------------------------------------
 
@@ -257,6 +273,7 @@ class Batcher:
                 for job in wanted:
                     for piece in pieces[id(job)]:
                         piece.others = others
+            self._answered = time.monotonic()
             for job in group:
                 job.future.set_result(pieces[id(job)])
         except Exception as err:  # noqa: BLE001 - every waiting request gets the error, the worker goes on
@@ -264,7 +281,8 @@ class Batcher:
                 log.info("%s-%s: %d request(s) abandoned by their clients; their work stopped", src, tgt, len(group))
             elif not isinstance(err, TkError):
                 log.exception("translation failed for %s-%s", src, tgt)
+            self._answered = time.monotonic()
             for job in group:
                 if not job.future.done():
                     job.future.set_exception(err)
-        self._last_seconds = time.monotonic() - started
+        self._last_seconds = self._answered - started
