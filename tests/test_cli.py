@@ -97,3 +97,18 @@ def test_package_imports_its_parts_on_first_use():
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines() == ["[]", "translate_kit.translate translate_kit.summarize True translate_kit.translate translate_kit.documents"]
+
+
+def test_quiet_hides_the_bar_and_closing_line_not_the_warnings(offline_hub, tmp_path):
+    """--quiet is for scripts: what went wrong with a file (here a subtitle cue that could not be
+    read, kept untranslated) must still reach stderr."""
+    film = tmp_path / "film.srt"
+    film.write_text("1\n00:00:01,000 --> 00:00:03,500\nPremière réplique.\n\n2\nquand il veut\nIllisible.\n\n"
+                    "3\n00:00:04,000 --> 00:00:05,000\nDernière réplique.\n", encoding="utf-8")
+    args = ["translate", str(film), "--from", "fr", "--out", str(tmp_path / "out"), "--cache-dir", str(tmp_path / "c")]
+    quiet = runner.invoke(app, [*args, "-q"])
+    assert quiet.exit_code == 0, quiet.output
+    assert "1 cue(s)" in quiet.stderr and "film.srt" in quiet.stderr
+    assert "document(s) translated" not in quiet.stderr
+    loud = runner.invoke(app, args)
+    assert "1 cue(s)" in loud.stderr and "document(s) translated" in loud.stderr

@@ -66,7 +66,7 @@ CorpusOpt = Annotated[Optional[Path], typer.Option("--corpus", metavar="DIR", he
 CacheDirOpt = Annotated[Optional[Path], typer.Option("--cache-dir", metavar="DIR", help="Cache folder (env TK_CACHE_DIR; default cache/).")]
 NoCacheOpt = Annotated[bool, typer.Option("--no-cache", help="Neither read nor write the cache for this run.")]
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print one machine-readable report on stdout.")]
-QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")]
+QuietOpt = Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar and no closing line; warnings and errors still print.")]
 DebugOpt = Annotated[bool, typer.Option("--debug", help="Also show the traceback of an internal error here (it always goes to the log file named in the message; env TK_DEBUG).")]
 FromOpt = Annotated[str, typer.Option("--from", metavar="LANG", help="Source language, or auto to detect per document.")]
 DeviceOpt = Annotated[Optional[str], typer.Option("--device", metavar="DEVICE", help="auto|cpu|cuda|cuda:N|mps (env TK_DEVICE).")]
@@ -116,13 +116,15 @@ def corpus_dir(corpus: Path | None) -> Path:
 # --- the run's surroundings ---------------------------------------------------------------------
 
 
-def setup_logging(quiet: bool, debug: bool = False) -> None:
-    """Warnings on stderr as `tk: WARNING: ...`; --debug (or TK_DEBUG) adds the tracebacks of internal errors."""
+def setup_logging(debug: bool = False) -> None:
+    """Warnings on stderr as `tk: WARNING: ...`, with --quiet too (a cue that could not be read, a
+    model tier that is not here: a script must not lose them); --debug (or TK_DEBUG) adds the
+    tracebacks of internal errors."""
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("tk: %(levelname)s: %(message)s"))
     log = logging.getLogger("translate_kit")
     log.handlers[:] = [handler]
-    log.setLevel(logging.DEBUG if debug or debug_enabled() else logging.ERROR if quiet else logging.WARNING)
+    log.setLevel(logging.DEBUG if debug or debug_enabled() else logging.WARNING)
     os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")  # no per-call library chatter
 
 

@@ -61,7 +61,7 @@ def translate(
     from ..translate import translate_parts
     from ..writers import get_writers, write_documents
 
-    setup_logging(quiet, debug)
+    setup_logging(debug)
     terminate_as_interrupt()
     with options_or_exit():
         to, src = check_language(to, "--to"), check_source(src)  # before anything: they become file names
@@ -132,7 +132,7 @@ def summarize(
     from ..documents import load_documents  # the run's modules: only when a run starts
     from ..summarize import SummaryOptions, parse_langs, render_text, summarize as run_summary, write_summary
 
-    setup_logging(quiet, debug)
+    setup_logging(debug)
     terminate_as_interrupt()
     with options_or_exit():
         options = SummaryOptions(method, length, parse_langs(lang), check_source(src), model).check()
