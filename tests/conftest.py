@@ -30,6 +30,8 @@ Fixtures (none is autouse; request them by name):
 ``seeds_dir`` (session)
     The repo's ``seeds/`` folder of French articles.
 
+Logs: ``TK_LOG_DIR`` is a temporary folder of the session (unless already set).
+
 Threads: this conftest sets ``OMP_NUM_THREADS=1`` (unless already set) and
 ``torch.set_num_threads(1)``.  The fixture models are tiny, so intra-op threading is
 pure overhead; on a busy 2-core machine greedy decoding of 14 sentences took 0.3 s
@@ -39,12 +41,16 @@ with 1 thread versus 11 s with 2.  The env var also reaches ``tk`` subprocesses.
 from __future__ import annotations
 
 import os
+import tempfile
 import sys
 from pathlib import Path
 
 import pytest
 
 os.environ.setdefault("OMP_NUM_THREADS", "1")
+# Internal-error logs of the tests that provoke one go to a folder of the run, not the user's
+# ~/.local/state (incidents.py); a test of that default sets its own.
+os.environ.setdefault("TK_LOG_DIR", tempfile.mkdtemp(prefix="tk-test-logs-"))
 
 FIXTURES_DIR = Path(__file__).resolve().parent / "fixtures"
 # build_models.py lives in a plain folder (not a package); make it importable for tests.

@@ -135,6 +135,29 @@ def test_ray_writes_what_local_writes_and_a_rerun_is_cached(local_ray, offline_h
     assert same_files(tmp_path / "again", tmp_path / "local-again")  # origins say "cache" in both
 
 
+def test_ray_follows_the_glossary_with_the_n_best_retry_as_a_local_run_does(local_ray, offline_hub, tmp_path,
+                                                                             monkeypatch):
+    """--engine ray with --glossary: a translation still lacking a term is asked again for n
+    hypotheses on the model actors, each retry batch as a local run plans it, so the files and
+    the term reports are a local run's."""
+    from translate_kit.runtime.ray import RayEngine
+
+    style = tmp_path / "style.tsv"
+    # targets the test model never writes, and no substitution (nbest): every matched sentence is retried
+    style.write_text("fr\ten\ngouvernement\tadministration\nFrance\tHexagon\n", encoding="utf-8")
+    docs, mode = ["000", "001"], ("--glossary-mode", "nbest")
+    local = translate(tmp_path / "local", "--engine", "local", "--glossary", str(style), *mode,
+                      cache=tmp_path / "c-local", docs=docs)
+    asked = []
+    original = RayEngine.hypotheses
+    monkeypatch.setattr(RayEngine, "hypotheses", lambda self, texts, k: asked.append((len(texts), k)) or original(self, texts, k))
+    remote = translate(tmp_path / "ray", "--engine", "ray", "--workers", "2", "--glossary", str(style), *mode,
+                       cache=tmp_path / "c-ray", docs=docs)
+    assert asked and all(k == 8 for _, k in asked)  # the retry ran, on the actors
+    assert totals(local, "terms_missing") > 0 and without_timing(remote) == without_timing(local)
+    assert same_files(tmp_path / "ray", tmp_path / "local")
+
+
 def test_a_worker_killed_mid_run_is_retried(local_ray, offline_hub, tmp_path, monkeypatch):
     """The driver kills one model actor after the first finished batch; Ray restarts it and retries
     its batches, and the outputs are complete and identical."""

@@ -186,7 +186,7 @@ def _enforced(translator: Translator, jobs: list[Job], outputs: list[str], flags
         chosen.append((finish(job.prepared, [out], _target_language(job.prepared))[0] if job.prepared else out, flag, score))
     again = [i for i, job in enumerate(jobs) if job.prepared and job.prepared.n > 1
              and missing(chosen[i][0], required(job.prepared.matches), _target_language(job.prepared))]
-    if not again or not _has_hypotheses(translator.engine):
+    if not again:
         return chosen
     for i, hypotheses in zip(again, _hypotheses(translator.engine, [jobs[i].source for i in again],
                                                  jobs[again[0]].prepared.n)):
@@ -199,11 +199,6 @@ def _enforced(translator: Translator, jobs: list[Job], outputs: list[str], flags
 
 def _target_language(prepared: Prepared) -> str:
     return prepared.matches[0].term.tgt
-
-
-def _has_hypotheses(engine: Engine) -> bool:
-    """Both local backends give n-best; an engine without (the Ray one) keeps its first translation."""
-    return type(engine).hypotheses is not Engine.hypotheses
 
 
 def _hypotheses(engine: Engine, texts: list[str], k: int) -> list[list[str]]:

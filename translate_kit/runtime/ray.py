@@ -137,6 +137,7 @@ class RayEngine(Engine):
     run_options: RunOptions | None = None
     layout: Layout | None = None
     _actors: list = field(default_factory=list, repr=False)
+    _turn: int = field(default=-1, repr=False)  # the actor the last hypotheses() call went to
 
     @classmethod
     def start(cls, ref: ModelRef, plan: Plan, decode: DecodeOptions, run: RunOptions) -> "RayEngine":
@@ -183,6 +184,24 @@ class RayEngine(Engine):
         except BaseException:  # a failed or interrupted run: its actors free their CPUs/GPUs now
             self.release()
             raise
+
+    def hypotheses(self, texts: Sequence[str], k: int) -> list[list[str]]:
+        """Engine.hypotheses on one actor (the next, in turn): the batch as planned, decoded as a
+        local run would (the glossary's n-best retry, glossing.py)."""
+        if not texts:
+            return []
+        actors = self.actors
+        self._turn = (self._turn + 1) % len(actors)
+        call = actors[self._turn].hypotheses.remote(list(texts), k)
+        try:
+            _, (found, error) = wait_one({call: None}, "finished batches are cached")
+        except BaseException:
+            self.release()
+            raise
+        if error:
+            _raise_worker_error(error)
+        self.calls += 1
+        return found
 
     def release(self) -> None:
         """Ends the model actors (a later run() starts new ones). Without it they live as long as
@@ -253,7 +272,7 @@ def _raise_worker_error(error: str):
 
 
 class BatchWorker:
-    """One model replica per Ray actor; each call translates one planned batch."""
+    """One model replica per Ray actor; each call translates one planned batch (or gives its n best)."""
 
     def __init__(self, ref: ModelRef, revision: str, plan: Plan, decode: DecodeOptions, run: RunOptions):
         self.engine, self.error = None, ""
@@ -272,6 +291,16 @@ class BatchWorker:
         except GenerationFailed as err:
             return [], [], f"GenerationFailed: {err}"
         return [done[i][0] for i in range(len(texts))], [done[i][1] for i in range(len(texts))], ""
+
+
+    def hypotheses(self, texts: list[str], k: int) -> tuple[list[list[str]], str]:
+        """(the `k` best translations of each text, "") or ([], "Kind: message")."""
+        if self.error:
+            return [], self.error
+        try:
+            return self.engine.hypotheses(texts, k), ""
+        except GenerationFailed as err:
+            return [], f"GenerationFailed: {err}"
 
 
 def _worker_engine(ref: ModelRef, revision: str, plan: Plan, decode: DecodeOptions, run: RunOptions) -> Engine:
