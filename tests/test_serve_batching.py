@@ -146,8 +146,8 @@ def test_a_burst_after_a_small_group_is_one_group():
     """The last group's size says how many clients will come back only just after it was
     answered: a burst of sixteen new clients right after a group of four forms one group of
     sixteen, not one of four and the rest after it."""
-    fake = FakeService(seconds=1.0)
-    batcher = Batcher(lambda: fake, wait=0.05, max_wait=1.0)
+    fake = FakeService(seconds=1.5)  # the returning clients' pause: a fifth of it, 0.3 s
+    batcher = Batcher(lambda: fake, wait=0.15, max_wait=2.0)  # a burst 2 ms apart has room to be late
     try:
         [f.result(10) for f in [batcher.submit(Job("fr", "en", [f"a{i}"])) for i in range(4)]]
         burst = []
