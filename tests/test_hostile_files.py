@@ -53,9 +53,9 @@ def test_srt_reads_what_players_read_and_names_what_it_cannot(tmp_path, caplog):
 # --- URL: the timeout is for the whole fetch ---------------------------------------------------
 
 import http.server  # noqa: E402
-import threading  # noqa: E402
 import time  # noqa: E402
-from contextlib import contextmanager  # noqa: E402
+
+from test_readers import local_server  # noqa: E402
 
 
 class Trickle(http.server.BaseHTTPRequestHandler):
@@ -80,19 +80,6 @@ class Trickle(http.server.BaseHTTPRequestHandler):
 
     def log_message(self, *args):
         pass
-
-
-@contextmanager
-def local_server(handler):
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
 
 
 def test_fetch_timeout_is_a_deadline_for_the_whole_fetch(monkeypatch):

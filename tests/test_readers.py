@@ -188,8 +188,10 @@ class Pages(http.server.BaseHTTPRequestHandler):
 
 
 @contextmanager
-def server():
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Pages)
+def local_server(handler=Pages):
+    """`handler` served on 127.0.0.1 and a free port (also tests/test_hostile_files.py)."""
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    httpd.daemon_threads = True
     thread = threading.Thread(target=httpd.serve_forever, daemon=True)
     thread.start()
     try:
@@ -208,7 +210,7 @@ def no_proxy(monkeypatch):
 
 def test_url_is_fetched_and_read_as_html(no_proxy, monkeypatch):
     monkeypatch.setenv("TK_FETCH_TIMEOUT", "1")
-    with server() as base:
+    with local_server() as base:
         items = list(load_documents([f"{base}/2024/article", f"{base}/missing", f"{base}/slow",
                                      "http://127.0.0.1:9/refused"]))
     page, missing, slow, refused = items
@@ -220,14 +222,14 @@ def test_url_is_fetched_and_read_as_html(no_proxy, monkeypatch):
 
 def test_url_size_limit(no_proxy, monkeypatch):
     monkeypatch.setenv("TK_FETCH_MAX_MB", "0.001")
-    with server() as base:
+    with local_server() as base:
         [item] = load_documents([f"{base}/article"])
     assert isinstance(item, DocumentError) and "too large" in str(item)
 
 
 def test_url_goes_through_the_proxy(monkeypatch):
     """http_proxy is honoured: a request for a host that does not exist reaches the local proxy."""
-    with server() as proxy:
+    with local_server() as proxy:
         monkeypatch.setenv("http_proxy", proxy)
         monkeypatch.delenv("no_proxy", raising=False)
         monkeypatch.delenv("NO_PROXY", raising=False)
@@ -498,7 +500,7 @@ def test_html_fragment_is_read_whole_and_comes_back_a_fragment(tmp_path):
 
 
 def test_tk_translate_a_url(offline_hub, no_proxy, tmp_path):
-    with server() as base:
+    with local_server() as base:
         result = runner.invoke(app, ["translate", f"{base}/2024/article", f"{base}/missing", "--from", "fr",
                                      "--out", str(tmp_path / "out"), "--beams", "1", "--quiet", "--json"])
     assert result.exit_code == 1 and "Traceback" not in result.stderr

@@ -145,25 +145,31 @@ def test_tiers_are_cached_apart_and_a_second_run_calls_no_model(offline_hub, tmp
     assert [s.target for s in texts(again)] == [s.target for s in texts(big)]
 
 
-def test_serve_uses_the_big_tier_the_lock_names(offline_hub, tmp_path, monkeypatch, spy):
-    """tk serve picks a pair's model from the lock: pointed at the big tier, it serves with it."""
+def served_fr_en(settings) -> str:
+    """One French sentence through POST /translate on a server with `settings`: its translatedText."""
     import urllib.request
 
+    from translate_kit.serve.testing import running
+
+    body = json.dumps({"q": "Le gouvernement a présenté son budget mardi.", "source": "fr", "target": "en"}).encode()
+    with running(settings) as url:
+        request = urllib.request.Request(url + "/translate", body, {"Content-Type": "application/json"})
+        with urllib.request.urlopen(request, timeout=120) as response:
+            assert response.status == 200
+            return json.loads(response.read())["translatedText"]
+
+
+def test_serve_uses_the_big_tier_the_lock_names(offline_hub, tmp_path, monkeypatch, spy):
+    """tk serve picks a pair's model from the lock: pointed at the big tier, it serves with it."""
     from translate_kit.options import DecodeOptions as Decode, RunOptions as Run
     from translate_kit.serve.app import Settings
-    from translate_kit.serve.testing import running
 
     lock = tmp_path / "models.lock"
     lock.write_text(f'[models.fr-en]\nrepo = "{TC_BIG_FR_EN}"\n', encoding="utf-8")
     monkeypatch.setenv("TK_MODELS_LOCK", str(lock))
     settings = Settings(decode=Decode(beams=1, repetition_retry=False), run=Run.from_env(cache_dir=tmp_path / "c"),
                         batch_wait=0.02)
-    body = json.dumps({"q": "Le gouvernement a présenté son budget mardi.", "source": "fr", "target": "en"}).encode()
-    with running(settings) as url:
-        request = urllib.request.Request(url + "/translate", body, {"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=120) as response:
-            answer = json.loads(response.read())
-    assert response.status == 200 and answer["translatedText"].strip()
+    assert served_fr_en(settings).strip()
     assert spy and {repo for repo, _ in spy} == {TC_BIG_FR_EN}
 
 
@@ -283,19 +289,11 @@ def test_summarize_translates_with_the_tier_quality_picks(tiered, tmp_path, fr_s
 
 
 def test_serve_with_quality_best_serves_the_big_tier(tiered, tmp_path, spy):
-    import urllib.request
-
     from translate_kit.options import RunOptions as Run
     from translate_kit.serve.app import Settings
-    from translate_kit.serve.testing import running
 
     settings = Settings(decode=quick("ct2", quality="best"), run=Run.from_env(cache_dir=tmp_path / "c"), batch_wait=0.02)
-    body = json.dumps({"q": "Le gouvernement a présenté son budget mardi.", "source": "fr", "target": "en"}).encode()
-    with running(settings) as url:
-        request = urllib.request.Request(url + "/translate", body, {"Content-Type": "application/json"})
-        with urllib.request.urlopen(request, timeout=120) as response:
-            answer = json.loads(response.read())
-    assert response.status == 200 and answer["translatedText"].strip()
+    assert served_fr_en(settings).strip()
     assert spy and {repo for repo, _ in spy} == {TC_BIG_FR_EN}
     bad = runner.invoke(app, ["serve", "--quality", "best-ever", "--port", "0"])
     assert bad.exit_code == 2 and "--quality 'best-ever' is not a quality" in bad.stderr

@@ -292,7 +292,6 @@ class BatchWorker:
             return [], [], f"GenerationFailed: {err}"
         return [done[i][0] for i in range(len(texts))], [done[i][1] for i in range(len(texts))], ""
 
-
     def hypotheses(self, texts: list[str], k: int) -> tuple[list[list[str]], str]:
         """(the `k` best translations of each text, "") or ([], "Kind: message")."""
         if self.error:

@@ -88,7 +88,6 @@ class Batcher:
         self._forming_size = 0
         self._backlog: collections.deque[Job] = collections.deque()  # other pairs (or over the budget): later
         self._busy = False  # the worker is translating a group
-        self._arrived = 0.0  # when the last job joined the group being formed
         self._closing = False
         self._stop_seen = False  # the gatherer has taken the close marker
         self._ready = threading.Event()
@@ -148,7 +147,7 @@ class Batcher:
                 elif self._joins(job):
                     self._forming.append(job)
                     self._forming_size += self._estimate(job)
-                    self._arrived = job.arrived = time.monotonic()
+                    job.arrived = time.monotonic()
                     self.formed_while_busy += self._busy
                 else:
                     self._backlog.append(job)
@@ -195,7 +194,8 @@ class Batcher:
             while self._forming_size < self.budget and not self._stop_seen:
                 deadline = started + pause
                 if len(self._forming) >= expect:  # all expected here: go once arrivals have stopped
-                    deadline = min(deadline, max(self._arrived, started - self.wait) + self._quiet())
+                    last = max(job.arrived for job in self._forming)
+                    deadline = min(deadline, max(last, started - self.wait) + self._quiet())
                 left = deadline - time.monotonic()
                 if left <= 0:
                     break
